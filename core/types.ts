@@ -1,0 +1,201 @@
+/**
+ * Data shapes passed through the hooks. Plain data only: everything here can
+ * be written to the history log or sent over the control socket as JSON.
+ */
+import type { Readable } from 'node:stream';
+
+/** Which daemon this is: the address book, or a node that sends and shows media. */
+export type Role = 'coordinator' | 'node';
+
+/** A node admitted by the coordinator. `id` is the SHA-256 fingerprint of `certPem` (lowercase hex). */
+export interface Peer {
+  readonly id: string;
+  readonly name: string;
+  readonly certPem: string;
+  /** Host and port where the peer accepts transfer connections. */
+  readonly address: string;
+  readonly port: number;
+}
+
+/** This daemon's own identity, made on first start and kept in the state folder. */
+export interface Identity {
+  /** SHA-256 fingerprint of the certificate, lowercase hex without separators. */
+  readonly id: string;
+  readonly certPem: string;
+  readonly keyPem: string;
+}
+
+export type MediaKind = 'image' | 'video';
+
+/** What media validation found out about a file. */
+export interface MediaInfo {
+  readonly kind: MediaKind;
+  /** ffprobe's format name, e.g. `png_pipe`, `mov,mp4,m4a,3gp,3g2,mj2`. */
+  readonly container: string;
+  /** Codec of the first video stream, e.g. `png`, `h264`. */
+  readonly codec: string;
+  readonly width: number;
+  readonly height: number;
+  /** Seconds; 0 for still images. */
+  readonly duration: number;
+  /** Number of video frames when known, else 0. */
+  readonly frames: number;
+  readonly hasAudio: boolean;
+  /** Bytes. */
+  readonly size: number;
+}
+
+/** The signed facts about one transfer. Travels encrypted; checked by the receiver. */
+export interface TransferMeta {
+  readonly transferId: string;
+  readonly senderId: string;
+  readonly receiverId: string;
+  /** Milliseconds since the epoch, set by the sender. */
+  readonly time: number;
+  /** Plaintext size in bytes. */
+  readonly size: number;
+  readonly mediaType: MediaKind;
+  /** The sender's file name, already sanitised by the crypto plugin on open. */
+  readonly fileName: string;
+}
+
+/** Argument of `hooks.validate`. */
+export interface ValidateRequest {
+  readonly path: string;
+  /** `send`: before sealing; `receive`: after decryption, before display (never trust the sender). */
+  readonly side: 'send' | 'receive';
+  /** Present on the receiving side. */
+  readonly meta?: TransferMeta;
+}
+
+/** Argument of `hooks.seal`. */
+export interface SealRequest {
+  readonly path: string;
+  readonly recipient: Peer;
+  readonly meta: TransferMeta;
+}
+
+/** Result of `hooks.seal`: the envelope as a stream, and its exact length when known in advance. */
+export interface SealedEnvelope {
+  readonly stream: Readable;
+  readonly length?: number;
+}
+
+/** Argument of `hooks.open`. `sender` is the peer the transport authenticated by TLS certificate. */
+export interface OpenRequest {
+  readonly envelope: Readable;
+  readonly sender: Peer;
+}
+
+/** Result of `hooks.open`: the verified header, and the plaintext, which errors if any chunk fails. */
+export interface OpenedEnvelope {
+  readonly meta: TransferMeta;
+  readonly plaintext: Readable;
+}
+
+/** Argument of `hooks.deliver`. */
+export interface DeliverRequest {
+  readonly peer: Peer;
+  readonly meta: TransferMeta;
+  readonly envelope: SealedEnvelope;
+  /** Called with bytes sent so far; the core turns it into progress events. */
+  readonly onProgress?: (sentBytes: number) => void;
+}
+
+/** What the receiver acknowledged. Returned by `hooks.deliver` only after the receiver verified and stored the file. */
+export interface DeliveryReceipt {
+  readonly transferId: string;
+  readonly receiverId: string;
+  /** SHA-256 of the plaintext as stored by the receiver (hex). */
+  readonly sha256: string;
+  readonly storedAs: string;
+}
+
+/** Argument of `hooks.shouldAccept`: who wants to send to us. */
+export interface AcceptRequest {
+  readonly sender: Peer;
+  readonly meta?: TransferMeta;
+}
+
+/** Argument of `hooks.display`. */
+export interface DisplayRequest {
+  readonly path: string;
+  readonly media: MediaInfo;
+  readonly meta: TransferMeta;
+}
+
+/** Argument of `hooks.screenshot`. */
+export interface ScreenshotRequest {
+  /** Where to write the PNG. */
+  readonly out: string;
+}
+
+/** A request on the control socket that the core does not answer itself. */
+export interface ControlRequest {
+  readonly command: string;
+  readonly args: Readonly<Record<string, unknown>>;
+}
+
+/** The history log's entry kinds. */
+export type HistoryKind =
+  | 'started'
+  | 'stopped'
+  | 'peer-joined'
+  | 'peer-left'
+  | 'peer-renamed'
+  | 'validated'
+  | 'sent'
+  | 'received'
+  | 'displayed'
+  | 'rejected'
+  | 'failed';
+
+/** One line of the history log. */
+export interface HistoryEntry {
+  readonly time: string;
+  readonly kind: HistoryKind;
+  readonly [field: string]: unknown;
+}
+
+/** Payloads of the event hooks. */
+export interface PeerRenamedEvent {
+  readonly peer: Peer;
+  readonly oldName: string;
+}
+export interface SentEvent {
+  readonly meta: TransferMeta;
+  readonly peer: Peer;
+  readonly receipt: DeliveryReceipt;
+  readonly path: string;
+}
+export interface ReceivedEvent {
+  readonly meta: TransferMeta;
+  readonly sender: Peer;
+  readonly path: string;
+  readonly media: MediaInfo;
+  readonly sha256: string;
+}
+export interface DisplayedEvent {
+  readonly path: string;
+  readonly media: MediaInfo;
+  readonly meta?: TransferMeta;
+}
+export interface RejectedEvent {
+  /** Which step refused: `accept`, `open`, `validate`, `display`, `send`, `deliver`. */
+  readonly stage: string;
+  readonly code: string;
+  readonly reason: string;
+  readonly path?: string;
+  readonly meta?: Partial<TransferMeta>;
+  readonly peerId?: string;
+}
+export interface ProgressEvent {
+  readonly transferId: string;
+  readonly direction: 'send' | 'receive';
+  readonly bytes: number;
+  readonly total: number;
+  readonly peerName: string;
+}
+
+/** Fields plugins add to `nvid status` through `hooks.status`. */
+export type StatusReport = Record<string, unknown>;
