@@ -1,0 +1,11 @@
+#!/usr/bin/env node
+// The compiled CLI lives in dist/; `npm run build` (or any of the README's commands) makes it.
+import { existsSync } from 'node:fs';
+
+const entry = new URL('../dist/core/cli/main.js', import.meta.url);
+if (!existsSync(entry)) {
+  process.stderr.write('nvid: not built yet: run `npm run build` in the nvid folder first\n');
+  process.exit(1);
+}
+const { main } = await import(entry.href);
+await main();

@@ -1,0 +1,44 @@
+/**
+ * Exit codes that mean something to scripts. Documented in README.md.
+ */
+import type { ErrorCode } from '../errors.js';
+
+export const EXIT = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  notRunning: 3,
+  notAvailable: 4,
+  refused: 5,
+  unknownPeer: 6,
+  fileNotFound: 7,
+} as const;
+
+export function exitCodeFor(code: ErrorCode | string | undefined): number {
+  switch (code) {
+    case 'NVID_ERR_USAGE':
+    case 'NVID_ERR_CONFIG_READ':
+    case 'NVID_ERR_CONFIG_INVALID':
+    case 'NVID_ERR_PLUGIN_NOT_FOUND':
+    case 'NVID_ERR_PLUGIN_SHAPE':
+    case 'NVID_ERR_PLUGIN_OPTIONS':
+    case 'NVID_ERR_PLUGIN_APPLY':
+      return EXIT.usage;
+    case 'NVID_ERR_NOT_RUNNING':
+      return EXIT.notRunning;
+    case 'NVID_ERR_NOT_AVAILABLE':
+      return EXIT.notAvailable;
+    case 'NVID_ERR_UNKNOWN_PEER':
+    case 'NVID_ERR_AMBIGUOUS_PEER':
+      return EXIT.unknownPeer;
+    case 'NVID_ERR_FILE_NOT_FOUND':
+      return EXIT.fileNotFound;
+    case 'NVID_ERR_REFUSED':
+    case 'NVID_ERR_DELIVERY':
+    case 'NVID_ERR_MEDIA_REJECTED':
+    case 'NVID_ERR_PROBE_FAILED':
+      return EXIT.refused;
+    default:
+      return EXIT.failure;
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * Human output of the control commands; `--json` bypasses all of this.
+ */
+import type { HistoryEntry, Peer } from '../types.js';
+import type { SendResult } from '../pipeline/send.js';
+
+function table(rows: string[][]): string {
+  if (rows.length === 0) return '';
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n');
+}
+
+export function formatPeers(peers: Array<Pick<Peer, 'id' | 'name' | 'address' | 'port'>>): string {
+  if (peers.length === 0) return 'no peers known (is the coordinator reachable? see: nvid status)';
+  return table([['NAME', 'ID', 'ADDRESS'], ...peers.map((p) => [p.name, p.id.slice(0, 16), `${p.address}:${p.port}`])]);
+}
+
+export function formatHistory(entries: HistoryEntry[]): string {
+  if (entries.length === 0) return 'history is empty';
+  return entries
+    .map((e) => {
+      const { time, kind, ...rest } = e;
+      const detail = Object.entries(rest)
+        .filter(([, v]) => v !== undefined && typeof v !== 'object')
+        .map(([k, v]) => `${k}=${typeof v === 'string' && /\s/.test(v) ? JSON.stringify(v) : String(v)}`)
+        .join(' ');
+      return `${time}  ${kind.padEnd(12)}  ${detail}`;
+    })
+    .join('\n');
+}
+
+export function formatStatus(status: Record<string, unknown>): string {
+  const lines: string[] = [];
+  for (const [key, value] of Object.entries(status)) {
+    if (key === 'plugins' && Array.isArray(value)) lines.push(`plugins: ${value.map((p) => (p as { name: string }).name).join(', ')}`);
+    else if (key === 'transfers' && Array.isArray(value)) {
+      lines.push(`transfers: ${value.length === 0 ? 'none' : ''}`);
+      for (const t of value as Array<{ direction: string; peerName: string; bytes: number; total: number }>) {
+        lines.push(`  ${t.direction} ${t.direction === 'send' ? 'to' : 'from'} ${t.peerName}: ${formatBytes(t.bytes)} of ${formatBytes(t.total)} (${t.total ? Math.floor((100 * t.bytes) / t.total) : 100}%)`);
+      }
+    } else lines.push(`${key}: ${typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value)}`);
+  }
+  return lines.join('\n');
+}
+
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = n;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+}
+
+export function formatSent(result: SendResult): string {
+  return `delivered ${result.file} to ${result.to.name} (${formatBytes(result.size)} in ${result.seconds.toFixed(2)} s, stored as ${result.receipt.storedAs}, sha256 ${result.sha256.slice(0, 16)}…)`;
+}

@@ -1,0 +1,141 @@
+/**
+ * The `nvid` command line: runs a coordinator or a node in the foreground, and
+ * talks to a running node through its control socket.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import yargs, { type Argv } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { loadConfig } from '../config.js';
+import { callControl } from '../control/client.js';
+import { statePaths } from '../daemon.js';
+import { asNvidError, NvidError } from '../errors.js';
+import type { SendResult } from '../pipeline/send.js';
+import type { HistoryEntry, Peer, ProgressEvent, Role } from '../types.js';
+import { EXIT, exitCodeFor } from './exit-codes.js';
+import { formatBytes, formatHistory, formatPeers, formatSent, formatStatus } from './format.js';
+import { runDaemon } from './run-daemon.js';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+interface GlobalArgs {
+  config?: string;
+  state?: string;
+  json: boolean;
+}
+
+const g = (a: unknown): GlobalArgs => a as GlobalArgs;
+
+function fail(err: unknown, json: boolean): never {
+  const error = asNvidError(err, 'NVID_ERR_HOOK');
+  if (json) process.stdout.write(`${JSON.stringify({ error: error.toJSON() })}\n`);
+  else process.stderr.write(`nvid: ${error.message} [${error.code}]\n`);
+  process.exit(exitCodeFor(error.code));
+}
+
+/** The state folder of the node a command talks to: --state, else the config's, else the default. */
+function stateDirOf(argv: GlobalArgs, role: Role = 'node'): string {
+  if (argv.state) return resolve(argv.state);
+  return loadConfig({ role, ...(argv.config ? { file: argv.config } : {}) }).stateDir;
+}
+
+async function control(argv: GlobalArgs, command: string, args: Record<string, unknown> = {}, onEvent?: (event: string, data: unknown) => void): Promise<unknown> {
+  const socket = statePaths(stateDirOf(argv)).controlSocket;
+  return callControl(socket, command, args, onEvent ? { onEvent } : {});
+}
+
+function print(argv: GlobalArgs, value: unknown, human: () => string): void {
+  process.stdout.write(`${argv.json ? JSON.stringify(value, null, 2) : human()}\n`);
+}
+
+/** A one-line progress bar on a terminal; nothing when output is piped (logs carry progress there). */
+function progressPrinter(): ((event: string, data: unknown) => void) | undefined {
+  if (!process.stderr.isTTY) return undefined;
+  return (event, data) => {
+    if (event !== 'progress') return;
+    const p = data as ProgressEvent;
+    const fraction = p.total > 0 ? Math.min(1, p.bytes / p.total) : 1;
+    const width = 30;
+    const bar = '#'.repeat(Math.round(fraction * width)).padEnd(width, '.');
+    process.stderr.write(`\r[${bar}] ${Math.floor(fraction * 100)}% ${formatBytes(p.bytes)} / ${formatBytes(p.total)} to ${p.peerName}${fraction >= 1 ? '\n' : ''}`);
+  };
+}
+
+function daemonCommand(role: Role) {
+  return (y: Argv<GlobalArgs>) =>
+    y.option('name', { type: 'string', describe: 'name to ask the coordinator for (overrides the config)' }).example(`$0 ${role} --config config/${role === 'node' ? 'meeting-room' : 'coordinator'}.json`, `run a ${role} in the foreground`);
+}
+
+export async function main(argv = hideBin(process.argv)): Promise<void> {
+  let json = argv.includes('--json');
+  const cli = yargs(argv)
+    .scriptName('nvid')
+    .usage('$0 <command> [options]\n\nPush images and videos onto each other\'s screens, end-to-end encrypted.')
+    .option('config', { alias: 'c', type: 'string', describe: 'config file (JSON)' })
+    .option('state', { type: 'string', describe: 'state folder (identity, history, library, control socket)' })
+    .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' })
+    .command(
+      'coordinator',
+      'run the coordinator (the address book) in the foreground',
+      daemonCommand('coordinator'),
+      async (a) => runDaemon('coordinator', a as unknown as GlobalArgs & { name?: string }),
+    )
+    .command('node', 'run a node (sends and displays media) in the foreground', daemonCommand('node'), async (a) => runDaemon('node', a as unknown as GlobalArgs & { name?: string }))
+    .command('status', 'show what the running node is doing', {}, async (a) => {
+      const status = (await control(g(a), 'status')) as Record<string, unknown>;
+      print(g(a), status, () => formatStatus(status));
+    })
+    .command('peers', 'list the admitted peers the node knows', (y) => y.option('certs', { type: 'boolean', default: false, describe: 'include certificates (PEM)' }), async (a) => {
+      const peers = (await control(g(a), 'peers', { certs: a.certs })) as Peer[];
+      print(g(a), peers, () => formatPeers(peers));
+    })
+    .command(
+      'send <file>',
+      'send an image or video to a peer; succeeds only once the receiver verified and stored it',
+      (y) => y.positional('file', { type: 'string', demandOption: true, describe: 'image or video file' }).option('to', { alias: 't', type: 'string', demandOption: true, describe: 'peer name or ID prefix' }),
+      async (a) => {
+        const result = (await control(g(a), 'send', { file: resolve(a.file as string), to: a.to }, progressPrinter())) as SendResult;
+        print(g(a), result, () => formatSent(result));
+      },
+    )
+    .command('rename <name>', "change this node's name (the coordinator tells every peer)", (y) => y.positional('name', { type: 'string', demandOption: true }), async (a) => {
+      const result = (await control(g(a), 'rename', { name: a.name })) as { name: string };
+      print(g(a), result, () => `renamed to ${result.name}`);
+    })
+    .command(
+      'history',
+      'show the event log (joins, leaves, renames, sends, receipts, rejections)',
+      (y) => y.option('limit', { alias: 'n', type: 'number', describe: 'newest N entries' }).option('kind', { type: 'string', describe: 'only entries of this kind' }),
+      async (a) => {
+        const entries = (await control(g(a), 'history', { limit: a.limit, kind: a.kind })) as HistoryEntry[];
+        print(g(a), entries, () => formatHistory(entries));
+      },
+    )
+    .command('screenshot', "save a PNG of what the node's screen shows now", (y) => y.option('out', { alias: 'o', type: 'string', default: 'screenshot.png' }), async (a) => {
+      const result = (await control(g(a), 'screenshot', { out: resolve(a.out) })) as { path: string };
+      print(g(a), result, () => `screenshot saved to ${result.path}`);
+    })
+    .command('stop', 'stop the running node gracefully', {}, async (a) => {
+      const result = await control(g(a), 'stop');
+      print(g(a), result, () => 'stopping');
+    })
+    .demandCommand(1, 'name a command; see nvid --help')
+    .recommendCommands()
+    .strict()
+    .version(VERSION)
+    .alias('h', 'help')
+    .alias('v', 'version')
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .fail((message, err, y) => {
+      if (err) fail(err, json);
+      y.showHelp('error');
+      process.stderr.write(`\nnvid: ${message} [NVID_ERR_USAGE]\n`);
+      process.exit(EXIT.usage);
+    });
+  try {
+    const parsed = (await cli.parseAsync()) as { json?: boolean };
+    json = Boolean(parsed.json);
+  } catch (err) {
+    fail(err instanceof NvidError ? err : asNvidError(err), json);
+  }
+}

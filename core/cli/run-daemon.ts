@@ -1,0 +1,51 @@
+/**
+ * Runs a coordinator or node in the foreground until SIGINT/SIGTERM.
+ */
+import { loadConfig } from '../config.js';
+import { Daemon } from '../daemon.js';
+import { asNvidError } from '../errors.js';
+import type { Role } from '../types.js';
+import { exitCodeFor } from './exit-codes.js';
+
+export async function runDaemon(role: Role, argv: { config?: string; state?: string; name?: string; json?: boolean }): Promise<void> {
+  let daemon: Daemon;
+  try {
+    const config = loadConfig({ role, ...(argv.config ? { file: argv.config } : {}), ...(argv.state ? { stateDir: argv.state } : {}), ...(argv.name ? { name: argv.name } : {}) });
+    daemon = new Daemon(role, config);
+    await daemon.start();
+  } catch (err) {
+    const error = asNvidError(err, 'NVID_ERR_HOOK');
+    process.stderr.write(`nvid ${role}: cannot start: ${error.message} [${error.code}]\n`);
+    process.exit(exitCodeFor(error.code));
+  }
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    daemon.log.info({ signal }, 'stopping');
+    const timer = setTimeout(() => {
+      daemon.log.error('stop took longer than 10 s; exiting anyway');
+      process.exit(1);
+    }, 10_000);
+    timer.unref();
+    try {
+      await daemon.stop();
+      process.exit(0);
+    } catch (err) {
+      daemon.log.error({ err }, 'error while stopping');
+      process.exit(1);
+    }
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  // One failed transfer must not take the node down for everyone else.
+  process.on('unhandledRejection', (reason) => {
+    const error = asNvidError(reason, 'NVID_ERR_HOOK');
+    daemon.log.error({ code: error.code, err: reason }, `unhandled rejection: ${error.message}`);
+  });
+  process.on('uncaughtException', (err) => {
+    daemon.log.fatal({ err }, `uncaught exception: ${err.message}`);
+    void stop('uncaughtException').finally(() => process.exit(1));
+  });
+}

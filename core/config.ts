@@ -1,0 +1,118 @@
+/**
+ * The daemon's config file: read once, validated against its schema with every
+ * problem reported together, defaults filled in, then frozen.
+ */
+import { readFileSync } from 'node:fs';
+import { hostname, homedir } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { NvidError } from './errors.js';
+import { deepFreeze, validateAgainst } from './schema.js';
+import type { Role } from './types.js';
+
+/** A plugin entry: a bundled name, a path (`./x.js`) or package name, or an object with options. */
+export type PluginSpec = string | { use: string; options?: Record<string, unknown> };
+
+export interface NvidConfig {
+  /** The name this node asks the coordinator for (a label; the ID is the certificate fingerprint). */
+  readonly name: string;
+  /** State folder: identity, history, library, control socket. */
+  readonly stateDir: string;
+  readonly log: { readonly level: string };
+  readonly plugins: readonly PluginSpec[];
+  /** Largest envelope a node agrees to store, before validation even starts. */
+  readonly maxReceiveBytes: number;
+  /** Folder the config file is in; plugin paths are relative to it. */
+  readonly baseDir: string;
+}
+
+export const DEFAULT_PLUGINS: Record<Role, readonly string[]> = {
+  coordinator: ['transport'],
+  node: ['transport', 'crypto', 'media', 'display'],
+};
+
+const NAME_PATTERN = '^[^\\u0000-\\u001f\\u007f/\\\\]{1,64}$';
+
+export const CONFIG_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    $schema: { type: 'string' },
+    name: { type: 'string', pattern: NAME_PATTERN },
+    stateDir: { type: 'string', minLength: 1 },
+    log: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' } },
+      default: {},
+    },
+    plugins: {
+      type: 'array',
+      items: {
+        anyOf: [
+          { type: 'string', minLength: 1 },
+          {
+            type: 'object',
+            additionalProperties: false,
+            required: ['use'],
+            properties: { use: { type: 'string', minLength: 1 }, options: { type: 'object' } },
+          },
+        ],
+      },
+    },
+    maxReceiveBytes: { type: 'integer', minimum: 1, default: 8 * 1024 ** 3 },
+  },
+} as const;
+
+/** `$XDG_STATE_HOME/nvid/<role>`, else `~/.local/state/nvid/<role>`. */
+export function defaultStateDir(role: Role): string {
+  const base = process.env.XDG_STATE_HOME && isAbsolute(process.env.XDG_STATE_HOME) ? process.env.XDG_STATE_HOME : join(homedir(), '.local', 'state');
+  return join(base, 'nvid', role);
+}
+
+export interface LoadConfigOptions {
+  role: Role;
+  /** Path of the JSON config file; absent = all defaults. */
+  file?: string;
+  /** `--state DIR` beats the file. */
+  stateDir?: string;
+  /** `--name NAME` beats the file. */
+  name?: string;
+}
+
+export function readConfigFile(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new NvidError('NVID_ERR_CONFIG_READ', `cannot read config file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new NvidError('NVID_ERR_CONFIG_READ', `config file ${file} is not valid JSON: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+export function loadConfig(options: LoadConfigOptions): NvidConfig {
+  const raw = options.file ? readConfigFile(options.file) : {};
+  const label = options.file ?? 'config';
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new NvidError('NVID_ERR_CONFIG_INVALID', `${label}: the config must be a JSON object`);
+  }
+  const data = structuredClone(raw) as Record<string, unknown>;
+  const problems = validateAgainst(CONFIG_SCHEMA, data, '');
+  if (problems.length > 0) {
+    throw new NvidError('NVID_ERR_CONFIG_INVALID', `${label} has ${problems.length} problem(s):\n  ${problems.join('\n  ')}`, { details: { problems } });
+  }
+  const baseDir = options.file ? dirname(resolve(options.file)) : process.cwd();
+  const stateDir = options.stateDir ? resolve(options.stateDir) : typeof data.stateDir === 'string' ? resolve(baseDir, data.stateDir) : defaultStateDir(options.role);
+  const config: NvidConfig = {
+    name: options.name ?? (data.name as string | undefined) ?? (options.role === 'coordinator' ? 'coordinator' : hostname().slice(0, 64)),
+    stateDir,
+    log: data.log as NvidConfig['log'],
+    plugins: (data.plugins as PluginSpec[] | undefined) ?? [...DEFAULT_PLUGINS[options.role]],
+    maxReceiveBytes: data.maxReceiveBytes as number,
+    baseDir,
+  };
+  return deepFreeze(config);
+}

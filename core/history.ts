@@ -1,0 +1,42 @@
+/**
+ * The history log: one JSON object per line, appended, never rewritten, kept
+ * in the state folder so it survives restarts. Appends are synchronous so the
+ * order on disk is the order things happened, even if the process dies next.
+ */
+import { appendFileSync, createReadStream, existsSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import type { HistoryLog } from './plugin-api.js';
+import type { HistoryEntry, HistoryKind } from './types.js';
+
+export class JsonLinesHistory implements HistoryLog {
+  readonly file: string;
+
+  constructor(file: string) {
+    this.file = file;
+  }
+
+  append(kind: HistoryKind, fields: Record<string, unknown> = {}): void {
+    const entry = { time: new Date().toISOString(), kind, ...fields };
+    appendFileSync(this.file, `${JSON.stringify(entry)}\n`, { mode: 0o600 });
+  }
+
+  async read(options: { limit?: number; kind?: HistoryKind } = {}): Promise<HistoryEntry[]> {
+    if (!existsSync(this.file)) return [];
+    const entries: HistoryEntry[] = [];
+    const lines = createInterface({ input: createReadStream(this.file, 'utf8'), crlfDelay: Infinity });
+    for await (const line of lines) {
+      if (!line.trim()) continue;
+      let entry: HistoryEntry;
+      try {
+        entry = JSON.parse(line) as HistoryEntry;
+      } catch {
+        // A torn last line after a power cut must not hide the rest of the history.
+        continue;
+      }
+      if (options.kind && entry.kind !== options.kind) continue;
+      entries.push(entry);
+      if (options.limit && entries.length > options.limit * 2) entries.splice(0, entries.length - options.limit);
+    }
+    return options.limit ? entries.slice(-options.limit) : entries;
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * What the send and receive pipelines need from the daemon, and nothing more.
+ */
+import type { Logger } from 'pino';
+import type { NvidHooks } from '../hooks.js';
+import type { HistoryLog, PeerDirectory } from '../plugin-api.js';
+import type { Identity, ProgressEvent } from '../types.js';
+import { NvidError } from '../errors.js';
+
+export interface PipelineContext {
+  readonly hooks: NvidHooks;
+  readonly identity: Identity;
+  readonly peers: PeerDirectory;
+  readonly history: HistoryLog;
+  readonly log: Logger;
+  readonly libraryDir: string;
+  readonly incomingDir: string;
+  readonly maxReceiveBytes: number;
+  readonly transfers: TransferTracker;
+}
+
+/** Transfers in flight, for `nvid status` and progress logs. */
+export class TransferTracker {
+  readonly #active = new Map<string, ProgressEvent & { startedAt: number }>();
+
+  begin(event: ProgressEvent): void {
+    this.#active.set(event.transferId, { ...event, startedAt: Date.now() });
+  }
+
+  update(transferId: string, bytes: number): ProgressEvent | undefined {
+    const current = this.#active.get(transferId);
+    if (!current) return undefined;
+    const next = { ...current, bytes };
+    this.#active.set(transferId, next);
+    return next;
+  }
+
+  end(transferId: string): void {
+    this.#active.delete(transferId);
+  }
+
+  list(): Array<ProgressEvent & { startedAt: number }> {
+    return [...this.#active.values()];
+  }
+}
+
+/** Whether any plugin tapped a hook (tapable's isUsed() also counts the core's own interceptor). */
+export function hasTaps(hook: { taps: readonly unknown[] }): boolean {
+  return hook.taps.length > 0;
+}
+
+/** A capability hook with no taps means no plugin provides it: say which kind of plugin is missing. */
+export function requireHook(hooks: NvidHooks, hook: keyof NvidHooks, pluginKind: string, action: string): void {
+  if (!hasTaps(hooks[hook])) {
+    throw new NvidError('NVID_ERR_NOT_AVAILABLE', `${action}: not available: no ${pluginKind} plugin loaded (nothing taps the "${hook}" hook)`);
+  }
+}
+
+/** A bail hook whose taps all passed (returned undefined) gave no answer: same problem as no tap. */
+export function answered<T>(value: T | undefined, hook: string, action: string): T {
+  if (value === undefined) throw new NvidError('NVID_ERR_NOT_AVAILABLE', `${action}: not available: no plugin answered the "${hook}" hook`);
+  return value;
+}

@@ -1,0 +1,137 @@
+/**
+ * The receiving half: accept -> open -> temporary file -> validate -> keep -> display.
+ * The plaintext goes to a temporary file that becomes visible in the library
+ * only once the crypto plugin verified the last chunk and the media plugin
+ * accepted the content; any failure deletes it and records why.
+ */
+import { createHash } from 'node:crypto';
+import { createWriteStream, linkSync, unlinkSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { asNvidError, NvidError } from '../errors.js';
+import type { IncomingTransfer } from '../plugin-api.js';
+import type { DeliveryReceipt, MediaInfo, TransferMeta } from '../types.js';
+import { answered, hasTaps, requireHook, type PipelineContext } from './context.js';
+
+const TRANSFER_ID = /^[A-Za-z0-9-]{8,64}$/;
+
+/** Counts and hashes the plaintext, and stops a stream that grows past its declared size. */
+function measure(limit: number, onBytes: (n: number) => void) {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const transform = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      bytes += chunk.length;
+      if (bytes > limit) return done(new NvidError('NVID_ERR_TRAILING_DATA', `plaintext is larger than its declared ${limit} bytes`));
+      hash.update(chunk);
+      onBytes(bytes);
+      done(null, chunk);
+    },
+  });
+  return { transform, digest: () => hash.digest('hex'), bytes: () => bytes };
+}
+
+/** The library name for a received file: the sender's (already sanitised) name, made unique. */
+function keepInLibrary(ctx: PipelineContext, tmp: string, meta: TransferMeta): string {
+  const name = meta.fileName;
+  if (!name || basename(name) !== name || name === '.' || name === '..' || /[\u0000-\u001f\u007f]/.test(name)) {
+    throw new NvidError('NVID_ERR_BAD_FILE_NAME', `unsafe file name from the wire: ${JSON.stringify(name)}`);
+  }
+  const ext = extname(name);
+  const stem = name.slice(0, name.length - ext.length);
+  const candidates = [name, `${stem}-${meta.transferId.slice(0, 8)}${ext}`, `${stem}-${meta.transferId}${ext}`];
+  for (const candidate of candidates) {
+    const target = join(ctx.libraryDir, candidate);
+    try {
+      // link() never replaces an existing file, unlike rename().
+      linkSync(tmp, target);
+      unlinkSync(tmp);
+      return target;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+  throw new NvidError('NVID_ERR_BAD_FILE_NAME', `cannot find a free library name for ${name}`);
+}
+
+function removeQuietly(path: string | undefined): void {
+  if (!path) return;
+  try {
+    unlinkSync(path);
+  } catch {
+    // already gone
+  }
+}
+
+export async function receiveTransfer(ctx: PipelineContext, incoming: IncomingTransfer): Promise<DeliveryReceipt> {
+  const { sender } = incoming;
+  let stage = 'accept';
+  let meta: TransferMeta | undefined;
+  let tmp: string | undefined;
+  try {
+    const veto = await ctx.hooks.shouldAccept.promise({ sender });
+    if (veto !== undefined) throw new NvidError('NVID_ERR_REFUSED', `refused by policy: ${veto}`);
+    requireHook(ctx.hooks, 'open', 'crypto', 'cannot receive');
+    requireHook(ctx.hooks, 'validate', 'media', 'cannot receive');
+
+    stage = 'open';
+    const opened = answered(await ctx.hooks.open.promise({ envelope: incoming.envelope, sender }), 'open', 'cannot receive');
+    meta = opened.meta;
+    if (meta.senderId !== sender.id) throw new NvidError('NVID_ERR_BAD_SIGNATURE', 'the envelope names another sender than the authenticated connection');
+    if (meta.receiverId !== ctx.identity.id) throw new NvidError('NVID_ERR_WRONG_RECIPIENT', 'the envelope is addressed to another node');
+    if (!TRANSFER_ID.test(meta.transferId)) throw new NvidError('NVID_ERR_BAD_ENVELOPE', 'malformed transfer ID');
+    if (meta.size > ctx.maxReceiveBytes) throw new NvidError('NVID_ERR_REFUSED', `file of ${meta.size} bytes exceeds this node's maxReceiveBytes ${ctx.maxReceiveBytes}`);
+    const accepted = await ctx.hooks.shouldAccept.promise({ sender, meta });
+    if (accepted !== undefined) throw new NvidError('NVID_ERR_REFUSED', `refused by policy: ${accepted}`);
+
+    tmp = join(ctx.incomingDir, `${meta.transferId}.part`);
+    const transferId = meta.transferId;
+    ctx.transfers.begin({ transferId, direction: 'receive', bytes: 0, total: meta.size, peerName: sender.name });
+    const measured = measure(meta.size, (bytes) => {
+      const event = ctx.transfers.update(transferId, bytes);
+      if (event && (bytes === meta!.size || bytes % (8 * 1024 * 1024) < 65536)) ctx.hooks.progress.call(event);
+    });
+    await pipeline(opened.plaintext, measured.transform, createWriteStream(tmp, { flags: 'wx', mode: 0o600 }));
+    if (measured.bytes() !== meta.size) throw new NvidError('NVID_ERR_TRUNCATED', `received ${measured.bytes()} of ${meta.size} declared bytes`);
+    const sha256 = measured.digest();
+
+    stage = 'validate';
+    const media: MediaInfo = answered(await ctx.hooks.validate.promise({ path: tmp, side: 'receive', meta }), 'validate', 'cannot receive');
+    ctx.history.append('validated', { side: 'receive', transferId, ...media });
+
+    stage = 'store';
+    const path = keepInLibrary(ctx, tmp, meta);
+    tmp = undefined;
+    ctx.transfers.end(transferId);
+    ctx.history.append('received', { transferId, from: sender.id, fromName: sender.name, path, size: meta.size, sha256, kind: media.kind });
+    await ctx.hooks.received.promise({ meta, sender, path, media, sha256 });
+    void showReceived(ctx, path, media, meta);
+    return { transferId, receiverId: ctx.identity.id, sha256, storedAs: basename(path) };
+  } catch (err) {
+    removeQuietly(tmp);
+    if (meta) ctx.transfers.end(meta.transferId);
+    // A failure inside the plaintext stream keeps the crypto plugin's code (chunk auth, truncation).
+    const error = asNvidError(err, 'NVID_ERR_REFUSED');
+    ctx.history.append('rejected', { stage, code: error.code, reason: error.message, from: sender.id, fromName: sender.name, transferId: meta?.transferId });
+    ctx.log.warn({ stage, code: error.code, from: sender.name }, `rejected a transfer: ${error.message}`);
+    await ctx.hooks.rejected.promise({ stage, code: error.code, reason: error.message, peerId: sender.id, ...(meta ? { meta } : {}) }).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Hands a stored file to the display; runs after the acknowledgement, so a slow player never delays the sender. */
+async function showReceived(ctx: PipelineContext, path: string, media: MediaInfo, meta: TransferMeta): Promise<void> {
+  if (!hasTaps(ctx.hooks.display)) return;
+  try {
+    const result = await ctx.hooks.display.promise({ path, media, meta });
+    if (!result) return;
+    ctx.history.append('displayed', { transferId: meta.transferId, path, state: result.state });
+    await ctx.hooks.displayed.promise({ path, media, meta });
+  } catch (err) {
+    const error = asNvidError(err, 'NVID_ERR_PLAYER');
+    ctx.history.append('failed', { stage: 'display', code: error.code, reason: error.message, path, transferId: meta.transferId });
+    ctx.log.error({ code: error.code }, `display failed: ${error.message}`);
+    await ctx.hooks.rejected.promise({ stage: 'display', code: error.code, reason: error.message, path, meta }).catch(() => undefined);
+  }
+}
