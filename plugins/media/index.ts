@@ -1,0 +1,59 @@
+/**
+ * The bundled `media` plugin: decides with ffprobe whether a file is an
+ * allowed image or video, on the sender before sealing and again on the
+ * receiver before display (never trust the sender).
+ *
+ * Taps `beforeStart` (find ffprobe, fail fast), `validate` and `status`.
+ * A rejection is thrown as NVID_ERR_MEDIA_REJECTED; the core records it in the
+ * history as `rejected`. An acceptance is recorded here as `validated`.
+ */
+import type { NvidPlugin, PluginHost } from '../../core/plugin-api.js';
+import type { MediaInfo, ValidateRequest } from '../../core/types.js';
+import { resolveBinary, type ResolvedBinary } from './binaries.js';
+import { MEDIA_OPTIONS_SCHEMA, type MediaOptions } from './options.js';
+import { validateMediaFile } from './validate-file.js';
+
+export const PLUGIN_NAME = 'media';
+
+export type { MediaOptions } from './options.js';
+
+export default class MediaPlugin implements NvidPlugin {
+  static readonly pluginName = PLUGIN_NAME;
+  static readonly schema = MEDIA_OPTIONS_SCHEMA;
+
+  private readonly options: MediaOptions;
+  private ffprobe: ResolvedBinary | undefined;
+
+  /** @param options already validated against `schema`, defaults filled in */
+  constructor(options: MediaOptions) {
+    this.options = options;
+  }
+
+  apply(daemon: PluginHost): void {
+    // The coordinator never handles media.
+    if (daemon.role !== 'node') return;
+    const findProbe = async (): Promise<string> => {
+      this.ffprobe ??= await resolveBinary('ffprobe', this.options.ffprobe, `${PLUGIN_NAME}.options.ffprobe`);
+      return this.ffprobe.path;
+    };
+
+    daemon.hooks.beforeStart.tapPromise(PLUGIN_NAME, async () => {
+      const path = await findProbe();
+      daemon.log.debug({ ffprobe: path, source: this.ffprobe?.source }, 'ffprobe found');
+    });
+
+    daemon.hooks.validate.tapPromise(PLUGIN_NAME, async (request: ValidateRequest): Promise<MediaInfo> => {
+      const info = await validateMediaFile(await findProbe(), request.path, this.options, this.options.probeTimeoutMs);
+      daemon.history.append('validated', {
+        side: request.side,
+        path: request.path,
+        transferId: request.meta?.transferId,
+        // Nested: a flat spread would overwrite the entry's own `kind` with the media kind.
+        media: info,
+      });
+      return info;
+    });
+
+    daemon.hooks.status.tap(PLUGIN_NAME, (report) => ({ ...report, media: { ffprobe: this.ffprobe?.path ?? null } }));
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * Runs ffprobe on one file with a deadline and returns its JSON report. Knows
+ * nothing of policy (see inspect.ts); only how to ask ffprobe and how ffprobe
+ * fails.
+ */
+import { execFile } from 'node:child_process';
+import { NvidError } from '../../core/errors.js';
+import { numberField } from './inspect.js';
+
+/** Enough for any sane report; a file with thousands of streams is rejected by the size cap. */
+const MAX_REPORT_BYTES = 4 * 1024 * 1024;
+
+interface RunResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+function run(ffprobe: string, args: readonly string[], timeoutMs: number): Promise<RunResult> {
+  return new Promise((resolvePromise, rejectPromise) => {
+    execFile(ffprobe, args, { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: MAX_REPORT_BYTES, encoding: 'utf8' }, (err, stdout, stderr) => {
+      if (!err) return resolvePromise({ stdout, stderr, exitCode: 0 });
+      const e = err as NodeJS.ErrnoException & { killed?: boolean; code?: unknown; signal?: string | null };
+      if (e.killed || e.signal === 'SIGKILL') {
+        return rejectPromise(new NvidError('NVID_ERR_PROBE_FAILED', `ffprobe did not finish within ${timeoutMs} ms`, { cause: err }));
+      }
+      if (e.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER') {
+        return rejectPromise(new NvidError('NVID_ERR_PROBE_FAILED', `ffprobe printed more than ${MAX_REPORT_BYTES} bytes`, { cause: err }));
+      }
+      if (typeof e.code === 'number') return resolvePromise({ stdout, stderr, exitCode: e.code });
+      rejectPromise(new NvidError('NVID_ERR_PROBE_FAILED', `ffprobe could not run: ${e.message}`, { cause: err }));
+    });
+  });
+}
+
+/** ffprobe's error lines, without "[demuxer @ 0x...]" or "file: " prefixes, joined; the first is usually the cause. */
+function errorText(stderr: string, path: string): string {
+  const lines = stderr.split('\n').map((l) => l.trim().replace(/^(\[[^\]]*\]\s*)+/, '').replace(`${path}: `, '')).filter(Boolean);
+  return [...new Set(lines)].slice(0, 3).join('; ').slice(0, 300) || 'no error text';
+}
+
+/** ffprobe's parsed report (unchecked JSON) and what it printed on stderr. */
+export interface ProbeOutput {
+  readonly report: unknown;
+  /** Warnings such as "Picture size 30000x30000 is invalid" explain a 0x0 stream. */
+  readonly stderr: string;
+}
+
+/**
+ * Probes `path` and returns the parsed report.
+ *
+ * A file ffprobe cannot open at all (random bytes, an mp4 whose index was cut
+ * off) is the file's fault: NVID_ERR_MEDIA_REJECTED. A timeout or output that
+ * is not JSON is ffprobe's fault: NVID_ERR_PROBE_FAILED.
+ */
+export async function probeFile(ffprobe: string, path: string, timeoutMs: number): Promise<ProbeOutput> {
+  const args = ['-hide_banner', '-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', '-i', path];
+  const { stdout, stderr, exitCode } = await run(ffprobe, args, timeoutMs);
+  if (exitCode !== 0) {
+    throw new NvidError('NVID_ERR_MEDIA_REJECTED', `not an image or video: ffprobe cannot read it (${errorText(stderr, path)})`, { details: { exitCode } });
+  }
+  try {
+    return { report: JSON.parse(stdout) as unknown, stderr };
+  } catch (err) {
+    throw new NvidError('NVID_ERR_PROBE_FAILED', `ffprobe printed output that is not JSON (${stdout.length} bytes)`, { cause: err });
+  }
+}
+
+/**
+ * Checks that a video's last second is really in the file. An mp4 written
+ * with its index first ("faststart") still probes cleanly when its tail is cut
+ * off, so read the packets of the last second: the demuxer then reports a
+ * "partial file", or the last packet ends well before the stated duration.
+ *
+ * @throws NvidError NVID_ERR_MEDIA_REJECTED when the file is cut short
+ */
+export async function checkTail(ffprobe: string, path: string, duration: number, timeoutMs: number): Promise<void> {
+  const from = Math.max(0, duration - 1);
+  const args = ['-hide_banner', '-v', 'error', '-select_streams', 'v:0', '-read_intervals', `${from.toFixed(3)}%`, '-show_entries', 'packet=pts_time,duration_time', '-print_format', 'json', '-i', path];
+  const { stdout, stderr, exitCode } = await run(ffprobe, args, timeoutMs);
+  if (/partial file|truncat|end of file/i.test(stderr) || exitCode !== 0) {
+    throw new NvidError('NVID_ERR_MEDIA_REJECTED', `truncated video: ${errorText(stderr, path)}`);
+  }
+  let lastEnd = 0;
+  try {
+    const packets = (JSON.parse(stdout) as { packets?: unknown }).packets;
+    for (const p of Array.isArray(packets) ? packets : []) {
+      const pts = numberField((p as Record<string, unknown>).pts_time) ?? 0;
+      lastEnd = Math.max(lastEnd, pts + (numberField((p as Record<string, unknown>).duration_time) ?? 0));
+    }
+  } catch (err) {
+    throw new NvidError('NVID_ERR_PROBE_FAILED', 'ffprobe printed a packet list that is not JSON', { cause: err });
+  }
+  // Generous slack: containers round durations, and B-frames end a little early.
+  if (lastEnd < duration - Math.max(1, duration * 0.1)) {
+    throw new NvidError('NVID_ERR_MEDIA_REJECTED', `truncated video: frames end at ${lastEnd.toFixed(2)} s of ${duration.toFixed(2)} s`);
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * The whole check of one file: stat, ffprobe, policy, and for videos a look at
+ * the tail. Hook-free, so tests and other plugins (display's loop over the
+ * library) can call it directly.
+ */
+import { stat } from 'node:fs/promises';
+import { NvidError } from '../../core/errors.js';
+import type { MediaInfo } from '../../core/types.js';
+import { declaredPictureSize, inspectProbeReport, type MediaPolicy } from './inspect.js';
+import { checkTail, probeFile } from './probe.js';
+
+/**
+ * Returns what `path` is, or throws why it may not be shown.
+ *
+ * @throws NvidError NVID_ERR_MEDIA_REJECTED (the file's fault) or NVID_ERR_PROBE_FAILED (ffprobe's)
+ */
+export async function validateMediaFile(ffprobe: string, path: string, policy: MediaPolicy, probeTimeoutMs: number): Promise<MediaInfo> {
+  let size: number;
+  try {
+    const st = await stat(path);
+    if (!st.isFile()) throw new NvidError('NVID_ERR_MEDIA_REJECTED', 'not a regular file');
+    size = st.size;
+  } catch (err) {
+    if (err instanceof NvidError) throw err;
+    throw new NvidError('NVID_ERR_MEDIA_REJECTED', `cannot read the file: ${(err as Error).message}`, { cause: err });
+  }
+  // Check the size before ffprobe reads anything of a huge file.
+  if (size > policy.maxFileBytes) throw new NvidError('NVID_ERR_MEDIA_REJECTED', `file is ${size} bytes, over the limit of ${policy.maxFileBytes}`);
+  const { report, stderr } = await probeFile(ffprobe, path, probeTimeoutMs);
+  const info = inspectProbeReport(report, size, policy, declaredPictureSize(stderr));
+  if (info.kind === 'video') await checkTail(ffprobe, path, info.duration, probeTimeoutMs);
+  return info;
+}

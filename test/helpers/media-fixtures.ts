@@ -1,0 +1,119 @@
+/**
+ * Test media, made at test time with ffmpeg's lavfi sources (nothing binary is
+ * committed), plus the deliberately bad files the media plugin must refuse.
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { deflateSync } from 'node:zlib';
+
+const run = promisify(execFile);
+
+/** Runs ffmpeg quietly, overwriting the output; returns the output path. */
+async function ffmpeg(out: string, args: readonly string[]): Promise<string> {
+  await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args, out], { timeout: 60_000 });
+  return out;
+}
+
+/** PNG bytes whatever the file is called (ffmpeg would otherwise pick the format from the extension). */
+const AS_PNG = ['-c:v', 'png', '-f', 'image2pipe'];
+
+/** A single-colour PNG. `colour` is any ffmpeg colour name or 0xRRGGBB. */
+export function solidPng(dir: string, name: string, colour: string, size = '64x48'): Promise<string> {
+  return ffmpeg(join(dir, name), ['-f', 'lavfi', '-i', `color=c=${colour}:s=${size}`, '-frames:v', '1', ...AS_PNG]);
+}
+
+/** A single-colour JPEG. */
+export function solidJpeg(dir: string, name: string, colour: string, size = '64x48'): Promise<string> {
+  return ffmpeg(join(dir, name), ['-f', 'lavfi', '-i', `color=c=${colour}:s=${size}`, '-frames:v', '1', '-q:v', '2', '-c:v', 'mjpeg', '-f', 'image2pipe']);
+}
+
+/** A PNG of ffmpeg's testsrc2 pattern (colour bars, moving parts). */
+export function testPatternPng(dir: string, name: string, size = '320x240'): Promise<string> {
+  return ffmpeg(join(dir, name), ['-f', 'lavfi', '-i', `testsrc2=s=${size}`, '-frames:v', '1', ...AS_PNG]);
+}
+
+/**
+ * An H.264 mp4 that shows each colour in turn for `secondsEach` seconds.
+ * yuv420p so every player can decode it.
+ */
+export function colourClip(dir: string, name: string, colours: readonly string[], secondsEach = 0.5, size = '160x120', options: { faststart?: boolean } = {}): Promise<string> {
+  const inputs = colours.map((c, i) => `color=c=${c}:s=${size}:r=25:d=${secondsEach}[v${i}]`).join(';');
+  const graph = `${inputs};${colours.map((_, i) => `[v${i}]`).join('')}concat=n=${colours.length}:v=1:a=0`;
+  return ffmpeg(join(dir, name), ['-f', 'lavfi', '-i', graph, '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', ...(options.faststart ? ['-movflags', '+faststart'] : [])]);
+}
+
+/** A plain text file with an image's name: ffprobe exits 0 on it. */
+export async function textAsPng(dir: string, name = 'not-an-image.png'): Promise<string> {
+  const path = join(dir, name);
+  await writeFile(path, 'This is a text file wearing a .png name.\nIt holds no picture at all.\n');
+  return path;
+}
+
+/**
+ * An mp4 cut to `fraction` of its length. With `faststart` the index stays and
+ * ffprobe still reads it cleanly; without, the index (at the end) is lost.
+ */
+export async function truncatedMp4(dir: string, name = 'truncated.mp4', options: { faststart?: boolean; fraction?: number } = {}): Promise<string> {
+  const full = await colourClip(dir, `full-${name}`, ['red', 'green', 'blue', 'yellow'], 0.5, '160x120', options);
+  const bytes = await readFile(full);
+  const path = join(dir, name);
+  await writeFile(path, bytes.subarray(0, Math.floor(bytes.length * (options.fraction ?? 0.6))));
+  return path;
+}
+
+/** Random bytes with a video's name. */
+export async function randomBytesFile(dir: string, name = 'random.mp4', size = 64 * 1024): Promise<string> {
+  const path = join(dir, name);
+  await writeFile(path, randomBytes(size));
+  return path;
+}
+
+const CRC_TABLE = (() => {
+  const table = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    table[n] = c >>> 0;
+  }
+  return table;
+})();
+
+function crc32(data: Buffer): number {
+  let c = 0xffffffff;
+  for (const byte of data) c = CRC_TABLE[(c ^ byte) & 0xff]! ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+function pngChunk(type: string, data: Buffer): Buffer {
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(data.length);
+  const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(body));
+  return Buffer.concat([length, body, crc]);
+}
+
+/**
+ * A small PNG whose header declares `width` x `height` (a "decompression
+ * bomb" header): valid signature, IHDR with a correct CRC, a tiny IDAT, IEND.
+ */
+export function pngDeclaring(width: number, height: number): Buffer {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr.writeUInt8(8, 8); // bit depth
+  ihdr.writeUInt8(2, 9); // colour type: RGB
+  // compression, filter, interlace: 0
+  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  return Buffer.concat([signature, pngChunk('IHDR', ihdr), pngChunk('IDAT', deflateSync(Buffer.alloc(1 + 3 * 4))), pngChunk('IEND', Buffer.alloc(0))]);
+}
+
+/** Writes `pngDeclaring(width, height)` to a file. */
+export async function hugePng(dir: string, name = 'huge.png', width = 30000, height = 30000): Promise<string> {
+  const path = join(dir, name);
+  await writeFile(path, pngDeclaring(width, height));
+  return path;
+}
