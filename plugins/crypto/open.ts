@@ -1,0 +1,110 @@
+/**
+ * Opening: reads the preamble and header, unwraps the key, checks the
+ * signature and every claim in the header, then hands the rest of the stream
+ * to a {@link ChunkOpener}. Resolves only when the header is good; the
+ * plaintext stream then errors if any later chunk is not.
+ */
+import { createDecipheriv } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { NvidError } from '../../core/errors.js';
+import type { Identity, OpenedEnvelope, Peer, TransferMeta } from '../../core/types.js';
+import { decodeHeaderPlaintext, decodePreambleFixed, HEADER_NONCE, PREAMBLE_FIXED_BYTES, SIGNATURE_CONTEXT, TAG_BYTES } from './envelope-format.js';
+import { deriveTransferKeys, privateKeyOf, publicKeyOfCert, rsaModulusBytes, unwrapFileKey, verifySignature } from './envelope-keys.js';
+import { sanitizeFileName } from './file-name.js';
+import type { ReplayGuard } from './replay-guard.js';
+import { ChunkOpener } from './stream-cipher.js';
+import { readExactly } from './stream-reader.js';
+import { parseMeta } from './transfer-meta.js';
+
+/** Everything opening needs. */
+export interface OpenInput {
+  readonly envelope: Readable;
+  /** The peer the transport authenticated; the header must be signed by its certificate's key. */
+  readonly sender: Pick<Peer, 'id' | 'certPem'>;
+  readonly identity: Pick<Identity, 'id' | 'keyPem'>;
+  readonly replayGuard: ReplayGuard;
+  /** Oldest acceptable envelope time, as an age. */
+  readonly replayWindowMs: number;
+  /** Newest acceptable envelope time, as a distance into the future. */
+  readonly maxClockSkewMs: number;
+  /** Internal: the clock, for tests. */
+  readonly now?: () => number;
+}
+
+/**
+ * Opens an envelope. Rejects with the NvidError code of the first thing that is
+ * wrong (see README). After a rejection, or once the plaintext errors, the rest
+ * of `envelope` is left unread: its owner (the transport) closes it.
+ */
+export async function openEnvelope(input: OpenInput): Promise<OpenedEnvelope> {
+  const { envelope, identity, sender } = input;
+  const fixedBytes = await readExactly(envelope, PREAMBLE_FIXED_BYTES, 'preamble');
+  const fixed = decodePreambleFixed(fixedBytes);
+  if (!fixed.recipientId.equals(Buffer.from(identity.id, 'hex'))) {
+    throw new NvidError('NVID_ERR_WRONG_RECIPIENT', `envelope is addressed to ${fixed.recipientId.toString('hex')}, not to this node`);
+  }
+  const privateKey = privateKeyOf(identity.keyPem);
+  if (fixed.wrappedKeyLength !== rsaModulusBytes(privateKey)) {
+    throw new NvidError('NVID_ERR_BAD_ENVELOPE', `wrapped key is ${fixed.wrappedKeyLength} bytes; this node's key wraps to ${rsaModulusBytes(privateKey)}`);
+  }
+  const wrappedKey = await readExactly(envelope, fixed.wrappedKeyLength, 'wrapped key');
+  const sealedHeader = await readExactly(envelope, fixed.sealedHeaderLength, 'header');
+  const preamble = Buffer.concat([fixedBytes, wrappedKey]);
+
+  const fileKey = unwrapFileKey(wrappedKey, privateKey);
+  const { headerKey, payloadKey } = deriveTransferKeys(fileKey, fixed.salt);
+  fileKey.fill(0);
+  const header = decodeHeaderPlaintext(openHeader(sealedHeader, headerKey, preamble));
+
+  const senderKey = publicKeyOfCert(sender.certPem);
+  if (!verifySignature(Buffer.concat([SIGNATURE_CONTEXT, preamble, header.meta]), header.signature, senderKey)) {
+    throw new NvidError('NVID_ERR_BAD_SIGNATURE', `header signature does not verify against the certificate of ${sender.id}`);
+  }
+  const signed = parseMeta(header.meta);
+  if (signed.senderId !== sender.id) {
+    throw new NvidError('NVID_ERR_BAD_SIGNATURE', `header claims sender ${signed.senderId} but the connection is authenticated as ${sender.id}`);
+  }
+  if (signed.receiverId !== identity.id) throw new NvidError('NVID_ERR_WRONG_RECIPIENT', `signed header is addressed to ${signed.receiverId}, not to this node`);
+  checkFreshness(signed, input);
+  const meta: TransferMeta = { ...signed, fileName: sanitizeFileName(signed.fileName) };
+
+  const reservation = input.replayGuard.reserve(signed.transferId, signed.time);
+  const plaintext = new ChunkOpener({ payloadKey, size: signed.size, chunkSize: fixed.chunkSize }, () => reservation.commit());
+  plaintext.once('close', () => reservation.release());
+  connectBody(envelope, plaintext);
+  return { meta, plaintext };
+}
+
+function openHeader(sealedHeader: Buffer, headerKey: Buffer, preamble: Buffer): Buffer {
+  const decipher = createDecipheriv('aes-256-gcm', headerKey, HEADER_NONCE);
+  decipher.setAAD(preamble);
+  decipher.setAuthTag(sealedHeader.subarray(sealedHeader.length - TAG_BYTES));
+  const plain = decipher.update(sealedHeader.subarray(0, sealedHeader.length - TAG_BYTES));
+  try {
+    decipher.final();
+  } catch (err) {
+    throw new NvidError('NVID_ERR_BAD_ENVELOPE', 'envelope header failed authentication (preamble or header altered)', { cause: err });
+  }
+  return plain;
+}
+
+function checkFreshness(meta: TransferMeta, input: OpenInput): void {
+  const now = (input.now ?? Date.now)();
+  if (meta.time < now - input.replayWindowMs) {
+    throw new NvidError('NVID_ERR_STALE', `envelope is ${Math.round((now - meta.time) / 1000)} s old; at most ${input.replayWindowMs / 1000} s accepted`);
+  }
+  if (meta.time > now + input.maxClockSkewMs) {
+    throw new NvidError('NVID_ERR_STALE', `envelope is dated ${Math.round((meta.time - now) / 1000)} s in the future; at most ${input.maxClockSkewMs / 1000} s of clock skew accepted`);
+  }
+}
+
+/** Pipes the body on; a source that fails or closes without ending is a truncation. */
+function connectBody(envelope: Readable, plaintext: ChunkOpener): void {
+  const truncated = (why: string, cause?: unknown) =>
+    plaintext.destroy(new NvidError('NVID_ERR_TRUNCATED', `envelope stream ${why} before its final chunk`, cause === undefined ? undefined : { cause }));
+  envelope.on('error', (err) => truncated(`failed (${err.message})`, err));
+  envelope.once('close', () => {
+    if (!envelope.readableEnded) truncated('closed');
+  });
+  envelope.pipe(plaintext);
+}

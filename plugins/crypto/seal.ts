@@ -1,0 +1,135 @@
+/**
+ * Sealing: builds the preamble and the signed, encrypted header up front
+ * (so the exact envelope length is known before any body byte), then streams
+ * the body through a {@link ChunkSealer}.
+ */
+import { createCipheriv } from 'node:crypto';
+import { open } from 'node:fs/promises';
+import { pipeline, Readable } from 'node:stream';
+import { NvidError } from '../../core/errors.js';
+import type { Identity, Peer, SealedEnvelope, TransferMeta } from '../../core/types.js';
+import {
+  encodeHeaderPlaintext,
+  encodePreamble,
+  envelopeLength,
+  FILE_KEY_BYTES,
+  HEADER_NONCE,
+  HEADER_PAD_BYTES,
+  MAX_WIRE_CHUNK_SIZE,
+  MIN_WIRE_CHUNK_SIZE,
+  SALT_BYTES,
+  SIGNATURE_CONTEXT,
+  TAG_BYTES,
+} from './envelope-format.js';
+import { defaultSealPrimitives, deriveTransferKeys, privateKeyOf, publicKeyOfCert, rsaModulusBytes, type SealPrimitives } from './envelope-keys.js';
+import { ChunkSealer } from './stream-cipher.js';
+import { encodeMeta } from './transfer-meta.js';
+
+/** Everything sealing needs besides the plaintext. */
+export interface SealInput {
+  readonly recipient: Pick<Peer, 'id' | 'certPem'>;
+  readonly sender: Pick<Identity, 'id' | 'keyPem'>;
+  readonly meta: TransferMeta;
+  readonly chunkSize: number;
+  /** Internal: deterministic randomness for the known-answer tests. Never set from config. */
+  readonly primitives?: SealPrimitives;
+}
+
+/** The envelope up to the body, with what the body needs. */
+export interface SealedHead {
+  /** Preamble and sealed header: the first bytes of the envelope. */
+  readonly head: Buffer;
+  readonly payloadKey: Buffer;
+  /** Length of the whole envelope. */
+  readonly length: number;
+}
+
+/** Builds preamble and sealed header for one transfer. Synchronous: one RSA encryption and one signature. */
+export function sealHead(input: SealInput): SealedHead {
+  const { meta, recipient, sender, chunkSize } = input;
+  const primitives = input.primitives ?? defaultSealPrimitives;
+  if (!Number.isInteger(chunkSize) || chunkSize < MIN_WIRE_CHUNK_SIZE || chunkSize > MAX_WIRE_CHUNK_SIZE) {
+    throw new RangeError(`chunk size ${chunkSize} outside [${MIN_WIRE_CHUNK_SIZE}, ${MAX_WIRE_CHUNK_SIZE}]`);
+  }
+  if (meta.receiverId !== recipient.id) throw new NvidError('NVID_ERR_WRONG_RECIPIENT', `meta.receiverId ${meta.receiverId} is not the recipient ${recipient.id}`);
+  if (meta.senderId !== sender.id) throw new NvidError('NVID_ERR_BAD_ENVELOPE', `meta.senderId ${meta.senderId} is not this node (${sender.id})`);
+  const metaBytes = encodeMeta(meta);
+  const recipientKey = publicKeyOfCert(recipient.certPem);
+  const senderKey = privateKeyOf(sender.keyPem);
+
+  const fileKey = primitives.randomBytes(FILE_KEY_BYTES);
+  const salt = primitives.randomBytes(SALT_BYTES);
+  const { headerKey, payloadKey } = deriveTransferKeys(fileKey, salt);
+  const wrappedKey = primitives.wrapKey(fileKey, recipientKey);
+  fileKey.fill(0);
+
+  const signatureLength = rsaModulusBytes(senderKey);
+  const headerPlainLength = Math.ceil((4 + metaBytes.length + signatureLength) / HEADER_PAD_BYTES) * HEADER_PAD_BYTES;
+  const preamble = encodePreamble({
+    recipientId: Buffer.from(recipient.id, 'hex'),
+    salt,
+    chunkSize,
+    sealedHeaderLength: headerPlainLength + TAG_BYTES,
+    wrappedKey,
+  });
+  // Signing the preamble too binds the header to this envelope's key and salt.
+  const signature = primitives.sign(Buffer.concat([SIGNATURE_CONTEXT, preamble, metaBytes]), senderKey);
+  const headerPlain = encodeHeaderPlaintext({ meta: metaBytes, signature });
+  if (headerPlain.length !== headerPlainLength) throw new Error(`signature is ${signature.length} bytes, expected ${signatureLength}`);
+
+  const cipher = createCipheriv('aes-256-gcm', headerKey, HEADER_NONCE);
+  cipher.setAAD(preamble);
+  const sealedHeader = Buffer.concat([cipher.update(headerPlain), cipher.final(), cipher.getAuthTag()]);
+  return {
+    head: Buffer.concat([preamble, sealedHeader]),
+    payloadKey,
+    length: envelopeLength(meta.size, chunkSize, wrappedKey.length, sealedHeader.length),
+  };
+}
+
+/**
+ * Seals `source`, which must yield exactly `meta.size` bytes, into an envelope stream.
+ * The envelope errors if the source fails or its length does not match.
+ */
+export function sealStream(source: Readable, input: SealInput): SealedEnvelope {
+  const { head, payloadKey, length } = sealHead(input);
+  const sealer = new ChunkSealer({ payloadKey, size: input.meta.size, chunkSize: input.chunkSize }, head);
+  // pipeline forwards a source error to the sealer and closes the source if the reader gives up.
+  pipeline(source, sealer, () => {});
+  return { stream: sealer, length };
+}
+
+/**
+ * Seals the file at `path`. Opens it first, so a missing file fails here rather
+ * than mid-stream, and reads exactly `meta.size` bytes of it.
+ */
+export async function sealFile(path: string, input: SealInput): Promise<SealedEnvelope> {
+  let handle;
+  try {
+    handle = await open(path, 'r');
+  } catch (err) {
+    throw new NvidError('NVID_ERR_FILE_NOT_FOUND', `cannot open ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    const stats = await handle.stat();
+    if (!stats.isFile()) throw new NvidError('NVID_ERR_FILE_NOT_FOUND', `${path} is not a regular file`);
+    if (stats.size !== input.meta.size) {
+      throw new NvidError('NVID_ERR_BAD_ENVELOPE', `${path} is ${stats.size} bytes but meta.size says ${input.meta.size} (file changed after validation?)`);
+    }
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
+  if (input.meta.size === 0) {
+    await handle.close();
+    return sealStream(Readable.from([]), input);
+  }
+  // One read per chunk: the sealer then takes each chunk as a view, without copying.
+  const source = handle.createReadStream({ start: 0, end: input.meta.size - 1, highWaterMark: input.chunkSize });
+  try {
+    return sealStream(source, input);
+  } catch (err) {
+    source.destroy();
+    throw err;
+  }
+}
