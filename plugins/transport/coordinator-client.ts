@@ -1,0 +1,286 @@
+/**
+ * A node's link to its coordinator: connect over mutual TLS, check the pinned
+ * fingerprint before reading anything, join, keep the peer list current from
+ * the pushed deltas, send heartbeats, and reconnect with exponential backoff
+ * and jitter whenever the link drops.
+ */
+import { connect, type TLSSocket } from 'node:tls';
+import type { Logger } from 'pino';
+import { NvidError, asNvidError } from '../../core/errors.js';
+import type { Identity, Peer } from '../../core/types.js';
+import type { FrameLimits } from './frame-codec.js';
+import { FramedConnection } from './framed-connection.js';
+import type { CoordinatorPins } from './coordinator-pins.js';
+import { certificateFingerprint, clientTlsOptions, peerCertificateOf } from './tls-helpers.js';
+import { COORDINATOR_TO_NODE, checkMessage, type HelloMessage, type WireMessage } from './wire-messages.js';
+
+/** What the client reports; the plugin maps these onto daemon.peers, the log and the history. */
+export interface CoordinatorClientEvents {
+  joined(info: { readonly name: string; readonly pinned: boolean }): void;
+  peerList(peers: Peer[]): void;
+  peerJoined(peer: Peer): void;
+  peerLeft(id: string): void;
+  peerRenamed(peer: Peer, oldName: string): void;
+  /** Admission refused or coordinator mismatch; reported once per distinct reason, retried slowly. */
+  refused(err: NvidError): void;
+  disconnected(reason: string): void;
+}
+
+export interface CoordinatorClientOptions {
+  readonly identity: Identity;
+  readonly host: string;
+  readonly port: number;
+  /** Pinned fingerprint from the config; without it the pin store decides (trust on first use). */
+  readonly fingerprint?: string;
+  readonly pins: CoordinatorPins;
+  readonly token?: string;
+  /** The name to ask for on each (re)join: the daemon's current name. */
+  readonly name: () => string;
+  /** Where this node takes transfers; address undefined = the address the coordinator sees. */
+  readonly advertise: () => { readonly address?: string; readonly port: number };
+  /** Give up on a silent coordinator after this long and reconnect. */
+  readonly heartbeatTimeoutMs: number;
+  readonly connectTimeoutMs: number;
+  readonly reconnect: { readonly minMs: number; readonly maxMs: number };
+  readonly limits: FrameLimits;
+  readonly log: Logger;
+  readonly events: CoordinatorClientEvents;
+}
+
+/** Delay before reconnect attempt `attempt` (0-based): exponential, capped, with "equal jitter" so restarts do not stampede. */
+export function backoffDelay(attempt: number, minMs: number, maxMs: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(maxMs, minMs * 2 ** Math.min(attempt, 30));
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
+
+interface PendingRename {
+  resolve(name: string): void;
+  reject(err: NvidError): void;
+  timer: NodeJS.Timeout;
+}
+
+export class CoordinatorClient {
+  private readonly options: CoordinatorClientOptions;
+  private conn: FramedConnection | undefined;
+  private joinedConn: FramedConnection | undefined;
+  private stopped = true;
+  private attempt = 0;
+  private fatal = false;
+  private lastRefusal = '';
+  private retryTimer: NodeJS.Timeout | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private lastHeard = 0;
+  private nextRequestId = 1;
+  private readonly renames = new Map<number, PendingRename>();
+  private pagedPeers: Peer[] = [];
+
+  constructor(options: CoordinatorClientOptions) {
+    this.options = options;
+  }
+
+  /** True while joined (welcome received on the current connection). */
+  get connected(): boolean {
+    return this.joinedConn !== undefined && this.joinedConn === this.conn && !this.conn.closed;
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.connectNow();
+  }
+
+  /** Asks the coordinator for a new name; resolves with the name it assigned. */
+  rename(name: string, timeoutMs = 10_000): Promise<string> {
+    const conn = this.conn;
+    if (!conn || !this.connected) {
+      return Promise.reject(new NvidError('NVID_ERR_CONNECTION', 'not connected to the coordinator; the rename can be retried once it is back'));
+    }
+    const requestId = this.nextRequestId++;
+    return new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.renames.delete(requestId);
+        reject(new NvidError('NVID_ERR_TIMEOUT', `the coordinator did not answer the rename within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.renames.set(requestId, { resolve, reject, timer });
+      conn.send({ type: 'rename', requestId, name });
+    });
+  }
+
+  /** Leaves gracefully (the coordinator tells everyone at once) and stops reconnecting. */
+  async leave(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    clearInterval(this.heartbeat);
+    const conn = this.conn;
+    if (!conn || conn.closed) return;
+    if (this.connected) conn.send({ type: 'leave' });
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        conn.destroy();
+        resolve();
+      }, 1000);
+      conn.socket.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      conn.end();
+    });
+  }
+
+  private connectNow(): void {
+    if (this.stopped) return;
+    const { host, port, identity, connectTimeoutMs } = this.options;
+    const socket: TLSSocket = connect(clientTlsOptions(identity, host, port));
+    const conn = new FramedConnection(socket, this.options.limits);
+    this.conn = conn;
+    const timer = setTimeout(() => socket.destroy(new NvidError('NVID_ERR_TIMEOUT', `coordinator ${host}:${port} did not answer within ${connectTimeoutMs} ms`)), connectTimeoutMs);
+    let failure: NvidError | undefined;
+    socket.on('error', (err) => {
+      failure ??= asNvidError(err, 'NVID_ERR_CONNECTION');
+    });
+    socket.once('secureConnect', () => {
+      const cert = peerCertificateOf(socket);
+      try {
+        if (!cert) throw new NvidError('NVID_ERR_COORDINATOR_MISMATCH', `the coordinator at ${host}:${port} presented no certificate`);
+        const decision = this.options.pins.check(`${host}:${port}`, cert.id, this.options.fingerprint);
+        if (decision.outcome === 'pinned-now') this.options.log.warn({ fingerprint: cert.id }, `trusting coordinator ${host}:${port} on first use; pinned in ${this.options.pins.path}`);
+      } catch (err) {
+        failure = asNvidError(err, 'NVID_ERR_COORDINATOR_MISMATCH');
+        socket.destroy();
+        return;
+      }
+      conn.start({
+        frame: (frame) => {
+          this.lastHeard = Date.now();
+          if (frame.kind !== 'message') throw new NvidError('NVID_ERR_BAD_FRAME', 'the coordinator link carries no body frames');
+          const message = checkMessage(frame.message, COORDINATOR_TO_NODE);
+          if (message.type === 'welcome') clearTimeout(timer);
+          this.onMessage(conn, message, (err) => (failure = err));
+        },
+        badInput: (err) => {
+          failure = err;
+        },
+        closed: () => undefined,
+      });
+      const { address, port: transferPort } = this.options.advertise();
+      const hello: HelloMessage = { type: 'hello', name: this.options.name(), port: transferPort };
+      if (address !== undefined) hello.address = address;
+      if (this.options.token !== undefined) hello.token = this.options.token;
+      conn.send(hello);
+    });
+    socket.once('close', () => {
+      clearTimeout(timer);
+      this.onDisconnected(conn, failure);
+    });
+  }
+
+  private onMessage(conn: FramedConnection, message: WireMessage, setFailure: (err: NvidError) => void): void {
+    const { events } = this.options;
+    switch (message.type) {
+      case 'welcome':
+        this.joinedConn = conn;
+        this.attempt = 0;
+        this.fatal = false;
+        this.lastRefusal = '';
+        this.pagedPeers = [];
+        this.startHeartbeat(conn, message.heartbeatIntervalMs);
+        events.joined({ name: message.name, pinned: this.options.fingerprint !== undefined });
+        return;
+      case 'peers':
+        this.pagedPeers.push(...message.peers.filter((peer) => this.acceptable(peer)));
+        if (!message.more) {
+          const complete = this.pagedPeers;
+          this.pagedPeers = [];
+          events.peerList(complete);
+        }
+        return;
+      case 'peer-joined':
+        if (this.acceptable(message.peer)) events.peerJoined(message.peer);
+        return;
+      case 'peer-left':
+        if (message.id !== this.options.identity.id) events.peerLeft(message.id);
+        return;
+      case 'peer-renamed':
+        if (this.acceptable(message.peer)) events.peerRenamed(message.peer, message.oldName);
+        return;
+      case 'pong':
+        return;
+      case 'renamed':
+        this.settleRename(message.requestId, message.name);
+        return;
+      case 'error': {
+        const err = new NvidError(message.code, message.message, message.details ? { details: message.details } : undefined);
+        if (message.requestId !== undefined) {
+          this.settleRename(message.requestId, err);
+          return;
+        }
+        setFailure(err);
+        conn.end();
+        return;
+      }
+      default:
+        throw new NvidError('NVID_ERR_BAD_FRAME', `unexpected ${message.type}`);
+    }
+  }
+
+  /**
+   * A peer entry is used only if its ID really is its certificate's fingerprint:
+   * a coordinator cannot swap the certificate behind a known ID.
+   */
+  private acceptable(peer: Peer): boolean {
+    if (peer.id === this.options.identity.id) return false;
+    if (certificateFingerprint(peer.certPem) === peer.id) return true;
+    this.options.log.warn({ peerId: peer.id }, 'ignoring a peer entry whose certificate does not match its ID');
+    return false;
+  }
+
+  private settleRename(requestId: number, outcome: string | NvidError): void {
+    const pending = this.renames.get(requestId);
+    if (!pending) return;
+    this.renames.delete(requestId);
+    clearTimeout(pending.timer);
+    if (typeof outcome === 'string') pending.resolve(outcome);
+    else pending.reject(outcome);
+  }
+
+  private startHeartbeat(conn: FramedConnection, intervalMs: number): void {
+    clearInterval(this.heartbeat);
+    this.lastHeard = Date.now();
+    this.heartbeat = setInterval(() => {
+      if (Date.now() - this.lastHeard > this.options.heartbeatTimeoutMs) {
+        this.options.log.warn(`coordinator silent for ${this.options.heartbeatTimeoutMs} ms; reconnecting`);
+        conn.destroy();
+        return;
+      }
+      conn.send({ type: 'ping' });
+    }, intervalMs);
+    this.heartbeat.unref();
+  }
+
+  private onDisconnected(conn: FramedConnection, failure: NvidError | undefined): void {
+    if (conn !== this.conn) return;
+    clearInterval(this.heartbeat);
+    const wasJoined = this.joinedConn === conn;
+    this.joinedConn = undefined;
+    for (const [id] of this.renames) this.settleRename(id, new NvidError('NVID_ERR_CONNECTION', 'the coordinator link closed before the rename was answered'));
+    if (this.stopped) return;
+    const reason = failure ? `${failure.code}: ${failure.message}` : 'connection closed';
+    const isFatal = failure?.code === 'NVID_ERR_NOT_ADMITTED' || failure?.code === 'NVID_ERR_COORDINATOR_MISMATCH' || failure?.code === 'NVID_ERR_UNTRUSTED_PEER';
+    if (isFatal) {
+      // Retrying fast cannot help until someone changes a config: report once, retry at the slowest pace.
+      this.fatal = true;
+      if (reason !== this.lastRefusal) {
+        this.lastRefusal = reason;
+        this.options.events.refused(failure!);
+      }
+    } else {
+      this.fatal = false;
+    }
+    if (wasJoined) this.options.events.disconnected(reason);
+    const { minMs, maxMs } = this.options.reconnect;
+    const delay = this.fatal ? backoffDelay(30, minMs, maxMs) : backoffDelay(this.attempt, minMs, maxMs);
+    this.attempt += 1;
+    this.options.log.debug({ delay, reason }, 'coordinator link down; reconnecting');
+    this.retryTimer = setTimeout(() => this.connectNow(), delay);
+    this.retryTimer.unref();
+  }
+}

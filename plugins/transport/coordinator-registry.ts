@@ -1,0 +1,97 @@
+/**
+ * The coordinator's address book, without sockets: one entry per node ID,
+ * unique names, and the session that currently owns each entry. Keyed by the
+ * certificate fingerprint, so a node that reconnects (or rejoins a restarted
+ * coordinator) can only ever replace its own entry, never add a second one.
+ */
+import type { Peer } from '../../core/types.js';
+
+export const MAX_NAME_LENGTH = 64;
+
+/** Trims, drops control characters and caps the length; an empty result becomes `node`. */
+export function cleanName(requested: string): string {
+  // eslint-disable-next-line no-control-regex
+  const cleaned = requested.replace(/[\u0000-\u001f\u007f]/g, '').replace(/\s+/g, ' ').trim().slice(0, MAX_NAME_LENGTH);
+  return cleaned === '' ? 'node' : cleaned;
+}
+
+export interface RegisterResult<S> {
+  readonly peer: Peer;
+  /** The previous entry for the same ID, if the node was already registered. */
+  readonly previous?: Peer;
+  /** The session that owned the previous entry; the caller closes it. */
+  readonly replacedSession?: S;
+}
+
+export class CoordinatorRegistry<S> {
+  private readonly entries = new Map<string, { peer: Peer; session: S }>();
+  private readonly idByName = new Map<string, string>();
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  list(): Peer[] {
+    return [...this.entries.values()].map((entry) => entry.peer);
+  }
+
+  get(id: string): Peer | undefined {
+    return this.entries.get(id)?.peer;
+  }
+
+  sessionOf(id: string): S | undefined {
+    return this.entries.get(id)?.session;
+  }
+
+  /**
+   * Registers (or re-registers) a node. The name is the requested one when no
+   * other node holds it, else the lowest free `name-N` (N = 2, 3, ...), so the
+   * outcome depends only on who holds which name, not on timing.
+   */
+  register(fields: Omit<Peer, 'name'> & { readonly requestedName: string }, session: S): RegisterResult<S> {
+    const existing = this.entries.get(fields.id);
+    if (existing) this.idByName.delete(existing.peer.name);
+    const name = this.allocate(fields.requestedName, fields.id);
+    const peer: Peer = { id: fields.id, name, certPem: fields.certPem, address: fields.address, port: fields.port };
+    this.entries.set(fields.id, { peer, session });
+    this.idByName.set(name, fields.id);
+    if (!existing) return { peer };
+    return { peer, previous: existing.peer, replacedSession: existing.session };
+  }
+
+  /** Renames a registered node; returns the new entry and the old name, or undefined when unknown. */
+  rename(id: string, requestedName: string): { peer: Peer; oldName: string } | undefined {
+    const entry = this.entries.get(id);
+    if (!entry) return undefined;
+    const oldName = entry.peer.name;
+    this.idByName.delete(oldName);
+    const name = this.allocate(requestedName, id);
+    entry.peer = { ...entry.peer, name };
+    this.idByName.set(name, id);
+    return { peer: entry.peer, oldName };
+  }
+
+  /**
+   * Removes the entry for `id` only if `session` still owns it: when a replaced
+   * session finally closes, it must not take its successor's entry with it.
+   */
+  remove(id: string, session: S): Peer | undefined {
+    const entry = this.entries.get(id);
+    if (!entry || entry.session !== session) return undefined;
+    this.entries.delete(id);
+    this.idByName.delete(entry.peer.name);
+    return entry.peer;
+  }
+
+  private allocate(requested: string, id: string): string {
+    const base = cleanName(requested);
+    const holder = this.idByName.get(base);
+    if (holder === undefined || holder === id) return base;
+    for (let n = 2; ; n += 1) {
+      const suffix = `-${n}`;
+      const candidate = base.slice(0, MAX_NAME_LENGTH - suffix.length) + suffix;
+      const owner = this.idByName.get(candidate);
+      if (owner === undefined || owner === id) return candidate;
+    }
+  }
+}

@@ -1,0 +1,259 @@
+/**
+ * The coordinator: admits nodes by policy, keeps one entry per node ID, sends
+ * each node the full list on join and pushes every change (joined, left,
+ * renamed) to all others, and drops nodes whose heartbeats stop.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Logger } from 'pino';
+import { NvidError, asNvidError } from '../../core/errors.js';
+import type { Identity, Peer } from '../../core/types.js';
+import { encodeMessage, type FrameLimits } from './frame-codec.js';
+import type { FramedConnection } from './framed-connection.js';
+import { CoordinatorRegistry } from './coordinator-registry.js';
+import { GuardedTlsServer, type AuthenticatedPeer, type PendingSession, type RejectInfo } from './guarded-tls-server.js';
+import { normaliseFingerprint } from './tls-helpers.js';
+import { NODE_TO_COORDINATOR, checkMessage, type HelloMessage, type WireMessage } from './wire-messages.js';
+
+export interface AdmissionPolicy {
+  readonly policy: 'open' | 'token' | 'fingerprints';
+  readonly token?: string;
+  readonly fingerprints?: readonly string[];
+}
+
+/** Observer of the address book; the plugin mirrors it into the coordinator's own peer table and history. */
+export interface RegistryObserver {
+  joined(peer: Peer): void;
+  left(peer: Peer, reason: string): void;
+  renamed(peer: Peer, oldName: string): void;
+}
+
+export interface CoordinatorServerOptions {
+  readonly identity: Identity;
+  readonly host: string;
+  readonly port: number;
+  readonly admission: AdmissionPolicy;
+  readonly heartbeatIntervalMs: number;
+  readonly heartbeatTimeoutMs: number;
+  readonly authTimeoutMs: number;
+  readonly maxUnauthenticated: number;
+  readonly limits: FrameLimits;
+  readonly log: Logger;
+  readonly onReject: (info: RejectInfo) => void;
+  readonly observer?: RegistryObserver;
+}
+
+/** A node whose outgoing buffer grows past this is not reading; it is dropped rather than buffered without end. */
+const MAX_SESSION_BACKLOG_BYTES = 8 * 1024 * 1024;
+
+interface Session {
+  readonly conn: FramedConnection;
+  readonly peer: AuthenticatedPeer;
+  readonly remote: string;
+  lastSeen: number;
+  joined: boolean;
+}
+
+export class CoordinatorServer {
+  private readonly options: CoordinatorServerOptions;
+  private readonly registry = new CoordinatorRegistry<Session>();
+  private readonly server: GuardedTlsServer;
+  private readonly allowed: ReadonlySet<string>;
+  private sweeper: NodeJS.Timeout | undefined;
+
+  constructor(options: CoordinatorServerOptions) {
+    this.options = options;
+    this.allowed = new Set((options.admission.fingerprints ?? []).map(normaliseFingerprint));
+    this.server = new GuardedTlsServer({
+      identity: options.identity,
+      host: options.host,
+      port: options.port,
+      authTimeoutMs: options.authTimeoutMs,
+      maxUnauthenticated: options.maxUnauthenticated,
+      limits: options.limits,
+      log: options.log,
+      onReject: options.onReject,
+      checkPeer: (peer) => this.checkCertificate(peer),
+      onConnection: (conn, peer, pending) => this.onConnection(conn, peer, pending),
+    });
+  }
+
+  /** The current address book. */
+  peers(): Peer[] {
+    return this.registry.list();
+  }
+
+  async start(): Promise<number> {
+    const port = await this.server.listen();
+    const every = Math.max(50, Math.min(this.options.heartbeatIntervalMs, Math.floor(this.options.heartbeatTimeoutMs / 4)));
+    this.sweeper = setInterval(() => this.sweep(), every);
+    this.sweeper.unref();
+    return port;
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.sweeper);
+    await this.server.close();
+  }
+
+  private checkCertificate(peer: AuthenticatedPeer | undefined): NvidError | undefined {
+    if (!peer) return new NvidError('NVID_ERR_UNTRUSTED_PEER', 'the coordinator requires a client certificate (the node identity)');
+    if (this.options.admission.policy === 'fingerprints' && !this.allowed.has(peer.id)) {
+      return new NvidError('NVID_ERR_NOT_ADMITTED', `node ${peer.id} is not in the coordinator's list of admitted fingerprints; add it to transport.admission.fingerprints on the coordinator`, { details: { id: peer.id, policy: 'fingerprints' } });
+    }
+    return undefined;
+  }
+
+  private checkToken(hello: HelloMessage): NvidError | undefined {
+    if (this.options.admission.policy !== 'token') return undefined;
+    const expected = createHash('sha256').update(this.options.admission.token ?? '').digest();
+    const given = createHash('sha256').update(hello.token ?? '').digest();
+    // Hashing first makes the comparison constant-time whatever the lengths.
+    if (hello.token !== undefined && timingSafeEqual(expected, given)) return undefined;
+    const what = hello.token === undefined ? 'no join token was given' : 'the join token does not match';
+    return new NvidError('NVID_ERR_NOT_ADMITTED', `${what}; set transport.joinToken on the node to the coordinator's token`, { details: { policy: 'token' } });
+  }
+
+  private onConnection(conn: FramedConnection, peer: AuthenticatedPeer, pending: PendingSession): void {
+    const session: Session = { conn, peer, remote: pending.remoteAddress, lastSeen: Date.now(), joined: false };
+    const reject = (err: NvidError) => this.options.onReject({ code: err.code, reason: err.message, peerId: peer.id, remote: pending.remoteAddress });
+    conn.start({
+      frame: (frame) => {
+        session.lastSeen = Date.now();
+        if (frame.kind !== 'message') throw new NvidError('NVID_ERR_BAD_FRAME', 'the coordinator link carries no body frames');
+        const message = checkMessage(frame.message, NODE_TO_COORDINATOR);
+        if (!session.joined && message.type !== 'hello') throw new NvidError('NVID_ERR_BAD_FRAME', `expected hello first, got ${message.type}`);
+        this.onMessage(session, message, pending, reject);
+      },
+      badInput: reject,
+      closed: () => this.onClosed(session, 'connection closed'),
+    });
+  }
+
+  private onMessage(session: Session, message: WireMessage, pending: PendingSession, reject: (err: NvidError) => void): void {
+    switch (message.type) {
+      case 'hello': {
+        if (session.joined) throw new NvidError('NVID_ERR_BAD_FRAME', 'hello sent twice');
+        const refusal = this.checkToken(message);
+        if (refusal) {
+          reject(refusal);
+          session.conn.fail(refusal);
+          return;
+        }
+        pending.markAuthenticated();
+        this.join(session, message);
+        return;
+      }
+      case 'ping':
+        session.conn.send({ type: 'pong' });
+        return;
+      case 'rename': {
+        const result = this.registry.rename(session.peer.id, message.name)!;
+        session.conn.send({ type: 'renamed', requestId: message.requestId, name: result.peer.name });
+        if (result.peer.name !== result.oldName) {
+          this.broadcast({ type: 'peer-renamed', peer: result.peer, oldName: result.oldName }, session);
+          this.options.observer?.renamed(result.peer, result.oldName);
+        }
+        return;
+      }
+      case 'leave':
+        this.onClosed(session, 'left');
+        session.conn.end();
+        return;
+      case 'error':
+        this.options.log.warn({ peerId: session.peer.id, code: message.code }, `node reported an error: ${message.message}`);
+        session.conn.end();
+        return;
+      default:
+        throw new NvidError('NVID_ERR_BAD_FRAME', `unexpected ${message.type}`);
+    }
+  }
+
+  private join(session: Session, hello: HelloMessage): void {
+    const { peer, previous, replacedSession } = this.registry.register(
+      { id: session.peer.id, certPem: session.peer.certPem, address: hello.address ?? session.remote, port: hello.port, requestedName: hello.name },
+      session,
+    );
+    session.joined = true;
+    if (replacedSession && replacedSession !== session) {
+      // The same certificate connected again: the old socket is stale (or a duplicate); it loses its entry, never duplicates it.
+      replacedSession.joined = false;
+      replacedSession.conn.fail(new NvidError('NVID_ERR_CONNECTION', 'this session was replaced by a newer connection of the same node', { details: { reason: 'replaced' } }));
+    }
+    const { heartbeatIntervalMs, heartbeatTimeoutMs } = this.options;
+    session.conn.send({ type: 'welcome', id: peer.id, name: peer.name, heartbeatIntervalMs, heartbeatTimeoutMs });
+    this.sendPeerList(session);
+    if (!previous) {
+      this.broadcast({ type: 'peer-joined', peer }, session);
+      this.options.observer?.joined(peer);
+    } else if (previous.name !== peer.name) {
+      this.broadcast({ type: 'peer-renamed', peer, oldName: previous.name }, session);
+      this.options.observer?.renamed(peer, previous.name);
+    } else if (previous.address !== peer.address || previous.port !== peer.port) {
+      // Same ID, new transfer address: an upsert for everyone, no join or leave.
+      this.broadcast({ type: 'peer-joined', peer }, session);
+    }
+    this.options.log.info({ peerId: peer.id, name: peer.name, address: peer.address, port: peer.port, replaced: Boolean(previous) }, `node ${peer.name} joined`);
+  }
+
+  /** The full list, in pages that each fit one message frame. */
+  private sendPeerList(session: Session): void {
+    const budget = this.options.limits.maxMessageBytes - 256;
+    let page: Peer[] = [];
+    let size = 0;
+    for (const peer of this.registry.list()) {
+      if (peer.id === session.peer.id) continue;
+      const bytes = Buffer.byteLength(JSON.stringify(peer)) + 1;
+      if (page.length > 0 && size + bytes > budget) {
+        session.conn.send({ type: 'peers', peers: page, more: true });
+        page = [];
+        size = 0;
+      }
+      page.push(peer);
+      size += bytes;
+    }
+    session.conn.send({ type: 'peers', peers: page, more: false });
+  }
+
+  /** Encodes once, writes to every joined session except `except`; sessions that stopped reading are dropped. */
+  private broadcast(message: WireMessage, except?: Session): void {
+    const frame = encodeMessage(message, this.options.limits.maxMessageBytes);
+    for (const peer of this.registry.list()) {
+      const session = this.registry.sessionOf(peer.id)!;
+      if (session === except || !session.joined) continue;
+      if (session.conn.socket.writableLength > MAX_SESSION_BACKLOG_BYTES) {
+        this.drop(session, new NvidError('NVID_ERR_TIMEOUT', 'node is not reading its coordinator link (backlog over 8 MiB)'));
+        continue;
+      }
+      session.conn.sendEncoded(frame);
+    }
+  }
+
+  private sweep(): void {
+    const deadline = Date.now() - this.options.heartbeatTimeoutMs;
+    for (const peer of this.registry.list()) {
+      const session = this.registry.sessionOf(peer.id)!;
+      if (session.lastSeen < deadline) this.drop(session, new NvidError('NVID_ERR_TIMEOUT', `no heartbeat for ${this.options.heartbeatTimeoutMs} ms`));
+    }
+  }
+
+  private drop(session: Session, err: NvidError): void {
+    this.options.onReject({ code: err.code, reason: err.message, peerId: session.peer.id, remote: session.remote });
+    this.onClosed(session, err.message);
+    session.conn.fail(err);
+  }
+
+  private onClosed(session: Session, reason: string): void {
+    if (!session.joined) return;
+    session.joined = false;
+    let removed: Peer | undefined;
+    try {
+      removed = this.registry.remove(session.peer.id, session);
+    } catch (err) {
+      this.options.log.error({ err: asNvidError(err) }, 'failed to remove a session');
+    }
+    if (!removed) return;
+    this.broadcast({ type: 'peer-left', id: removed.id });
+    this.options.observer?.left(removed, reason);
+    this.options.log.info({ peerId: removed.id, name: removed.name, reason }, `node ${removed.name} left`);
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * The bundled transport plugin. On a coordinator it runs the address book
+ * server; on a node it joins the coordinator, keeps `daemon.peers` current,
+ * serves incoming transfers and delivers outgoing ones. The protocol logic
+ * lives in the hook-free modules beside this file; this one only wires them
+ * to the daemon's hooks.
+ */
+import { join } from 'node:path';
+import { asNvidError } from '../../core/errors.js';
+import type { NvidPlugin, PluginHost } from '../../core/plugin-api.js';
+import type { Peer } from '../../core/types.js';
+import { CoordinatorClient } from './coordinator-client.js';
+import { CoordinatorPins, KNOWN_COORDINATORS_FILE } from './coordinator-pins.js';
+import { CoordinatorServer } from './coordinator-server.js';
+import { DATA_FRAME_BYTES, type FrameLimits } from './frame-codec.js';
+import type { RejectInfo } from './guarded-tls-server.js';
+import { DEFAULT_COORDINATOR_PORT, TRANSPORT_SCHEMA, type TransportOptions } from './options.js';
+import { normaliseFingerprint } from './tls-helpers.js';
+import { deliverEnvelope } from './transfer-client.js';
+import { TransferServer } from './transfer-server.js';
+
+export const PLUGIN_NAME = 'transport';
+export type { TransportOptions } from './options.js';
+
+export default class TransportPlugin implements NvidPlugin {
+  static readonly pluginName = PLUGIN_NAME;
+  static readonly schema = TRANSPORT_SCHEMA;
+  private readonly options: TransportOptions;
+
+  constructor(options: TransportOptions) {
+    this.options = options;
+  }
+
+  apply(daemon: PluginHost): void {
+    if (daemon.role === 'coordinator') this.applyCoordinator(daemon);
+    else this.applyNode(daemon);
+  }
+
+  private limits(): FrameLimits {
+    return { maxMessageBytes: this.options.maxHeaderBytes, maxDataBytes: DATA_FRAME_BYTES };
+  }
+
+  /** Every refused or dropped connection: a log line and a `rejected` history entry; nothing else stops. */
+  private rejecter(daemon: PluginHost): (info: RejectInfo) => void {
+    return (info) => {
+      daemon.log.warn({ code: info.code, peerId: info.peerId, remote: info.remote }, `connection refused: ${info.reason}`);
+      daemon.history.append('rejected', { stage: 'transport', code: info.code, reason: info.reason, ...(info.peerId ? { peerId: info.peerId } : {}), ...(info.remote ? { remote: info.remote } : {}) });
+    };
+  }
+
+  private applyCoordinator(daemon: PluginHost): void {
+    const o = this.options;
+    const server = new CoordinatorServer({
+      identity: daemon.identity,
+      host: o.listen.host,
+      port: o.listen.port ?? DEFAULT_COORDINATOR_PORT,
+      admission: o.admission,
+      heartbeatIntervalMs: o.heartbeatIntervalMs,
+      heartbeatTimeoutMs: o.heartbeatTimeoutMs,
+      authTimeoutMs: o.authTimeoutMs,
+      maxUnauthenticated: o.maxUnauthenticated,
+      limits: this.limits(),
+      log: daemon.log,
+      onReject: this.rejecter(daemon),
+      // The coordinator's own peer table mirrors the address book, so `nvid peers` and its history show it too.
+      observer: {
+        joined: (peer) => daemon.peers.upsert(peer),
+        renamed: (peer) => daemon.peers.upsert(peer),
+        left: (peer) => daemon.peers.remove(peer.id),
+      },
+    });
+    let port = 0;
+    daemon.hooks.start.tapPromise(PLUGIN_NAME, async () => {
+      port = await server.start();
+      daemon.log.info({ port, fingerprint: daemon.identity.id, admission: o.admission.policy }, `coordinator listening on ${o.listen.host}:${port}; nodes may pin fingerprint ${daemon.identity.id}`);
+    });
+    daemon.hooks.stop.tapPromise(PLUGIN_NAME, () => server.stop());
+    daemon.hooks.status.tap(PLUGIN_NAME, (report) => ({
+      ...report,
+      transport: { role: 'coordinator', port, fingerprint: daemon.identity.id, admission: o.admission.policy, nodes: server.peers().length },
+    }));
+  }
+
+  private applyNode(daemon: PluginHost): void {
+    const o = this.options;
+    const onReject = this.rejecter(daemon);
+    const transfers = new TransferServer({
+      identity: daemon.identity,
+      host: o.listen.host,
+      port: o.listen.port ?? 0,
+      authTimeoutMs: o.authTimeoutMs,
+      maxUnauthenticated: o.maxUnauthenticated,
+      idleTimeoutMs: o.idleTimeoutMs,
+      limits: this.limits(),
+      log: daemon.log,
+      onReject,
+      lookupPeer: (id) => daemon.peers.get(id),
+      receive: ({ sender, envelope }) => daemon.receive({ sender, envelope }),
+    });
+    let transferPort = 0;
+    const coordinatorAddress = `${o.coordinator.host}:${o.coordinator.port}`;
+    const client = new CoordinatorClient({
+      identity: daemon.identity,
+      host: o.coordinator.host,
+      port: o.coordinator.port,
+      ...(o.coordinator.fingerprint ? { fingerprint: normaliseFingerprint(o.coordinator.fingerprint) } : {}),
+      pins: new CoordinatorPins(join(daemon.stateDir, KNOWN_COORDINATORS_FILE)),
+      ...(o.joinToken !== undefined ? { token: o.joinToken } : {}),
+      name: () => daemon.name,
+      advertise: () => ({ port: transferPort, ...(o.advertiseHost ? { address: o.advertiseHost } : {}) }),
+      heartbeatTimeoutMs: o.heartbeatTimeoutMs,
+      connectTimeoutMs: o.authTimeoutMs,
+      reconnect: o.reconnect,
+      limits: this.limits(),
+      log: daemon.log,
+      events: {
+        joined: ({ name }) => {
+          daemon.log.info({ coordinator: coordinatorAddress, name }, `joined coordinator ${coordinatorAddress} as ${name}`);
+          if (name !== daemon.name) daemon.setName(name);
+        },
+        peerList: (peers: Peer[]) => daemon.peers.replaceAll(peers),
+        peerJoined: (peer) => daemon.peers.upsert(peer),
+        peerLeft: (id) => daemon.peers.remove(id),
+        peerRenamed: (peer) => daemon.peers.upsert(peer),
+        refused: (err) => {
+          daemon.log.error({ code: err.code, coordinator: coordinatorAddress }, `coordinator refused: ${err.message}`);
+          daemon.history.append('rejected', { stage: 'transport', code: err.code, reason: err.message, coordinator: coordinatorAddress });
+        },
+        // The peer table is kept while the coordinator is away: transfers between known peers go on.
+        disconnected: (reason) => daemon.log.warn({ coordinator: coordinatorAddress }, `lost the coordinator (${reason}); reconnecting`),
+      },
+    });
+
+    daemon.hooks.start.tapPromise(PLUGIN_NAME, async () => {
+      transferPort = await transfers.listen();
+      daemon.log.info({ port: transferPort }, `accepting transfers from admitted peers on ${o.listen.host}:${transferPort}`);
+      client.start();
+    });
+    daemon.hooks.stop.tapPromise(PLUGIN_NAME, async () => {
+      await client.leave();
+      await transfers.close();
+    });
+    daemon.hooks.deliver.tapPromise(PLUGIN_NAME, (request) =>
+      deliverEnvelope({
+        identity: daemon.identity,
+        peer: request.peer,
+        transferId: request.meta.transferId,
+        envelope: request.envelope.stream,
+        ...(request.onProgress ? { onProgress: request.onProgress } : {}),
+        connectTimeoutMs: o.authTimeoutMs,
+        ackTimeoutMs: o.ackTimeoutMs,
+        limits: this.limits(),
+      }),
+    );
+    daemon.hooks.rename.tapPromise(PLUGIN_NAME, async ({ name }) => {
+      let assigned: string;
+      try {
+        assigned = await client.rename(name);
+      } catch (err) {
+        throw asNvidError(err, 'NVID_ERR_CONNECTION');
+      }
+      daemon.setName(assigned);
+      return assigned;
+    });
+    daemon.hooks.status.tap(PLUGIN_NAME, (report) => ({
+      ...report,
+      transport: { role: 'node', coordinator: coordinatorAddress, connected: client.connected, transferPort, activeTransfers: transfers.activeTransfers },
+    }));
+  }
+}

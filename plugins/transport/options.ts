@@ -1,0 +1,89 @@
+/**
+ * The transport plugin's options: their JSON schema (validated by the core
+ * with ajv, defaults filled in) and the matching TypeScript shape.
+ */
+
+/** Port a coordinator listens on when the config names none. */
+export const DEFAULT_COORDINATOR_PORT = 7700;
+
+export interface TransportOptions {
+  /** Coordinator: where the coordinator listens. Node: where the transfer server listens (port 0 = any free port, advertised). */
+  readonly listen: { readonly host: string; readonly port?: number };
+  /** Node: the address other nodes should use to reach this one; by default the address the coordinator sees. */
+  readonly advertiseHost?: string;
+  /** Node: the coordinator to join, optionally with its pinned certificate fingerprint. */
+  readonly coordinator: { readonly host: string; readonly port: number; readonly fingerprint?: string };
+  /** Coordinator: who may join. */
+  readonly admission: { readonly policy: 'open' | 'token' | 'fingerprints'; readonly token?: string; readonly fingerprints?: readonly string[] };
+  /** Node: the coordinator's join token, when its policy is `token`. */
+  readonly joinToken?: string;
+  readonly heartbeatIntervalMs: number;
+  readonly heartbeatTimeoutMs: number;
+  readonly authTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+  readonly ackTimeoutMs: number;
+  readonly maxUnauthenticated: number;
+  readonly maxHeaderBytes: number;
+  readonly reconnect: { readonly minMs: number; readonly maxMs: number };
+}
+
+const fingerprint = { type: 'string', pattern: '^([0-9a-fA-F]{2}:?){31}[0-9a-fA-F]{2}$' } as const;
+const positive = (value: number, minimum = 1) => ({ type: 'integer', minimum, default: value }) as const;
+
+export const TRANSPORT_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    listen: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        host: { type: 'string', minLength: 1, default: '0.0.0.0' },
+        port: { type: 'integer', minimum: 0, maximum: 65535, description: `coordinator: default ${DEFAULT_COORDINATOR_PORT}; node: default 0 (any free port)` },
+      },
+    },
+    advertiseHost: { type: 'string', minLength: 1, maxLength: 255 },
+    coordinator: {
+      type: 'object',
+      additionalProperties: false,
+      default: { host: '127.0.0.1', port: DEFAULT_COORDINATOR_PORT },
+      required: ['host', 'port'],
+      properties: {
+        host: { type: 'string', minLength: 1 },
+        port: { type: 'integer', minimum: 1, maximum: 65535 },
+        fingerprint,
+      },
+    },
+    admission: {
+      type: 'object',
+      additionalProperties: false,
+      default: { policy: 'open' },
+      required: ['policy'],
+      properties: {
+        policy: { enum: ['open', 'token', 'fingerprints'] },
+        token: { type: 'string', minLength: 8, maxLength: 1024 },
+        fingerprints: { type: 'array', items: fingerprint },
+      },
+      // A policy without its secret would admit nobody (or everybody): refuse the config instead.
+      allOf: [
+        { if: { properties: { policy: { const: 'token' } } }, then: { required: ['token'] } },
+        { if: { properties: { policy: { const: 'fingerprints' } } }, then: { required: ['fingerprints'] } },
+      ],
+    },
+    joinToken: { type: 'string', minLength: 1, maxLength: 1024 },
+    heartbeatIntervalMs: positive(5000, 10),
+    heartbeatTimeoutMs: positive(15000, 30),
+    authTimeoutMs: positive(10000, 10),
+    idleTimeoutMs: positive(30000, 10),
+    ackTimeoutMs: positive(120000, 10),
+    maxUnauthenticated: positive(64),
+    maxHeaderBytes: positive(64 * 1024, 16 * 1024),
+    reconnect: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: { minMs: positive(500, 10), maxMs: positive(30000, 10) },
+    },
+  },
+} as const;

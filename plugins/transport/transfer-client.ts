@@ -1,0 +1,136 @@
+/**
+ * The sending end of direct delivery: connect straight to the receiver,
+ * check its certificate IS the target peer's ID, send an opaque transfer
+ * header, stream the sealed envelope as data frames with backpressure, and
+ * wait for the receiver's ack (delivered) or error frame (refused).
+ */
+import { connect } from 'node:tls';
+import type { Readable } from 'node:stream';
+import { NvidError, asNvidError } from '../../core/errors.js';
+import type { DeliveryReceipt, Identity, Peer } from '../../core/types.js';
+import { DATA_FRAME_BYTES, type FrameLimits } from './frame-codec.js';
+import { FramedConnection } from './framed-connection.js';
+import { clientTlsOptions, peerCertificateOf } from './tls-helpers.js';
+import { RECEIVER_TO_SENDER, checkMessage } from './wire-messages.js';
+
+export interface DeliverEnvelopeOptions {
+  readonly identity: Identity;
+  readonly peer: Peer;
+  readonly transferId: string;
+  readonly envelope: Readable;
+  readonly onProgress?: (sentBytes: number) => void;
+  readonly connectTimeoutMs: number;
+  /** How long to wait for the receiver's verdict once the whole body is sent. */
+  readonly ackTimeoutMs: number;
+  readonly limits: FrameLimits;
+}
+
+/** Delivers one envelope; resolves with the receiver's receipt, rejects with an NvidError. */
+export function deliverEnvelope(options: DeliverEnvelopeOptions): Promise<DeliveryReceipt> {
+  const { identity, peer, transferId, envelope } = options;
+  return new Promise<DeliveryReceipt>((resolve, reject) => {
+    const socket = connect(clientTlsOptions(identity, peer.address, peer.port));
+    const conn = new FramedConnection(socket, options.limits);
+    let settled = false;
+    let bodySent = false;
+    let failure: NvidError | undefined;
+    const where = `${peer.name} (${peer.address}:${peer.port})`;
+
+    const finish = (outcome: DeliveryReceipt | NvidError) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (outcome instanceof NvidError) {
+        envelope.unpipe();
+        if (!envelope.destroyed) envelope.destroy();
+        socket.destroy();
+        reject(outcome);
+      } else {
+        conn.end();
+        resolve(outcome);
+      }
+    };
+    let timer = setTimeout(() => finish(new NvidError('NVID_ERR_TIMEOUT', `${where} did not accept the connection within ${options.connectTimeoutMs} ms`)), options.connectTimeoutMs);
+
+    socket.on('error', (err) => {
+      failure ??= asNvidError(err, 'NVID_ERR_CONNECTION');
+    });
+    socket.once('close', () => {
+      if (failure) finish(failure);
+      else if (bodySent) finish(new NvidError('NVID_ERR_DELIVERY', `${where} closed the connection without acknowledging transfer ${transferId}`));
+      else finish(new NvidError('NVID_ERR_CONNECTION', `the connection to ${where} closed before the transfer was sent`));
+    });
+
+    socket.once('secureConnect', () => {
+      const cert = peerCertificateOf(socket);
+      if (!cert || cert.id !== peer.id) {
+        // Never identify a peer by address: whoever answers there must hold the peer's certificate.
+        finish(new NvidError('NVID_ERR_UNTRUSTED_PEER', `the node at ${peer.address}:${peer.port} presented certificate ${cert?.id ?? '(none)'}, not ${peer.name}'s ID ${peer.id}`, { details: { expected: peer.id, presented: cert?.id } }));
+        return;
+      }
+      clearTimeout(timer);
+      conn.start({
+        frame: (frame) => {
+          if (frame.kind !== 'message') throw new NvidError('NVID_ERR_BAD_FRAME', 'a receiver sends no body frames');
+          const message = checkMessage(frame.message, RECEIVER_TO_SENDER);
+          if (message.type === 'error') {
+            const details = { ...(message.details ?? {}), code: message.code };
+            finish(new NvidError('NVID_ERR_REFUSED', message.message, { details }));
+            return;
+          }
+          if (message.transferId !== transferId || message.receiverId !== peer.id) {
+            finish(new NvidError('NVID_ERR_DELIVERY', `${where} acknowledged ${message.transferId} for ${message.receiverId}, not transfer ${transferId} for ${peer.id}`));
+            return;
+          }
+          finish({ transferId: message.transferId, receiverId: message.receiverId, sha256: message.sha256, storedAs: message.storedAs });
+        },
+        badInput: (err) => {
+          failure = err;
+        },
+      });
+      conn.send({ type: 'transfer', transferId });
+      streamBody(conn, envelope, options.onProgress, (err) => {
+        if (err) {
+          const error = asNvidError(err, 'NVID_ERR_DELIVERY');
+          conn.fail(error); // tells the receiver to drop what it has
+          finish(error);
+          return;
+        }
+        bodySent = true;
+        timer = setTimeout(() => finish(new NvidError('NVID_ERR_TIMEOUT', `${where} did not acknowledge transfer ${transferId} within ${options.ackTimeoutMs} ms`)), options.ackTimeoutMs);
+      });
+    });
+  });
+}
+
+/** Writes the envelope as data frames of at most DATA_FRAME_BYTES, pausing whenever the socket's buffer is full. */
+function streamBody(conn: FramedConnection, envelope: Readable, onProgress: ((bytes: number) => void) | undefined, done: (err?: unknown) => void): void {
+  let sent = 0;
+  let finished = false;
+  const once = (err?: unknown) => {
+    if (finished) return;
+    finished = true;
+    done(err);
+  };
+  envelope.on('data', (chunk: Buffer | string) => {
+    const data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    let flowing = true;
+    for (let offset = 0; offset < data.length; offset += DATA_FRAME_BYTES) {
+      flowing = conn.sendData(data.subarray(offset, offset + DATA_FRAME_BYTES)) && flowing;
+    }
+    sent += data.length;
+    onProgress?.(sent);
+    if (!flowing) {
+      envelope.pause();
+      conn.socket.once('drain', () => envelope.resume());
+    }
+  });
+  envelope.once('end', () => {
+    conn.sendEnd();
+    once();
+  });
+  envelope.once('error', (err) => once(err));
+  envelope.once('close', () => {
+    if (!envelope.readableEnded) once(new NvidError('NVID_ERR_DELIVERY', 'the envelope stream closed before its end'));
+  });
+}

@@ -1,0 +1,128 @@
+/**
+ * Every message type on both links, with a JSON schema each. A decoded frame
+ * is only used after `checkMessage` accepted it for the link it arrived on, so
+ * the code past this point can rely on the TypeScript shapes below.
+ */
+import { Ajv, type ValidateFunction } from 'ajv';
+import { ERROR_CODES, NvidError, type ErrorCode } from '../../core/errors.js';
+import type { Peer } from '../../core/types.js';
+import type { RawMessage } from './frame-codec.js';
+
+// ---- coordinator link: node -> coordinator ---------------------------------
+/** First message of a node: who it wants to be called and where it takes transfers. Its ID is its TLS certificate. */
+export interface HelloMessage { type: 'hello'; name: string; port: number; address?: string; token?: string }
+export interface PingMessage { type: 'ping' }
+export interface RenameMessage { type: 'rename'; requestId: number; name: string }
+export interface LeaveMessage { type: 'leave' }
+
+// ---- coordinator link: coordinator -> node ---------------------------------
+/** Answer to hello: the name the node was given and the heartbeat the coordinator expects. */
+export interface WelcomeMessage { type: 'welcome'; id: string; name: string; heartbeatIntervalMs: number; heartbeatTimeoutMs: number }
+/** One page of the full peer list; the last page has `more: false`. */
+export interface PeersMessage { type: 'peers'; peers: Peer[]; more: boolean }
+export interface PeerJoinedMessage { type: 'peer-joined'; peer: Peer }
+export interface PeerLeftMessage { type: 'peer-left'; id: string }
+export interface PeerRenamedMessage { type: 'peer-renamed'; peer: Peer; oldName: string }
+export interface PongMessage { type: 'pong' }
+export interface RenamedMessage { type: 'renamed'; requestId: number; name: string }
+
+// ---- transfer link ---------------------------------------------------------
+/** Opens a transfer; the body follows as data frames and an end frame. Nothing readable: an opaque ID only. */
+export interface TransferMessage { type: 'transfer'; transferId: string }
+/** The receiver verified and stored the file. */
+export interface AckMessage { type: 'ack'; transferId: string; receiverId: string; sha256: string; storedAs: string }
+
+// ---- both links ------------------------------------------------------------
+/** A refusal; the sender closes the connection after it (except for a failed rename, which names its requestId). */
+export interface ErrorMessage { type: 'error'; code: ErrorCode; message: string; requestId?: number; details?: Record<string, unknown> }
+
+export type WireMessage =
+  | HelloMessage | PingMessage | RenameMessage | LeaveMessage
+  | WelcomeMessage | PeersMessage | PeerJoinedMessage | PeerLeftMessage | PeerRenamedMessage | PongMessage | RenamedMessage
+  | TransferMessage | AckMessage | ErrorMessage;
+export type MessageType = WireMessage['type'];
+
+const hex64 = { type: 'string', pattern: '^[0-9a-f]{64}$' } as const;
+const name = { type: 'string', minLength: 1, maxLength: 64 } as const;
+const port = { type: 'integer', minimum: 1, maximum: 65535 } as const;
+const requestId = { type: 'integer', minimum: 0 } as const;
+const peer = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'name', 'certPem', 'address', 'port'],
+  properties: { id: hex64, name, certPem: { type: 'string', maxLength: 16384 }, address: { type: 'string', minLength: 1, maxLength: 255 }, port },
+} as const;
+
+function shape(properties: Record<string, object>, required: string[]): object {
+  const type = required[0]!;
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: ['type', ...required.slice(1)],
+    properties: { type: { const: type }, ...properties },
+  };
+}
+
+const SCHEMAS: Record<MessageType, object> = {
+  hello: shape({ name, port, address: { type: 'string', minLength: 1, maxLength: 255 }, token: { type: 'string', maxLength: 1024 } }, ['hello', 'name', 'port']),
+  ping: shape({}, ['ping']),
+  rename: shape({ requestId, name }, ['rename', 'requestId', 'name']),
+  leave: shape({}, ['leave']),
+  welcome: shape({ id: hex64, name, heartbeatIntervalMs: { type: 'integer', minimum: 1 }, heartbeatTimeoutMs: { type: 'integer', minimum: 1 } }, ['welcome', 'id', 'name', 'heartbeatIntervalMs', 'heartbeatTimeoutMs']),
+  peers: shape({ peers: { type: 'array', items: peer }, more: { type: 'boolean' } }, ['peers', 'peers', 'more']),
+  'peer-joined': shape({ peer }, ['peer-joined', 'peer']),
+  'peer-left': shape({ id: hex64 }, ['peer-left', 'id']),
+  'peer-renamed': shape({ peer, oldName: name }, ['peer-renamed', 'peer', 'oldName']),
+  pong: shape({}, ['pong']),
+  renamed: shape({ requestId, name }, ['renamed', 'requestId', 'name']),
+  transfer: shape({ transferId: { type: 'string', minLength: 1, maxLength: 128 } }, ['transfer', 'transferId']),
+  ack: shape(
+    { transferId: { type: 'string', minLength: 1, maxLength: 128 }, receiverId: hex64, sha256: hex64, storedAs: { type: 'string', maxLength: 4096 } },
+    ['ack', 'transferId', 'receiverId', 'sha256', 'storedAs'],
+  ),
+  error: shape(
+    { code: { type: 'string', maxLength: 64 }, message: { type: 'string', maxLength: 4096 }, requestId, details: { type: 'object' } },
+    ['error', 'code', 'message'],
+  ),
+};
+
+const ajv = new Ajv({ allErrors: false, strict: true });
+const VALIDATORS = new Map<string, ValidateFunction>(Object.entries(SCHEMAS).map(([type, schema]) => [type, ajv.compile(schema)]));
+
+/** Message types a coordinator accepts from a node. */
+export const NODE_TO_COORDINATOR = ['hello', 'ping', 'rename', 'leave', 'error'] as const satisfies readonly MessageType[];
+/** Message types a node accepts from its coordinator. */
+export const COORDINATOR_TO_NODE = ['welcome', 'peers', 'peer-joined', 'peer-left', 'peer-renamed', 'pong', 'renamed', 'error'] as const satisfies readonly MessageType[];
+/** Message types a receiving node accepts from a sender. */
+export const SENDER_TO_RECEIVER = ['transfer', 'error'] as const satisfies readonly MessageType[];
+/** Message types a sender accepts from the receiver. */
+export const RECEIVER_TO_SENDER = ['ack', 'error'] as const satisfies readonly MessageType[];
+
+/**
+ * Accepts a decoded message only if its type is one this end of the link
+ * expects and its fields match that type's schema; throws NVID_ERR_BAD_FRAME
+ * otherwise. An `error` message with a code nvid does not know keeps its text
+ * but gets NVID_ERR_CONNECTION, so callers never see an invented code.
+ */
+export function checkMessage<T extends MessageType>(raw: RawMessage, allowed: readonly T[]): Extract<WireMessage, { type: T }> {
+  if (!(allowed as readonly string[]).includes(raw.type)) {
+    throw new NvidError('NVID_ERR_BAD_FRAME', `unexpected message type ${JSON.stringify(raw.type.slice(0, 40))} on this link (expected one of ${allowed.join(', ')})`);
+  }
+  const validate = VALIDATORS.get(raw.type)!;
+  if (!validate(raw as unknown)) {
+    const problem = validate.errors?.[0];
+    throw new NvidError('NVID_ERR_BAD_FRAME', `malformed ${raw.type} message: ${problem?.instancePath || '(root)'} ${problem?.message ?? 'is invalid'}`);
+  }
+  if (raw.type === 'error' && !(String(raw.code) in ERROR_CODES)) {
+    return { ...raw, code: 'NVID_ERR_CONNECTION' } as unknown as Extract<WireMessage, { type: T }>;
+  }
+  return raw as unknown as Extract<WireMessage, { type: T }>;
+}
+
+/** The error frame for an NvidError. */
+export function errorMessage(err: NvidError, requestId?: number): ErrorMessage {
+  const message: ErrorMessage = { type: 'error', code: err.code, message: err.message.slice(0, 4096) };
+  if (requestId !== undefined) message.requestId = requestId;
+  if (err.details) message.details = err.details;
+  return message;
+}
