@@ -134,8 +134,9 @@ export class Daemon {
   }
 
   /**
-   * Starts in an order where a failure leaves nothing half-started: state and
-   * identity, then every plugin loaded and applied, then the control socket
+   * Starts in an order where a failure leaves nothing half-started: every
+   * plugin found and its options checked, then state and identity, then the
+   * plugins applied, then the control socket
    * (which also detects a second node on the same state folder), and only then
    * the lifecycle hooks that open network ports.
    */
@@ -143,6 +144,8 @@ export class Daemon {
     if (this.#state !== 'new') throw new Error(`cannot start a daemon that is ${this.#state}`);
     this.#state = 'starting';
     const { stateDir } = this.config;
+    // Find and check every plugin before touching the state folder: a typo in the config changes nothing on disk.
+    this.#plugins = await loadPlugins(this.config.plugins, this.config.baseDir);
     prepareStateDir(stateDir);
     for (const dir of [this.paths.libraryDir, this.paths.incomingDir]) mkdirSync(dir, { recursive: true, mode: 0o700 });
     const identity = loadOrCreateIdentity(this.paths.identityDir, this.config.name);
@@ -152,7 +155,6 @@ export class Daemon {
     if (identity.created) this.log.info({ id: identity.id, dir: this.paths.identityDir }, 'made a new identity');
     observeCoreEvents(this);
 
-    this.#plugins = await loadPlugins(this.config.plugins, this.config.baseDir);
     for (const plugin of this.#plugins) {
       try {
         await plugin.instance.apply(this.#hostFor(plugin));

@@ -5,7 +5,8 @@
 import { Ajv } from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, allowUnionTypes: true });
+// strictRequired is off: `required` inside if/then on properties declared elsewhere is normal JSON schema.
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, strictRequired: false, allowUnionTypes: true });
 const compiled = new WeakMap<object, ValidateFunction>();
 
 /** `/plugins/2/options/port` under prefix `config` → `config.plugins[2].options.port`. */
@@ -39,7 +40,11 @@ function describe(prefix: string, error: ErrorObject): string {
 export function validateAgainst(schema: object, data: unknown, prefix: string): string[] {
   let validate = compiled.get(schema);
   if (!validate) {
-    validate = ajv.compile(schema);
+    try {
+      validate = ajv.compile(schema);
+    } catch (err) {
+      return [`${prefix || '(root)'}: its schema is itself invalid: ${(err as Error).message}`];
+    }
     compiled.set(schema, validate);
   }
   if (validate(data)) return [];

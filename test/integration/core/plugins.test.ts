@@ -1,0 +1,130 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { NVID_BIN, NvidProcess, REPO_ROOT, removeDir, runNvid, tempDir, writeJson } from '../../helpers/nvid.js';
+
+const RECORDER = join(REPO_ROOT, 'dist', 'examples', 'hook-recorder', 'index.js');
+const FIXTURES = join(REPO_ROOT, 'test', 'fixtures', 'plugins');
+
+interface Recorded {
+  hook: string;
+  payload: Record<string, unknown>;
+}
+const readRecords = (file: string): Recorded[] => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Recorded);
+
+/** Starts `nvid node` with this config and expects it to refuse, returning what it said. */
+async function refusedStart(dir: string, config: Record<string, unknown>) {
+  const file = writeJson(join(dir, 'config.json'), { stateDir: join(dir, 'state'), ...config });
+  const result = await runNvid(['node', '--config', file]);
+  assert.notEqual(result.code, 0, 'the node must not start');
+  assert.equal(existsSync(join(dir, 'state', 'control.sock')), false, 'nothing half-started: no control socket left');
+  return result;
+}
+
+describe('plugins listed in the config', function () {
+  this.timeout(60_000);
+  let dir: string;
+  beforeEach(() => (dir = tempDir()));
+  afterEach(() => removeDir(dir));
+
+  it('loads the example plugin by path and shows it the lifecycle hooks in order', async () => {
+    const log = join(dir, 'hooks.jsonl');
+    const node = await NvidProcess.start('node', dir, { name: 'recorded', plugins: [{ use: RECORDER, options: { file: log } }] });
+    const status = await node.control<{ plugins: Array<{ name: string; source: string }>; hookRecorder: { file: string } }>('status');
+    assert.deepEqual(status.plugins, [{ name: 'hook-recorder', source: 'path' }]);
+    assert.equal(status.hookRecorder.file, log, 'a plugin can add to nvid status');
+    assert.deepEqual(await node.control('recorder-count'), { recorded: 3 }, 'a plugin can answer its own control command');
+    const { code } = await node.stop();
+    assert.equal(code, 0);
+    const records = readRecords(log);
+    assert.deepEqual(records.map((r) => r.hook), ['beforeStart', 'start', 'afterStart', 'stop', 'afterStop']);
+    assert.deepEqual(records[0]!.payload, { role: 'node' });
+  });
+
+  it('loads a plugin by path relative to the config file', async () => {
+    const log = join(dir, 'hooks.jsonl');
+    const fromConfig = relative(dir, RECORDER);
+    assert.ok(fromConfig.startsWith('..'));
+    const node = await NvidProcess.start('node', dir, { plugins: [{ use: fromConfig, options: { file: log } }] });
+    await node.stop();
+    assert.ok(existsSync(log));
+  });
+
+  it('refuses a plugin module that does not exist, naming the config key', async () => {
+    const result = await refusedStart(dir, { plugins: ['transport', './no-such-plugin.js'] });
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /plugins\[1\] \("\.\/no-such-plugin\.js"\): no file at .*no-such-plugin\.js \[NVID_ERR_PLUGIN_NOT_FOUND\]/);
+  });
+
+  it('refuses an unknown bundled name or package', async () => {
+    const result = await refusedStart(dir, { plugins: ['teleport'] });
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /plugins\[0\] \("teleport"\): not a bundled plugin and no package of that name is installed.*\[NVID_ERR_PLUGIN_NOT_FOUND\]/s);
+  });
+
+  it('refuses a module that fails to load or is not a plugin', async () => {
+    const broken = await refusedStart(dir, { plugins: [join(FIXTURES, 'syntax-error.js')] });
+    assert.match(broken.stderr, /plugins\[0\] .*the module failed to load.*\[NVID_ERR_PLUGIN_NOT_FOUND\]/s);
+    const shapeless = await refusedStart(dir, { plugins: [join(FIXTURES, 'not-a-plugin.js')] });
+    assert.match(shapeless.stderr, /plugins\[0\] .*default export must be a class with apply\(daemon\).*\[NVID_ERR_PLUGIN_SHAPE\]/s);
+  });
+
+  it('refuses a plugin that throws in apply(), naming it', async () => {
+    const result = await refusedStart(dir, { plugins: [join(FIXTURES, 'throws-in-apply.js')] });
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /plugin "throws-in-apply" \(plugins\[0\]\) failed in apply\(\): cannot find my database \[NVID_ERR_PLUGIN_APPLY\]/);
+  });
+
+  it('refuses unknown and wrong-typed options with their key paths, all at once', async () => {
+    const result = await refusedStart(dir, { plugins: [{ use: RECORDER, options: { file: 42, colour: 'red' } }] });
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /plugin "hook-recorder" \(plugins\[0\]\) has invalid options/);
+    assert.match(result.stderr, /plugins\[0\]\.options\.colour: unknown key/);
+    assert.match(result.stderr, /plugins\[0\]\.options\.file: must be string/);
+    const missing = await refusedStart(dir, { plugins: [{ use: RECORDER }] });
+    assert.match(missing.stderr, /plugins\[0\]\.options\.file: is required/);
+    const optionless = await refusedStart(dir, { plugins: [{ use: join(FIXTURES, 'throws-in-apply.js'), options: { x: 1 } }] });
+    assert.match(optionless.stderr, /takes no options, but plugins\[0\]\.options has: x \[NVID_ERR_PLUGIN_OPTIONS\]/);
+  });
+
+  it('stops what started when a start hook fails, and exits non-zero', async () => {
+    const log = join(dir, 'hooks.jsonl');
+    const result = await refusedStart(dir, { plugins: [{ use: RECORDER, options: { file: log } }, join(FIXTURES, 'fails-to-start.js')] });
+    assert.match(result.stderr, /plugin "fails-to-start" failed in hook "start": port 1 is not mine \[NVID_ERR_HOOK\]/);
+    assert.deepEqual(readRecords(log).map((r) => r.hook), ['beforeStart', 'start', 'stop', 'afterStop']);
+  });
+
+  it('reports a config that is not JSON, or breaks the schema, with every problem', async () => {
+    const notJson = join(dir, 'broken.json');
+    writeJson(notJson, {});
+    await import('node:fs').then((fs) => fs.writeFileSync(notJson, '{ "name": '));
+    const parse = await runNvid(['node', '--config', notJson]);
+    assert.equal(parse.code, 2);
+    assert.match(parse.stderr, /config file .*broken\.json is not valid JSON.*\[NVID_ERR_CONFIG_READ\]/);
+    const absent = await runNvid(['node', '--config', join(dir, 'absent.json')]);
+    assert.match(absent.stderr, /cannot read config file .*absent\.json: ENOENT \[NVID_ERR_CONFIG_READ\]/);
+    const invalid = await refusedStart(dir, { name: '', log: { level: 'chatty' }, maxReceiveBytes: 'lots', extra: true });
+    assert.match(invalid.stderr, /has 4 problem\(s\)/);
+    for (const line of [/name: must NOT have fewer than 1 characters|name: must match pattern/, /log\.level: must be one of/, /maxReceiveBytes: must be integer/, /extra: unknown key/]) assert.match(invalid.stderr, line);
+  });
+
+  it('says which capability is missing instead of pretending', async () => {
+    const node = await NvidProcess.start('node', dir, { plugins: [] });
+    try {
+      const send = await node.cli(['send', NVID_BIN, '--to', 'anyone']);
+      assert.equal(send.code, 4);
+      assert.match(send.stderr, /cannot send: not available: no transport plugin loaded \(nothing taps the "deliver" hook\) \[NVID_ERR_NOT_AVAILABLE\]/);
+      const rename = await node.cli(['rename', 'lobby']);
+      assert.equal(rename.code, 4);
+      assert.match(rename.stderr, /no transport plugin loaded/);
+      const shot = await node.cli(['screenshot', '--out', join(dir, 's.png')]);
+      assert.equal(shot.code, 4);
+      assert.match(shot.stderr, /no display plugin loaded/);
+      const missingFile = await node.cli(['send', join(dir, 'nope.png'), '--to', 'anyone']);
+      assert.equal(missingFile.code, 7);
+      assert.match(missingFile.stderr, /nope\.png: no such regular file \[NVID_ERR_FILE_NOT_FOUND\]/);
+    } finally {
+      await node.stop();
+    }
+  });
+});

@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { AsyncParallelHook, AsyncSeriesBailHook, AsyncSeriesHook, SyncHook, SyncWaterfallHook } from 'tapable';
+import { createHooks } from '../../../core/hooks.js';
+import { guardHooks, tapOnlyView } from '../../../core/hook-guard.js';
+import { NvidError } from '../../../core/errors.js';
+
+// tapable's hook classes all look alike to the type checker, so check them at runtime.
+const EXPECTED: Record<string, unknown> = {
+  beforeStart: AsyncSeriesHook, start: AsyncSeriesHook, afterStart: AsyncSeriesHook, stop: AsyncSeriesHook, afterStop: AsyncSeriesHook,
+  validate: AsyncSeriesBailHook, seal: AsyncSeriesBailHook, open: AsyncSeriesBailHook, deliver: AsyncSeriesBailHook,
+  shouldAccept: AsyncSeriesBailHook, rename: AsyncSeriesBailHook, display: AsyncSeriesBailHook, screenshot: AsyncSeriesBailHook,
+  control: AsyncSeriesBailHook, status: SyncWaterfallHook,
+  peerJoined: SyncHook, peerLeft: SyncHook, peerRenamed: SyncHook, progress: SyncHook,
+  sent: AsyncParallelHook, received: AsyncParallelHook, displayed: AsyncParallelHook, rejected: AsyncParallelHook,
+};
+
+describe('the hooks', () => {
+  it('declares every hook once, with the expected tapable class and one argument', () => {
+    const hooks = createHooks();
+    assert.deepEqual(Object.keys(hooks).sort(), Object.keys(EXPECTED).sort());
+    for (const [name, hook] of Object.entries(hooks)) {
+      assert.equal(hook.constructor, EXPECTED[name], `${name} is a ${hook.constructor.name}`);
+      assert.equal((hook as unknown as { _args: string[] })._args.length, 1, `${name} takes one object`);
+      assert.equal(hook.name, name);
+    }
+    assert.ok(Object.isFrozen(hooks));
+  });
+
+  it('names the hook and the plugin when a tap throws, and passes NvidErrors through', async () => {
+    const hooks = createHooks();
+    guardHooks(hooks);
+    hooks.validate.tapPromise('picky', async () => {
+      throw new TypeError('boom');
+    });
+    await assert.rejects(hooks.validate.promise({ path: '/x', side: 'send' }), (err: NvidError) => {
+      assert.equal(err.code, 'NVID_ERR_HOOK');
+      assert.match(err.message, /plugin "picky" failed in hook "validate": boom/);
+      return true;
+    });
+    const other = createHooks();
+    guardHooks(other);
+    other.validate.tapPromise('strict', async () => {
+      throw new NvidError('NVID_ERR_MEDIA_REJECTED', 'no video stream');
+    });
+    await assert.rejects(other.validate.promise({ path: '/x', side: 'send' }), { code: 'NVID_ERR_MEDIA_REJECTED' });
+    other.peerJoined.tap('sync-thrower', () => {
+      throw new Error('sync');
+    });
+    assert.throws(() => other.peerJoined.call({ id: 'a', name: 'a', certPem: '', address: '', port: 1 }), /plugin "sync-thrower" failed in hook "peerJoined"/);
+  });
+
+  it('gives plugins a view that can tap but not call', async () => {
+    const hooks = createHooks();
+    const view = tapOnlyView(hooks);
+    let seen = '';
+    view.rename.tapPromise('t', async ({ name }) => (seen = name));
+    assert.equal((view.rename as unknown as { promise?: unknown }).promise, undefined);
+    assert.equal((view.rename as unknown as { call?: unknown }).call, undefined);
+    assert.equal(await hooks.rename.promise({ name: 'lobby' }), 'lobby');
+    assert.equal(seen, 'lobby');
+    assert.ok(Object.isFrozen(view) && Object.isFrozen(view.rename));
+  });
+});
