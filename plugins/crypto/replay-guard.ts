@@ -12,6 +12,9 @@ import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises
 import { dirname } from 'node:path';
 import { NvidError } from '../../core/errors.js';
 
+/** Below this many lines the log is never rewritten. */
+const COMPACT_MIN_LINES = 1000;
+
 export interface ReplayGuardOptions {
   /** The log file; created (owner-only) on first commit. */
   readonly file: string;
@@ -33,6 +36,8 @@ export class ReplayGuard {
   private readonly now: () => number;
   /** Lines in the file, live or expired; compaction resets it to the live count. */
   private linesInFile = 0;
+  /** Compact (and forget expired IDs) when the file reaches this many lines: linear total cost. */
+  private compactAt = COMPACT_MIN_LINES;
   /** File writes run one after another, so a compaction never loses an append. */
   private writes: Promise<void> = Promise.resolve();
 
@@ -57,6 +62,7 @@ export class ReplayGuard {
       const time = Number(match[1]);
       if (!guard.expired(time)) guard.seen.set(match[2]!, Math.max(time, guard.seen.get(match[2]!) ?? 0));
     }
+    guard.compactAt = 2 * guard.seen.size + COMPACT_MIN_LINES;
     if (guard.linesInFile > guard.seen.size) await guard.compact();
     return guard;
   }
@@ -102,7 +108,7 @@ export class ReplayGuard {
       await mkdir(dirname(this.options.file), { recursive: true, mode: 0o700 });
       await appendFile(this.options.file, `${time} ${transferId}\n`, { mode: 0o600 });
       this.linesInFile += 1;
-      if (this.linesInFile > 2 * this.seen.size + 1000) await this.compactNow();
+      if (this.linesInFile >= this.compactAt) await this.compactNow();
     });
     // Keep the chain alive after a failure; the caller still sees this write's error.
     this.writes = write.catch(() => {});
@@ -124,5 +130,6 @@ export class ReplayGuard {
     await writeFile(tmp, text, { mode: 0o600 });
     await rename(tmp, this.options.file);
     this.linesInFile = this.seen.size;
+    this.compactAt = 2 * this.seen.size + COMPACT_MIN_LINES;
   }
 }

@@ -51,11 +51,22 @@ export async function sealToBuffer(plaintext: Buffer, input: Omit<SealInput, 'me
   return bytes;
 }
 
+const tempDirs: string[] = [];
+// One root-level hook removes every folder the crypto tests made.
+after(() => {
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh folder under os.tmpdir(), removed after the run. */
+export function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'nvid-crypto-test-'));
+  tempDirs.push(dir);
+  return dir;
+}
+
 /** A replay guard on a fresh file in a fresh temporary folder. */
 export async function freshGuard(): Promise<ReplayGuard> {
-  const dir = mkdtempSync(join(tmpdir(), 'nvid-crypto-test-'));
-  after(() => rmSync(dir, { recursive: true, force: true }));
-  return ReplayGuard.load({ file: join(dir, 'replay.log'), windowMs: 3_600_000 });
+  return ReplayGuard.load({ file: join(tempDir(), 'replay.log'), windowMs: 3_600_000 });
 }
 
 /** Feeds `envelope` in pieces of `pieceSize` bytes, so chunk boundaries fall anywhere. */
