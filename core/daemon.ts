@@ -17,6 +17,7 @@ import { createLogger } from './logger.js';
 import { PeerTable } from './peers.js';
 import { TransferTracker, type PipelineContext } from './pipeline/context.js';
 import { receiveTransfer } from './pipeline/receive.js';
+import { sendFile } from './pipeline/send.js';
 import type { IncomingTransfer, PluginHost } from './plugin-api.js';
 import { loadPlugins, type LoadedPlugin } from './plugin-loader.js';
 import { observeCoreEvents } from './core-observers.js';
@@ -130,6 +131,7 @@ export class Daemon {
         daemon.#name = name;
       },
       receive: (incoming: IncomingTransfer) => receiveTransfer(this.pipelineContext(), incoming),
+      send: (file: string, to: string) => sendFile(this.pipelineContext(), file, to),
     });
   }
 

@@ -8,3 +8,4 @@ export { NvidError, ERROR_CODES, isNvidError, type ErrorCode } from './errors.js
 export { Daemon } from './daemon.js';
 export { loadConfig, type NvidConfig, type PluginSpec } from './config.js';
 export { fingerprintOf } from './identity.js';
+export type { SendResult } from './pipeline/send.js';

@@ -6,6 +6,7 @@
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { NvidHooks } from './hooks.js';
+import type { SendResult } from './pipeline/send.js';
 import type { DeliveryReceipt, HistoryEntry, HistoryKind, Identity, Peer, Role } from './types.js';
 
 /** A hook as plugins see it: tap methods only, never call. */
@@ -67,6 +68,12 @@ export interface PluginHost {
    * NvidError (and leaves no file behind) otherwise.
    */
   receive(incoming: IncomingTransfer): Promise<DeliveryReceipt>;
+  /**
+   * Run the send pipeline (validate -> seal -> deliver) for a file, as `nvid send` does. Resolves only
+   * once the receiver acknowledged a verified, stored copy; rejects with an NvidError otherwise
+   * (for plugins that originate sends, like the drop folder).
+   */
+  send(file: string, to: string): Promise<SendResult>;
 }
 
 /** A plugin instance. */
