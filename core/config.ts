@@ -21,6 +21,8 @@ export interface NvidConfig {
   readonly plugins: readonly PluginSpec[];
   /** Largest envelope a node agrees to store, before validation even starts. */
   readonly maxReceiveBytes: number;
+  /** Fingerprints (lowercase hex) of the only senders accepted; undefined = any admitted peer. Never names: names are labels. */
+  readonly acceptFrom: readonly string[] | undefined;
   /** Folder the config file is in; plugin paths are relative to it. */
   readonly baseDir: string;
 }
@@ -60,6 +62,11 @@ export const CONFIG_SCHEMA = {
       },
     },
     maxReceiveBytes: { type: 'integer', minimum: 1, default: 8 * 1024 ** 3 },
+    acceptFrom: {
+      type: 'array',
+      items: { type: 'string', pattern: '^([0-9a-fA-F]{2}:?){31}[0-9a-fA-F]{2}$' },
+      description: 'IDs (certificate fingerprints) of the only peers this node accepts media from; absent = any admitted peer',
+    },
   },
 } as const;
 
@@ -112,6 +119,7 @@ export function loadConfig(options: LoadConfigOptions): NvidConfig {
     log: data.log as NvidConfig['log'],
     plugins: (data.plugins as PluginSpec[] | undefined) ?? [...DEFAULT_PLUGINS[options.role]],
     maxReceiveBytes: data.maxReceiveBytes as number,
+    acceptFrom: (data.acceptFrom as string[] | undefined)?.map((id) => id.replace(/:/g, '').toLowerCase()),
     baseDir,
   };
   return deepFreeze(config);

@@ -1,6 +1,7 @@
 /**
  * The core's own observers of its event hooks: peer changes go to the history
- * log (as the prototype's did), progress goes to the log, throttled.
+ * log (as the prototype's did), progress goes to the log, throttled, and the
+ * config's `acceptFrom` list refuses every other sender.
  */
 import type { Daemon } from './daemon.js';
 
@@ -21,6 +22,11 @@ export function observeCoreEvents(daemon: Daemon): void {
     daemon.history.append('peer-renamed', { id: peer.id, name: peer.name, oldName });
     log.info({ peer: peer.name, oldName, id: peer.id }, 'peer renamed');
   });
+  const acceptFrom = daemon.config.acceptFrom;
+  if (acceptFrom) {
+    const allowed = new Set(acceptFrom);
+    hooks.shouldAccept.tapPromise(CORE, async ({ sender }) => (allowed.has(sender.id) ? undefined : `sender ${sender.name} (${sender.id.slice(0, 16)}) is not in this node's acceptFrom list`));
+  }
   const lastLogged = new Map<string, number>();
   hooks.progress.tap(CORE, (event) => {
     for (const listener of daemon.progressListeners) listener(event);
