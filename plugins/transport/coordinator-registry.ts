@@ -20,11 +20,12 @@ export interface RegisterResult<S> {
   /** The previous entry for the same ID, if the node was already registered. */
   readonly previous?: Peer;
   /** The session that owned the previous entry; the caller closes it. */
-  readonly replacedSession?: S;
+  readonly replacedSession?: S | undefined;
 }
 
 export class CoordinatorRegistry<S> {
-  private readonly entries = new Map<string, { peer: Peer; session: S }>();
+  /** `session` is undefined for an entry remembered from before a coordinator restart whose node has not rejoined yet. */
+  private readonly entries = new Map<string, { peer: Peer; session: S | undefined }>();
   private readonly idByName = new Map<string, string>();
 
   get size(): number {
@@ -41,6 +42,23 @@ export class CoordinatorRegistry<S> {
 
   sessionOf(id: string): S | undefined {
     return this.entries.get(id)?.session;
+  }
+
+  /** Entries remembered from before a restart whose node has not rejoined yet. */
+  orphans(): Peer[] {
+    return [...this.entries.values()].filter((entry) => entry.session === undefined).map((entry) => entry.peer);
+  }
+
+  /**
+   * Puts back an entry from before a coordinator restart, without a session, so
+   * the list nodes get while the others rejoin is complete (no leave/join churn)
+   * and the node keeps its name when it comes back.
+   */
+  restore(peer: Peer): void {
+    if (this.entries.has(peer.id)) return;
+    const name = this.allocate(peer.name, peer.id);
+    this.entries.set(peer.id, { peer: { ...peer, name }, session: undefined });
+    this.idByName.set(name, peer.id);
   }
 
   /**
@@ -75,7 +93,7 @@ export class CoordinatorRegistry<S> {
    * Removes the entry for `id` only if `session` still owns it: when a replaced
    * session finally closes, it must not take its successor's entry with it.
    */
-  remove(id: string, session: S): Peer | undefined {
+  remove(id: string, session: S | undefined): Peer | undefined {
     const entry = this.entries.get(id);
     if (!entry || entry.session !== session) return undefined;
     this.entries.delete(id);

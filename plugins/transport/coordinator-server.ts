@@ -5,11 +5,12 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
-import { NvidError, asNvidError } from '../../core/errors.js';
+import { NvidError } from '../../core/errors.js';
 import type { Identity, Peer } from '../../core/types.js';
 import { encodeMessage, type FrameLimits } from './frame-codec.js';
 import type { FramedConnection } from './framed-connection.js';
 import { CoordinatorRegistry } from './coordinator-registry.js';
+import { RosterFile } from './coordinator-roster.js';
 import { GuardedTlsServer, type AuthenticatedPeer, type PendingSession, type RejectInfo } from './guarded-tls-server.js';
 import { normaliseFingerprint } from './tls-helpers.js';
 import { NODE_TO_COORDINATOR, checkMessage, type HelloMessage, type WireMessage } from './wire-messages.js';
@@ -40,6 +41,8 @@ export interface CoordinatorServerOptions {
   readonly log: Logger;
   readonly onReject: (info: RejectInfo) => void;
   readonly observer?: RegistryObserver;
+  /** Where the address book is kept across restarts; without it a restart starts empty. */
+  readonly rosterPath?: string;
 }
 
 /** A node whose outgoing buffer grows past this is not reading; it is dropped rather than buffered without end. */
@@ -59,9 +62,12 @@ export class CoordinatorServer {
   private readonly server: GuardedTlsServer;
   private readonly allowed: ReadonlySet<string>;
   private sweeper: NodeJS.Timeout | undefined;
+  private readonly roster: RosterFile | undefined;
+  private startedAt = 0;
 
   constructor(options: CoordinatorServerOptions) {
     this.options = options;
+    this.roster = options.rosterPath ? new RosterFile(options.rosterPath) : undefined;
     this.allowed = new Set((options.admission.fingerprints ?? []).map(normaliseFingerprint));
     this.server = new GuardedTlsServer({
       identity: options.identity,
@@ -77,12 +83,23 @@ export class CoordinatorServer {
     });
   }
 
-  /** The current address book. */
+  /** The current address book (including entries remembered from before a restart whose node has not rejoined yet). */
   peers(): Peer[] {
     return this.registry.list();
   }
 
+  /** Only the nodes connected right now. */
+  connectedPeers(): Peer[] {
+    return this.registry.list().filter((peer) => this.registry.sessionOf(peer.id)?.joined);
+  }
+
   async start(): Promise<number> {
+    for (const peer of this.roster?.load() ?? []) {
+      // A node dropped from the admission list while the coordinator was down is not brought back.
+      if (this.checkCertificate(peer) === undefined) this.registry.restore(peer);
+    }
+    for (const peer of this.registry.list()) this.options.observer?.joined(peer);
+    this.startedAt = Date.now();
     const port = await this.server.listen();
     const every = Math.max(50, Math.min(this.options.heartbeatIntervalMs, Math.floor(this.options.heartbeatTimeoutMs / 4)));
     this.sweeper = setInterval(() => this.sweep(), every);
@@ -93,9 +110,10 @@ export class CoordinatorServer {
   async stop(): Promise<void> {
     clearInterval(this.sweeper);
     await this.server.close();
+    this.roster?.flush();
   }
 
-  private checkCertificate(peer: AuthenticatedPeer | undefined): NvidError | undefined {
+  private checkCertificate(peer: { readonly id: string } | undefined): NvidError | undefined {
     if (!peer) return new NvidError('NVID_ERR_UNTRUSTED_PEER', 'the coordinator requires a client certificate (the node identity)');
     if (this.options.admission.policy === 'fingerprints' && !this.allowed.has(peer.id)) {
       return new NvidError('NVID_ERR_NOT_ADMITTED', `node ${peer.id} is not in the coordinator's list of admitted fingerprints; add it to transport.admission.fingerprints on the coordinator`, { details: { id: peer.id, policy: 'fingerprints' } });
@@ -150,6 +168,7 @@ export class CoordinatorServer {
         const result = this.registry.rename(session.peer.id, message.name)!;
         session.conn.send({ type: 'renamed', requestId: message.requestId, name: result.peer.name });
         if (result.peer.name !== result.oldName) {
+          this.saveRoster();
           this.broadcast({ type: 'peer-renamed', peer: result.peer, oldName: result.oldName }, session);
           this.options.observer?.renamed(result.peer, result.oldName);
         }
@@ -174,7 +193,7 @@ export class CoordinatorServer {
       session,
     );
     session.joined = true;
-    if (replacedSession && replacedSession !== session) {
+    if (replacedSession !== undefined && replacedSession !== session) {
       // The same certificate connected again: the old socket is stale (or a duplicate); it loses its entry, never duplicates it.
       replacedSession.joined = false;
       replacedSession.conn.fail(new NvidError('NVID_ERR_CONNECTION', 'this session was replaced by a newer connection of the same node', { details: { reason: 'replaced' } }));
@@ -192,6 +211,7 @@ export class CoordinatorServer {
       // Same ID, new transfer address: an upsert for everyone, no join or leave.
       this.broadcast({ type: 'peer-joined', peer }, session);
     }
+    this.saveRoster();
     this.options.log.info({ peerId: peer.id, name: peer.name, address: peer.address, port: peer.port, replaced: Boolean(previous) }, `node ${peer.name} joined`);
   }
 
@@ -218,8 +238,8 @@ export class CoordinatorServer {
   private broadcast(message: WireMessage, except?: Session): void {
     const frame = encodeMessage(message, this.options.limits.maxMessageBytes);
     for (const peer of this.registry.list()) {
-      const session = this.registry.sessionOf(peer.id)!;
-      if (session === except || !session.joined) continue;
+      const session = this.registry.sessionOf(peer.id);
+      if (!session || session === except || !session.joined) continue;
       if (session.conn.socket.writableLength > MAX_SESSION_BACKLOG_BYTES) {
         this.drop(session, new NvidError('NVID_ERR_TIMEOUT', 'node is not reading its coordinator link (backlog over 8 MiB)'));
         continue;
@@ -231,9 +251,17 @@ export class CoordinatorServer {
   private sweep(): void {
     const deadline = Date.now() - this.options.heartbeatTimeoutMs;
     for (const peer of this.registry.list()) {
-      const session = this.registry.sessionOf(peer.id)!;
-      if (session.lastSeen < deadline) this.drop(session, new NvidError('NVID_ERR_TIMEOUT', `no heartbeat for ${this.options.heartbeatTimeoutMs} ms`));
+      const session = this.registry.sessionOf(peer.id);
+      if (session && session.lastSeen < deadline) this.drop(session, new NvidError('NVID_ERR_TIMEOUT', `no heartbeat for ${this.options.heartbeatTimeoutMs} ms`));
     }
+    // Remembered entries get one heartbeat timeout after a restart to rejoin, like a live node that went silent.
+    if (this.startedAt < deadline) {
+      for (const orphan of this.registry.orphans()) this.removeEntry(orphan.id, undefined, 'did not rejoin after the coordinator restarted');
+    }
+  }
+
+  private saveRoster(): void {
+    this.roster?.scheduleSave(() => this.registry.list());
   }
 
   private drop(session: Session, err: NvidError): void {
@@ -245,13 +273,13 @@ export class CoordinatorServer {
   private onClosed(session: Session, reason: string): void {
     if (!session.joined) return;
     session.joined = false;
-    let removed: Peer | undefined;
-    try {
-      removed = this.registry.remove(session.peer.id, session);
-    } catch (err) {
-      this.options.log.error({ err: asNvidError(err) }, 'failed to remove a session');
-    }
+    this.removeEntry(session.peer.id, session, reason);
+  }
+
+  private removeEntry(id: string, session: Session | undefined, reason: string): void {
+    const removed = this.registry.remove(id, session);
     if (!removed) return;
+    this.saveRoster();
     this.broadcast({ type: 'peer-left', id: removed.id });
     this.options.observer?.left(removed, reason);
     this.options.log.info({ peerId: removed.id, name: removed.name, reason }, `node ${removed.name} left`);

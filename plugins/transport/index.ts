@@ -11,6 +11,7 @@ import type { NvidPlugin, PluginHost } from '../../core/plugin-api.js';
 import type { Peer } from '../../core/types.js';
 import { CoordinatorClient } from './coordinator-client.js';
 import { CoordinatorPins, KNOWN_COORDINATORS_FILE } from './coordinator-pins.js';
+import { ROSTER_FILE } from './coordinator-roster.js';
 import { CoordinatorServer } from './coordinator-server.js';
 import { DATA_FRAME_BYTES, type FrameLimits } from './frame-codec.js';
 import type { RejectInfo } from './guarded-tls-server.js';
@@ -62,6 +63,7 @@ export default class TransportPlugin implements NvidPlugin {
       limits: this.limits(),
       log: daemon.log,
       onReject: this.rejecter(daemon),
+      rosterPath: join(daemon.stateDir, ROSTER_FILE),
       // The coordinator's own peer table mirrors the address book, so `nvid peers` and its history show it too.
       observer: {
         joined: (peer) => daemon.peers.upsert(peer),

@@ -1,0 +1,66 @@
+/**
+ * The coordinator's address book on disk, so a restarted coordinator hands
+ * rejoining nodes the same list they had (no leave/join churn, names kept)
+ * while the others come back. Written atomically, a short while after each
+ * change, so a burst of 1,000 joins costs a handful of writes.
+ */
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Peer } from '../../core/types.js';
+import { certificateFingerprint } from './tls-helpers.js';
+
+export const ROSTER_FILE = 'coordinator-roster.json';
+const WRITE_DELAY_MS = 250;
+
+export class RosterFile {
+  readonly path: string;
+  private timer: NodeJS.Timeout | undefined;
+  private latest: (() => Peer[]) | undefined;
+
+  constructor(path: string) {
+    this.path = path;
+  }
+
+  /** The entries saved last time; unreadable files or entries whose ID is not their certificate's fingerprint are skipped. */
+  load(): Peer[] {
+    let data: unknown;
+    try {
+      data = JSON.parse(readFileSync(this.path, 'utf8'));
+    } catch {
+      return [];
+    }
+    const peers = (data as { peers?: unknown }).peers;
+    if (!Array.isArray(peers)) return [];
+    return peers.filter(isPeer).filter((peer) => certificateFingerprint(peer.certPem) === peer.id);
+  }
+
+  /** Saves `snapshot()` soon; several calls in a burst make one write. */
+  scheduleSave(snapshot: () => Peer[]): void {
+    this.latest = snapshot;
+    if (this.timer) return;
+    this.timer = setTimeout(() => this.flush(), WRITE_DELAY_MS);
+    this.timer.unref();
+  }
+
+  /** Writes any pending change now (on stop). */
+  flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const snapshot = this.latest;
+    this.latest = undefined;
+    if (!snapshot) return;
+    mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
+    const tmp = `${this.path}.tmp-${process.pid}`;
+    writeFileSync(tmp, JSON.stringify({ version: 1, peers: snapshot() }), { mode: 0o600 });
+    renameSync(tmp, this.path);
+  }
+}
+
+function isPeer(value: unknown): value is Peer {
+  const p = value as Record<string, unknown>;
+  return (
+    typeof p === 'object' && p !== null &&
+    typeof p.id === 'string' && typeof p.name === 'string' && typeof p.certPem === 'string' &&
+    typeof p.address === 'string' && Number.isInteger(p.port)
+  );
+}

@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { isNvidError } from '../../../core/errors.js';
+import { DATA_FRAME_BYTES, FrameDecoder, PREFIX_BYTES, dataPrefix, encodeEnd, encodeMessage, type Frame } from '../../../plugins/transport/frame-codec.js';
+import { checkMessage, COORDINATOR_TO_NODE, NODE_TO_COORDINATOR } from '../../../plugins/transport/wire-messages.js';
+
+function prefix(length: number, version: number, kind: number): Buffer {
+  const head = Buffer.alloc(PREFIX_BYTES);
+  head.writeUInt32BE(length, 0);
+  head.writeUInt8(version, 4);
+  head.writeUInt8(kind, 5);
+  return head;
+}
+
+function decodeError(bytes: Buffer): unknown {
+  try {
+    new FrameDecoder().push(bytes);
+  } catch (err) {
+    return err;
+  }
+  return undefined;
+}
+
+describe('transport frame codec', () => {
+  it('round-trips message, data and end frames fed one byte at a time', () => {
+    const body = Buffer.from('opaque body bytes \u0000\u00ff');
+    const wire = Buffer.concat([encodeMessage({ type: 'transfer', transferId: 't-1' } as { type: string }), dataPrefix(body.length), body, encodeEnd()]);
+    const decoder = new FrameDecoder();
+    const frames: Frame[] = [];
+    for (let i = 0; i < wire.length; i += 1) frames.push(...decoder.push(wire.subarray(i, i + 1)));
+    assert.equal(frames.length, 3);
+    assert.deepEqual(frames[0], { kind: 'message', message: { type: 'transfer', transferId: 't-1' } });
+    assert.equal(frames[1]!.kind, 'data');
+    assert.deepEqual((frames[1] as { data: Buffer }).data, body);
+    assert.deepEqual(frames[2], { kind: 'end' });
+    assert.equal(decoder.pendingBytes, 0);
+  });
+
+  it('decodes many frames from one chunk', () => {
+    const wire = Buffer.concat(Array.from({ length: 50 }, () => encodeMessage({ type: 'ping' })));
+    assert.equal(new FrameDecoder().push(wire).length, 50);
+  });
+
+  it('refuses a 4 GiB length prefix after reading only the 6-byte prefix', () => {
+    const err = decodeError(prefix(0xffffffff, 1, 2));
+    assert.ok(isNvidError(err, 'NVID_ERR_FRAME_TOO_LARGE'));
+  });
+
+  it('refuses a data frame one byte over the limit, accepts one at the limit', () => {
+    assert.ok(isNvidError(decodeError(prefix(DATA_FRAME_BYTES + 1, 1, 2)), 'NVID_ERR_FRAME_TOO_LARGE'));
+    const atLimit = new FrameDecoder().push(Buffer.concat([prefix(DATA_FRAME_BYTES, 1, 2), Buffer.alloc(DATA_FRAME_BYTES)]));
+    assert.equal(atLimit.length, 1);
+  });
+
+  it('applies the smaller limit to message frames', () => {
+    const decoder = new FrameDecoder({ maxMessageBytes: 100, maxDataBytes: 1000 });
+    assert.throws(() => decoder.push(prefix(101, 1, 1)), (err) => isNvidError(err, 'NVID_ERR_FRAME_TOO_LARGE'));
+  });
+
+  it('refuses an unknown protocol version with BAD_FRAME naming the version', () => {
+    const err = decodeError(Buffer.concat([prefix(2, 9, 1), Buffer.from('{}')]));
+    assert.ok(isNvidError(err, 'NVID_ERR_BAD_FRAME'));
+    assert.equal(err.details?.version, 9);
+  });
+
+  it('refuses an unknown frame kind', () => {
+    assert.ok(isNvidError(decodeError(prefix(0, 1, 77)), 'NVID_ERR_BAD_FRAME'));
+  });
+
+  it('refuses an end frame with a payload', () => {
+    assert.ok(isNvidError(decodeError(prefix(1, 1, 3)), 'NVID_ERR_FRAME_TOO_LARGE'));
+  });
+
+  it('refuses message payloads that are not a JSON object with a string type', () => {
+    for (const text of ['not json', '[1,2]', '"x"', '{"type":5}', 'null']) {
+      const payload = Buffer.from(text);
+      assert.ok(isNvidError(decodeError(Buffer.concat([prefix(payload.length, 1, 1), payload])), 'NVID_ERR_BAD_FRAME'), text);
+    }
+    const invalidUtf8 = Buffer.from([0x7b, 0xff, 0x7d]);
+    assert.ok(isNvidError(decodeError(Buffer.concat([prefix(3, 1, 1), invalidUtf8])), 'NVID_ERR_BAD_FRAME'));
+  });
+
+  it('keeps a truncated frame pending instead of returning it', () => {
+    const wire = encodeMessage({ type: 'ping' });
+    const decoder = new FrameDecoder();
+    assert.deepEqual(decoder.push(wire.subarray(0, wire.length - 1)), []);
+    assert.equal(decoder.pendingBytes, wire.length - 1);
+  });
+
+  it('will not encode a message its peer would refuse', () => {
+    assert.throws(() => encodeMessage({ type: 'x', pad: 'y'.repeat(200) } as never, 100), (err) => isNvidError(err, 'NVID_ERR_FRAME_TOO_LARGE'));
+  });
+});
+
+describe('transport wire messages', () => {
+  it('accepts a well-formed message of an allowed type', () => {
+    const msg = checkMessage({ type: 'rename', requestId: 3, name: 'lobby' }, NODE_TO_COORDINATOR);
+    assert.equal(msg.type, 'rename');
+  });
+
+  it('refuses a type not allowed on this link', () => {
+    assert.throws(() => checkMessage({ type: 'welcome' }, NODE_TO_COORDINATOR), (err) => isNvidError(err, 'NVID_ERR_BAD_FRAME'));
+    assert.throws(() => checkMessage({ type: 'no-such-type' }, COORDINATOR_TO_NODE), (err) => isNvidError(err, 'NVID_ERR_BAD_FRAME'));
+  });
+
+  it('refuses extra or missing fields and wrong types', () => {
+    assert.throws(() => checkMessage({ type: 'ping', extra: 1 }, NODE_TO_COORDINATOR), (err) => isNvidError(err, 'NVID_ERR_BAD_FRAME'));
+    assert.throws(() => checkMessage({ type: 'hello', name: 'x' }, NODE_TO_COORDINATOR), (err) => isNvidError(err, 'NVID_ERR_BAD_FRAME'));
+    assert.throws(() => checkMessage({ type: 'hello', name: 'x', port: 70000 }, NODE_TO_COORDINATOR), (err) => isNvidError(err, 'NVID_ERR_BAD_FRAME'));
+    assert.throws(() => checkMessage(JSON.parse('{"type":"ping","__proto__":{"x":1}}'), NODE_TO_COORDINATOR), (err) => isNvidError(err, 'NVID_ERR_BAD_FRAME'));
+  });
+
+  it('maps an error frame with an unknown code to NVID_ERR_CONNECTION, keeping its text', () => {
+    const msg = checkMessage({ type: 'error', code: 'EVIL_CODE', message: 'hi' }, COORDINATOR_TO_NODE);
+    assert.equal(msg.type === 'error' && msg.code, 'NVID_ERR_CONNECTION');
+    assert.equal(msg.type === 'error' && msg.message, 'hi');
+  });
+});
