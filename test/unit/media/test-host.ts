@@ -50,6 +50,7 @@ export async function createTestHost(label = 'test'): Promise<TestHost> {
     history,
     setName: () => undefined,
     receive: () => Promise.reject(new Error('receive is not part of these tests')),
+    send: () => Promise.reject(new Error('send is not part of these tests')),
   };
   return { host, hooks, history, dir, dispose: () => rm(dir, { recursive: true, force: true }) };
 }

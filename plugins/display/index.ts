@@ -1,0 +1,113 @@
+/**
+ * The bundled `display` plugin: shows validated media full screen with ffplay
+ * on X11, one item at a time, with a policy for arrivals (replace, queue,
+ * loop), an idle screen, crash and hang detection, and screenshots. With
+ * `output: "headless"` it only keeps files (nodes with no screen).
+ *
+ * Taps `beforeStart` (binaries, display, leftovers of a crashed run), `start`,
+ * `stop`, `display`, `screenshot` and `status`.
+ */
+import { join } from 'node:path';
+import { NvidError } from '../../core/errors.js';
+import type { DisplayAccepted } from '../../core/hooks.js';
+import type { NvidPlugin, PluginHost } from '../../core/plugin-api.js';
+import { findOnPath, resolveBinary } from '../media/binaries.js';
+import { scanLibrary } from './library.js';
+import { DISPLAY_OPTIONS_SCHEMA, type DisplayOptions } from './options.js';
+import { PlayerRegistry } from './player-registry.js';
+import { ScreenController } from './screen-controller.js';
+import { grabScreenPng, probeDisplay } from './x11.js';
+
+export const PLUGIN_NAME = 'display';
+
+export type { DisplayOptions, DisplayPolicy } from './options.js';
+
+/** Name of the pid file of running players, in the state folder. */
+export const PLAYERS_FILE = 'display-players.json';
+
+export default class DisplayPlugin implements NvidPlugin {
+  static readonly pluginName = PLUGIN_NAME;
+  static readonly schema = DISPLAY_OPTIONS_SCHEMA;
+
+  private readonly options: DisplayOptions;
+  private controller: ScreenController | undefined;
+
+  /** @param options already validated against `schema`, defaults filled in */
+  constructor(options: DisplayOptions) {
+    this.options = options;
+  }
+
+  apply(daemon: PluginHost): void {
+    if (daemon.role !== 'node') return;
+    const options = this.options;
+    if (options.output === 'headless') {
+      daemon.hooks.display.tapPromise(PLUGIN_NAME, async (): Promise<DisplayAccepted> => ({ state: 'kept' }));
+      daemon.hooks.screenshot.tapPromise(PLUGIN_NAME, async () => {
+        throw new NvidError('NVID_ERR_NOT_AVAILABLE', 'this node is headless (display output "headless"): it keeps files but has no screen to capture');
+      });
+      daemon.hooks.status.tap(PLUGIN_NAME, (report) => ({ ...report, display: { output: 'headless' } }));
+      return;
+    }
+
+    const display = options.display ?? process.env.DISPLAY ?? '';
+    let ffmpeg: string | undefined;
+    let prepared: Omit<ConstructorParameters<typeof ScreenController>[0], 'history' | 'log'> | undefined;
+    let ffprobe: string | undefined;
+
+    daemon.hooks.beforeStart.tapPromise(PLUGIN_NAME, async () => {
+      const ffplay = (await resolveBinary('ffplay', options.ffplay, `${PLUGIN_NAME}.options.ffplay`)).path;
+      ffmpeg = (await resolveBinary('ffmpeg', options.ffmpeg, `${PLUGIN_NAME}.options.ffmpeg`)).path;
+      if (options.policy === 'loop') ffprobe = (await resolveBinary('ffprobe', options.ffprobe, `${PLUGIN_NAME}.options.ffprobe`)).path;
+      if (!display) throw new NvidError('NVID_ERR_DISPLAY_UNAVAILABLE', 'no X display: set DISPLAY or the display option, or use output "headless"');
+      const xwininfo = findOnPath('xwininfo');
+      if (!xwininfo) daemon.log.warn('xwininfo not found (apt-get install x11-utils): switching between items waits a fixed time instead of watching the window');
+      // Without xwininfo the display cannot be checked here; ffplay then reports it per item.
+      const screen = xwininfo ? await probeDisplay(xwininfo, display) : { width: 1920, height: 1080 };
+      const registry = new PlayerRegistry(join(daemon.stateDir, PLAYERS_FILE));
+      const leftovers = registry.killLeftovers();
+      if (leftovers > 0) daemon.log.warn({ killed: leftovers }, 'stopped players left behind by a previous run');
+      prepared = {
+        ffplay,
+        xwininfo,
+        deathSignalWrapper: findOnPath('setpriv'),
+        display,
+        screen,
+        policy: options.policy,
+        imageSeconds: options.imageSeconds,
+        audio: options.audio,
+        idle: options.idle,
+        startTimeoutMs: options.startTimeoutMs,
+        stallTimeoutMs: options.stallTimeoutMs,
+        registry,
+      };
+    });
+
+    daemon.hooks.start.tapPromise(PLUGIN_NAME, async () => {
+      if (!prepared) throw new NvidError('NVID_ERR_DISPLAY_UNAVAILABLE', 'the display plugin was started without beforeStart');
+      prepared.registry.open();
+      this.controller = new ScreenController({ ...prepared, history: daemon.history, log: daemon.log });
+      const library = options.policy === 'loop' && ffprobe ? await scanLibrary(daemon.libraryDir, ffprobe, daemon.log) : [];
+      await this.controller.start(library);
+    });
+
+    daemon.hooks.stop.tapPromise(PLUGIN_NAME, async () => {
+      await this.controller?.stop();
+      this.controller = undefined;
+    });
+
+    daemon.hooks.display.tapPromise(PLUGIN_NAME, async (request): Promise<DisplayAccepted> => {
+      if (!this.controller) throw new NvidError('NVID_ERR_DISPLAY_UNAVAILABLE', 'the display is not running (the node has not started or is stopping)');
+      return { state: this.controller.submit({ path: request.path, media: request.media, meta: request.meta }) };
+    });
+
+    daemon.hooks.screenshot.tapPromise(PLUGIN_NAME, async (request) => {
+      if (!ffmpeg || !this.controller) throw new NvidError('NVID_ERR_DISPLAY_UNAVAILABLE', 'the display is not running');
+      return grabScreenPng(ffmpeg, display, request.out);
+    });
+
+    daemon.hooks.status.tap(PLUGIN_NAME, (report) => ({
+      ...report,
+      display: { output: 'x11', display, policy: options.policy, showing: this.controller?.showing ?? null },
+    }));
+  }
+}

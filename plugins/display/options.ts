@@ -1,0 +1,49 @@
+/**
+ * The display plugin's options: JSON schema (validated by the core with ajv,
+ * defaults filled in) and TypeScript shape.
+ */
+
+/** What to do with media that arrives while something is showing. */
+export type DisplayPolicy = 'replace' | 'queue' | 'loop';
+
+/** Options of the display plugin, after defaults. */
+export interface DisplayOptions {
+  /** `x11` shows media with ffplay; `headless` only keeps the files (nodes with no screen). */
+  readonly output: 'x11' | 'headless';
+  /** X display, e.g. `:0`; unset: the `DISPLAY` environment variable. */
+  readonly display?: string;
+  /** Paths (or bare names on PATH) of the programs; unset: PATH, then ffmpeg-static where it applies. */
+  readonly ffplay?: string;
+  readonly ffmpeg?: string;
+  readonly ffprobe?: string;
+  readonly policy: DisplayPolicy;
+  /** How long a still image stays up; 0 keeps it until something replaces it (`replace` only). */
+  readonly imageSeconds: number;
+  /** Play the sound of videos. */
+  readonly audio: boolean;
+  /** `black`, or the path of an image to show when there is nothing else. */
+  readonly idle: string;
+  /** A player whose window is not up after this long failed to start. */
+  readonly startTimeoutMs: number;
+  /** A player that prints no progress for this long is hung. */
+  readonly stallTimeoutMs: number;
+}
+
+/** JSON schema of DisplayOptions (ajv 8, strict). */
+export const DISPLAY_OPTIONS_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    output: { type: 'string', enum: ['x11', 'headless'], default: 'x11' },
+    display: { type: 'string', minLength: 1, description: 'X display such as :0; default: $DISPLAY' },
+    ffplay: { type: 'string', minLength: 1 },
+    ffmpeg: { type: 'string', minLength: 1 },
+    ffprobe: { type: 'string', minLength: 1, description: 'used by the loop policy to read the library at start' },
+    policy: { type: 'string', enum: ['replace', 'queue', 'loop'], default: 'replace' },
+    imageSeconds: { type: 'number', minimum: 0, default: 10 },
+    audio: { type: 'boolean', default: true },
+    idle: { type: 'string', minLength: 1, default: 'black', description: '"black" or the path of an image' },
+    startTimeoutMs: { type: 'integer', minimum: 500, default: 10000 },
+    stallTimeoutMs: { type: 'integer', minimum: 500, default: 5000 },
+  },
+} as const;

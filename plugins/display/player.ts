@@ -1,0 +1,155 @@
+/**
+ * One ffplay process showing one item full screen. It knows how to start,
+ * tell when its window is up, notice a crash or a hang, and die completely;
+ * which item plays when is decided by the screen controller.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { NvidError } from '../../core/errors.js';
+import { isWindowViewable, type ScreenSize } from './x11.js';
+
+/** What to play and how. */
+export interface PlayerSpec {
+  /** A file path, or an ffmpeg lavfi graph when `lavfi` is set (the black idle screen). */
+  readonly input: string;
+  readonly lavfi?: boolean;
+  readonly audio: boolean;
+  /** Unique window title: how nvid finds the window on the X server. */
+  readonly title: string;
+  /** Known screen size: without a window manager `-fs` alone does not fill the screen. */
+  readonly screen?: ScreenSize;
+}
+
+/** How a player ended. `expected` is true when nvid stopped it. */
+export interface PlayerExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly expected: boolean;
+}
+
+/**
+ * ffplay's command line. No `-autoexit`: a still image stays up (with it, ffplay
+ * exits before the picture is ever visible) and a finished video holds its last
+ * frame until the next item covers it, so there is never a black gap. `-stats`
+ * makes ffplay print a status line many times a second: the heartbeat that
+ * tells a hung player from a working one.
+ */
+export function ffplayArgs(spec: PlayerSpec): string[] {
+  const args = ['-hide_banner', '-loglevel', 'error', '-stats', '-window_title', spec.title, '-noborder', '-fs', '-sn'];
+  if (spec.screen) args.push('-x', String(spec.screen.width), '-y', String(spec.screen.height), '-left', '0', '-top', '0');
+  if (!spec.audio) args.push('-an');
+  if (spec.lavfi) args.push('-f', 'lavfi', spec.input);
+  // "file:" keeps a name starting with "-" from being read as an option.
+  else args.push(spec.input.startsWith('/') ? spec.input : `file:${spec.input}`);
+  return args;
+}
+
+/** A running ffplay. */
+export class FfplayPlayer {
+  readonly title: string;
+  readonly pid: number;
+  /** Settles once the process is gone, however it ended. */
+  readonly exited: Promise<PlayerExit>;
+  /** When ffplay last printed anything (its status line, normally). */
+  lastOutputAt = Date.now();
+  /** The last error ffplay printed, for reports. */
+  lastError = '';
+  #stopping = false;
+  #exit: PlayerExit | undefined;
+  readonly #child: ChildProcess;
+
+  private constructor(child: ChildProcess, title: string) {
+    this.#child = child;
+    this.title = title;
+    if (child.pid === undefined) throw new NvidError('NVID_ERR_PLAYER', 'ffplay could not be started');
+    this.pid = child.pid;
+    this.exited = new Promise((resolve) => {
+      child.once('exit', (code, signal) => {
+        this.#exit = { code, signal, expected: this.#stopping };
+        resolve(this.#exit);
+      });
+    });
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (text: string) => {
+      this.lastOutputAt = Date.now();
+      // Status lines end in \r; error lines in \n.
+      for (const line of text.split('\n').slice(0, -1)) {
+        const clean = line.split('\r').at(-1)?.trim();
+        if (clean) this.lastError = clean;
+      }
+    });
+  }
+
+  /**
+   * Starts ffplay in its own process group (so a kill reaches everything it
+   * started). With `deathSignalWrapper` (util-linux `setpriv`), the kernel
+   * kills the player if the daemon dies without cleaning up.
+   */
+  static spawn(ffplay: string, spec: PlayerSpec, display: string, deathSignalWrapper?: string): FfplayPlayer {
+    const args = ffplayArgs(spec);
+    const [command, argv] = deathSignalWrapper ? [deathSignalWrapper, ['--pdeathsig', 'SIGKILL', '--', ffplay, ...args]] : [ffplay, args];
+    const child = spawn(command, argv, { detached: true, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, DISPLAY: display } });
+    // Without a listener, a failed spawn would crash the daemon; the exit event reports it instead.
+    child.once('error', () => undefined);
+    return new FfplayPlayer(child, spec.title);
+  }
+
+  get running(): boolean {
+    return this.#exit === undefined;
+  }
+
+  /**
+   * Resolves once the player's window is on screen. Without xwininfo, waits a
+   * fixed time that covers ffplay's usual start.
+   *
+   * @throws NvidError NVID_ERR_PLAYER if ffplay exits first or the window does not appear in time
+   */
+  async waitVisible(xwininfo: string | undefined, display: string, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const fallbackAt = Date.now() + Math.min(1500, timeoutMs);
+    while (Date.now() < deadline) {
+      if (!this.running) throw this.#failure('exited before showing anything');
+      if (xwininfo ? await isWindowViewable(xwininfo, display, this.title) : Date.now() >= fallbackAt) {
+        if (!this.running) throw this.#failure('exited before showing anything');
+        return;
+      }
+      await sleep(30);
+    }
+    throw this.#failure(`showed no window within ${timeoutMs} ms`);
+  }
+
+  #failure(what: string): NvidError {
+    const how = this.#exit ? ` (exit code ${this.#exit.code ?? '-'}, signal ${this.#exit.signal ?? '-'})` : '';
+    return new NvidError('NVID_ERR_PLAYER', `ffplay ${what}${how}${this.lastError ? `: ${this.lastError}` : ''}`);
+  }
+
+  /** Stops the player (TERM, then KILL after a grace period) and resolves once it is gone. */
+  async stop(graceMs = 1000): Promise<PlayerExit> {
+    if (!this.running) return this.exited;
+    this.#stopping = true;
+    this.#signalGroup('SIGTERM');
+    const done = await Promise.race([this.exited, sleep(graceMs).then(() => undefined)]);
+    if (done) return done;
+    this.#signalGroup('SIGKILL');
+    return this.exited;
+  }
+
+  /** For process exit handlers, where nothing asynchronous runs any more. */
+  killNow(): void {
+    if (!this.running) return;
+    this.#stopping = true;
+    this.#signalGroup('SIGKILL');
+  }
+
+  #signalGroup(signal: NodeJS.Signals): void {
+    try {
+      process.kill(-this.pid, signal);
+    } catch {
+      try {
+        this.#child.kill(signal);
+      } catch {
+        // Already gone.
+      }
+    }
+  }
+}

@@ -1,0 +1,264 @@
+/**
+ * Decides what the screen shows, one item at a time: the arrival policy
+ * (replace, queue, loop), the idle screen, image and video timing, and the
+ * hand-over between items. Hook-free; the plugin feeds it display requests.
+ *
+ * Hand-over without a black gap: the next player starts while the current one
+ * still shows (a finished video holds its last frame, see player.ts); only once
+ * the new window is on screen is the old player stopped. New windows map on
+ * top, so the viewer goes straight from one picture to the next.
+ */
+import { existsSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import { asNvidError } from '../../core/errors.js';
+import type { HistoryLog } from '../../core/plugin-api.js';
+import type { MediaInfo, TransferMeta } from '../../core/types.js';
+import type { DisplayPolicy } from './options.js';
+import { FfplayPlayer, type PlayerSpec } from './player.js';
+import type { PlayerRegistry } from './player-registry.js';
+import type { ScreenSize } from './x11.js';
+
+/** Something to show. */
+export interface ScreenItem {
+  readonly path: string;
+  readonly media: MediaInfo;
+  readonly meta?: TransferMeta;
+}
+
+/** What the controller needs from its surroundings. */
+export interface ScreenSetup {
+  readonly ffplay: string;
+  /** Absent: window detection falls back to a fixed wait. */
+  readonly xwininfo?: string;
+  readonly deathSignalWrapper?: string;
+  readonly display: string;
+  readonly screen: ScreenSize;
+  readonly policy: DisplayPolicy;
+  readonly imageSeconds: number;
+  readonly audio: boolean;
+  /** `black` or an image path. */
+  readonly idle: string;
+  readonly startTimeoutMs: number;
+  readonly stallTimeoutMs: number;
+  readonly registry: PlayerRegistry;
+  readonly history: HistoryLog;
+  readonly log: Logger;
+}
+
+/** The item on screen and its player. `item` undefined: the idle screen. */
+interface Showing {
+  readonly item: ScreenItem | undefined;
+  readonly player: FfplayPlayer;
+  /** Its time is up; the next item may take over. */
+  ended: boolean;
+  timer?: NodeJS.Timeout;
+}
+
+const IDLE = 'idle' as const;
+
+/** Runs the screen. Create, `start()`, `submit()` items, `stop()`. */
+export class ScreenController {
+  readonly #setup: ScreenSetup;
+  #current: Showing | undefined;
+  /** `queue`: waiting items in order; `replace`: the latest arrival only. */
+  #queue: ScreenItem[] = [];
+  /** `loop`: the kept library in play order. */
+  #library: ScreenItem[] = [];
+  #stopped = false;
+  #switching = false;
+  #pendingWake = false;
+  #wakeResolve: (() => void) | undefined;
+  #running: Promise<void> | undefined;
+  #watchdog: NodeJS.Timeout | undefined;
+  #titleCounter = 0;
+  #firstShown: Promise<void> | undefined;
+  #resolveFirstShown: (() => void) | undefined;
+
+  constructor(setup: ScreenSetup) {
+    this.#setup = setup;
+  }
+
+  /** Starts the screen (the first library item in `loop`, else the idle screen); resolves once it is up or failed. */
+  async start(library: readonly ScreenItem[] = []): Promise<void> {
+    this.#library = [...library];
+    this.#firstShown = new Promise((resolve) => (this.#resolveFirstShown = resolve));
+    this.#watchdog = setInterval(() => this.#checkStall(), Math.min(500, this.#setup.stallTimeoutMs / 2));
+    this.#running = this.#run();
+    await Promise.race([this.#firstShown, sleep(this.#setup.startTimeoutMs * 2)]);
+  }
+
+  /** Takes a new item; says whether it shows now or waits its turn. */
+  submit(item: ScreenItem): 'showing' | 'queued' {
+    const idleNow = !this.#current?.item && !this.#switching;
+    let state: 'showing' | 'queued';
+    switch (this.#setup.policy) {
+      case 'replace':
+        this.#queue = [item];
+        state = 'showing';
+        break;
+      case 'queue':
+        state = idleNow && this.#queue.length === 0 ? 'showing' : 'queued';
+        this.#queue.push(item);
+        break;
+      case 'loop': {
+        // A new arrival plays next, then stays in the cycle.
+        this.#library = this.#library.filter((i) => i.path !== item.path);
+        const at = this.#current?.item ? this.#library.findIndex((i) => i.path === this.#current?.item?.path) + 1 : 0;
+        this.#library.splice(at, 0, item);
+        state = idleNow ? 'showing' : 'queued';
+        break;
+      }
+    }
+    this.#wake();
+    return state;
+  }
+
+  /** What is on screen now, for status and tests. */
+  get showing(): string | undefined {
+    return this.#current ? (this.#current.item?.path ?? IDLE) : undefined;
+  }
+
+  /** Stops every player; resolves once none is left. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearInterval(this.#watchdog);
+    if (this.#current?.timer) clearTimeout(this.#current.timer);
+    this.#wake();
+    await this.#setup.registry.close();
+    await this.#running;
+    this.#current = undefined;
+  }
+
+  #wake(): void {
+    this.#pendingWake = true;
+    this.#wakeResolve?.();
+  }
+
+  async #nextEvent(): Promise<void> {
+    if (!this.#pendingWake) await new Promise<void>((resolve) => (this.#wakeResolve = resolve));
+    this.#wakeResolve = undefined;
+    this.#pendingWake = false;
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#stopped) {
+      const next = this.#pickNext();
+      if (next === undefined) await this.#nextEvent();
+      else await this.#switchTo(next === IDLE ? undefined : next);
+    }
+  }
+
+  /** The item that should take the screen now, `idle`, or undefined to keep what shows. */
+  #pickNext(): ScreenItem | typeof IDLE | undefined {
+    const current = this.#current;
+    const free = !current || !current.item || current.ended;
+    if (this.#setup.policy === 'replace' && this.#queue.length > 0) return this.#queue.splice(0).at(-1);
+    if (this.#setup.policy === 'queue' && free && this.#queue.length > 0) return this.#queue.shift();
+    if (this.#setup.policy === 'loop' && free && this.#library.length > 0) {
+      const index = current?.item ? this.#library.findIndex((i) => i.path === current.item?.path) : -1;
+      const next = this.#library[(index + 1) % this.#library.length]!;
+      // A lone still image in the cycle just stays up: restarting it would only flicker.
+      if (current?.item && next.path === current.item.path && next.media.kind === 'image' && current.player.running) {
+        current.ended = false;
+        this.#armTimer(current);
+        return undefined;
+      }
+      return next;
+    }
+    if (!current || (current.item && current.ended)) return IDLE;
+    return undefined;
+  }
+
+  #spec(item: ScreenItem | undefined): PlayerSpec {
+    const { screen, audio, idle } = this.#setup;
+    const title = `nvid-${process.pid}-${++this.#titleCounter}`;
+    if (item) return { input: item.path, audio: audio && item.media.kind === 'video', title, screen };
+    if (idle !== 'black' && existsSync(idle)) return { input: idle, audio: false, title, screen };
+    // A very low frame rate keeps the idle player nearly free.
+    return { input: `color=c=black:s=${screen.width}x${screen.height}:r=2`, lavfi: true, audio: false, title, screen };
+  }
+
+  async #switchTo(item: ScreenItem | undefined): Promise<void> {
+    const { ffplay, xwininfo, display, deathSignalWrapper, registry, startTimeoutMs } = this.#setup;
+    if (item && !existsSync(item.path)) {
+      this.#reportFailure(item, `the file is gone: ${item.path}`);
+      this.#library = this.#library.filter((i) => i !== item);
+      return;
+    }
+    this.#switching = true;
+    const player = FfplayPlayer.spawn(ffplay, this.#spec(item), display, deathSignalWrapper);
+    registry.add(player);
+    try {
+      await player.waitVisible(xwininfo, display, startTimeoutMs);
+    } catch (err) {
+      this.#switching = false;
+      await player.stop();
+      if (this.#stopped) return;
+      this.#reportFailure(item, asNvidError(err, 'NVID_ERR_PLAYER').message);
+      this.#library = this.#library.filter((i) => i !== item);
+      // Do not spin if the player cannot start at all (broken ffplay, lost display).
+      await sleep(250);
+      return;
+    }
+    this.#switching = false;
+    if (this.#stopped) {
+      await player.stop();
+      return;
+    }
+    const previous = this.#current;
+    const showing: Showing = { item, player, ended: false };
+    this.#current = showing;
+    this.#armTimer(showing);
+    void player.exited.then((exit) => {
+      if (exit.expected || this.#stopped) return;
+      this.#reportFailure(item, `ffplay exited unexpectedly (exit code ${exit.code ?? '-'}, signal ${exit.signal ?? '-'})${player.lastError ? `: ${player.lastError}` : ''}`);
+      this.#dropCurrent(showing);
+    });
+    if (item) {
+      this.#setup.history.append('displayed', { path: item.path, media: item.media, transferId: item.meta?.transferId, fileName: item.meta?.fileName, policy: this.#setup.policy });
+      this.#setup.log.info({ path: item.path, kind: item.media.kind }, 'showing');
+    }
+    if (previous) {
+      if (previous.timer) clearTimeout(previous.timer);
+      await previous.player.stop();
+    }
+    this.#resolveFirstShown?.();
+  }
+
+  /** Images end after `imageSeconds` (0: never); videos after their duration, counted from the first frame. */
+  #armTimer(showing: Showing): void {
+    if (showing.timer) clearTimeout(showing.timer);
+    const media = showing.item?.media;
+    if (!media) return;
+    const seconds = media.kind === 'video' ? Math.max(media.duration, 0.2) : this.#setup.imageSeconds;
+    if (seconds <= 0) return;
+    showing.timer = setTimeout(() => {
+      showing.ended = true;
+      this.#wake();
+    }, seconds * 1000);
+  }
+
+  /** A hung player prints no status line: report it and move on. */
+  #checkStall(): void {
+    const showing = this.#current;
+    if (!showing || !showing.player.running) return;
+    const silentMs = Date.now() - showing.player.lastOutputAt;
+    if (silentMs < this.#setup.stallTimeoutMs) return;
+    this.#reportFailure(showing.item, `ffplay hung: no progress for ${silentMs} ms`);
+    this.#dropCurrent(showing);
+    void showing.player.stop(200);
+  }
+
+  #dropCurrent(showing: Showing): void {
+    if (showing.timer) clearTimeout(showing.timer);
+    if (this.#current === showing) this.#current = undefined;
+    if (showing.item) this.#library = this.#library.filter((i) => i !== showing.item);
+    this.#wake();
+  }
+
+  #reportFailure(item: ScreenItem | undefined, reason: string): void {
+    this.#setup.history.append('failed', { stage: 'display', code: 'NVID_ERR_PLAYER', reason, path: item?.path ?? `idle:${this.#setup.idle}` });
+    this.#setup.log.warn({ path: item?.path, reason }, 'player failed');
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * Runs the display plugin through its hooks on a real Xvfb, the way the core
+ * will: options checked against the plugin's schema, beforeStart, start,
+ * display requests, stop. Shared by the display tests.
+ */
+import { execFileSync } from 'node:child_process';
+import { copyFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import type { DisplayAccepted } from '../../../core/hooks.js';
+import type { MediaInfo } from '../../../core/types.js';
+import DisplayPlugin from '../../../plugins/display/index.js';
+import { findOnPath } from '../../../plugins/media/binaries.js';
+import { DEFAULT_MEDIA_POLICY } from '../../../plugins/display/library.js';
+import { validateMediaFile } from '../../../plugins/media/validate-file.js';
+import { construct, createTestHost, fakeMeta, type TestHost } from '../media/test-host.js';
+import type { Xvfb } from '../../helpers/xvfb.js';
+
+/** A started display plugin on a test host. */
+export interface DisplayRig {
+  readonly t: TestHost;
+  readonly xvfb: Xvfb;
+  /** Probes `path` and hands it to the display hook. */
+  show(path: string): Promise<DisplayAccepted>;
+  stop(): Promise<void>;
+}
+
+/** What ffprobe says about a test file (the media plugin's own check). */
+export function mediaOf(path: string): Promise<MediaInfo> {
+  return validateMediaFile(findOnPath('ffprobe')!, path, DEFAULT_MEDIA_POLICY, 10_000);
+}
+
+/**
+ * Builds a host, applies the display plugin with `options` (audio off and the
+ * Xvfb's display unless given) and runs beforeStart and start.
+ * `beforeStartup` runs first, e.g. to fill the library folder.
+ */
+export async function startRig(xvfb: Xvfb, options: Record<string, unknown>, beforeStartup?: (t: TestHost) => Promise<void>): Promise<DisplayRig> {
+  const t = await createTestHost('display');
+  try {
+    construct(DisplayPlugin, { display: xvfb.display, audio: false, ...options }).apply(t.host);
+    await beforeStartup?.(t);
+    await t.hooks.beforeStart.promise({ role: 'node' });
+    await t.hooks.start.promise({ role: 'node' });
+  } catch (err) {
+    await t.hooks.stop.promise({ role: 'node' }).catch(() => undefined);
+    await t.dispose();
+    throw err;
+  }
+  let stopped = false;
+  return {
+    t,
+    xvfb,
+    async show(path) {
+      const media = await mediaOf(path);
+      const accepted = await t.hooks.display.promise({ path, media, meta: fakeMeta(basename(path), media) });
+      if (!accepted) throw new Error('no plugin took the display request');
+      return accepted;
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await t.hooks.stop.promise({ role: 'node' });
+      await t.dispose();
+    },
+  };
+}
+
+/** Copies a file into the rig's library folder, as the core keeps received files. */
+export async function keep(t: TestHost, path: string, name = basename(path)): Promise<string> {
+  const kept = join(t.host.libraryDir, name);
+  await copyFile(path, kept);
+  return kept;
+}
+
+/** PIDs of ffplay processes that are children of this test process. */
+export function ffplayChildren(): number[] {
+  try {
+    return execFileSync('pgrep', ['-P', String(process.pid), '-x', 'ffplay'], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+  } catch {
+    // pgrep exits 1 when nothing matches.
+    return [];
+  }
+}
+
+/** The names of the colour runs a sampler saw, without transitional frames and short blips. */
+export function colourSequence(runs: readonly [string, number][], minFrames = 2): string[] {
+  const out: string[] = [];
+  for (const [name, count] of runs) {
+    if (count < minFrames || name === '?' || name === 'mixed') continue;
+    if (out.at(-1) !== name) out.push(name);
+  }
+  return out;
+}

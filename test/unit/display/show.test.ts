@@ -1,0 +1,127 @@
+/**
+ * The display plugin on a real Xvfb: pictures reach the screen, videos play
+ * and give way to the idle screen, screenshots show what is on screen.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { isNvidError } from '../../../core/errors.js';
+import DisplayPlugin from '../../../plugins/display/index.js';
+import { colourClip, solidPng, testPatternPng } from '../../helpers/media-fixtures.js';
+import { ScreenSampler, grabFrame } from '../../helpers/screen.js';
+import { startXvfb, type Xvfb } from '../../helpers/xvfb.js';
+import { construct, createTestHost } from '../media/test-host.js';
+import { colourSequence, ffplayChildren, startRig, type DisplayRig } from './harness.js';
+
+const run = promisify(execFile);
+
+/** Mean absolute difference per byte of two equally sized rgb24 frames. */
+function meanDifference(a: Buffer, b: Buffer): number {
+  assert.equal(a.length, b.length);
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += Math.abs(a[i]! - b[i]!);
+  return sum / a.length;
+}
+
+async function decodeRgb(path: string): Promise<Buffer> {
+  const { stdout } = await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', path, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], { encoding: 'buffer', maxBuffer: 64 << 20 });
+  return stdout;
+}
+
+describe('display plugin: showing media on X', function () {
+  this.timeout(60_000);
+  let xvfb: Xvfb;
+  let rig: DisplayRig | undefined;
+
+  before(async () => {
+    xvfb = await startXvfb('320x240x24');
+  });
+  after(async () => {
+    await xvfb?.stop();
+  });
+  afterEach(async () => {
+    await rig?.stop();
+    rig = undefined;
+    assert.deepEqual(ffplayChildren(), [], 'an ffplay process outlived stop');
+  });
+
+  it('shows a test-pattern image full screen: a screenshot matches its pixels', async () => {
+    rig = await startRig(xvfb, { imageSeconds: 0 });
+    const pattern = await testPatternPng(rig.t.dir, 'pattern.png', '320x240');
+    const expected = await decodeRgb(pattern);
+    assert.deepEqual(await rig.show(pattern), { state: 'showing' });
+    const deadline = Date.now() + 10_000;
+    let difference = Infinity;
+    while (Date.now() < deadline) {
+      const shot = await rig.t.hooks.screenshot.promise({ out: join(rig.t.dir, 'shot.png') });
+      assert.equal(shot, join(rig.t.dir, 'shot.png'));
+      difference = meanDifference(await decodeRgb(shot!), expected);
+      if (difference < 8) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.ok(difference < 8, `screen differs from the image by ${difference.toFixed(1)} per byte`);
+    const displayed = await rig.t.history.read({ kind: 'displayed' });
+    assert.equal(displayed.at(-1)?.path, pattern);
+  });
+
+  it("plays a video: its frames change on screen, then the idle screen returns", async () => {
+    rig = await startRig(xvfb, {});
+    const clip = await colourClip(rig.t.dir, 'rgb.mp4', ['red', 'lime', 'blue'], 0.8, '160x120');
+    const sampler = new ScreenSampler(xvfb.display, xvfb.width, xvfb.height, 15);
+    try {
+      await sampler.ready();
+      const from = sampler.samples.length;
+      await rig.show(clip);
+      const red = await sampler.waitFor((s) => s.name === 'red', 10_000, from);
+      await sampler.waitFor((s) => s.t > red.t && s.black, 15_000, from);
+      const seen = colourSequence(sampler.runs(from));
+      assert.deepEqual(seen.slice(seen.indexOf('red')), ['red', 'lime', 'blue', 'black'], `saw ${seen.join(' → ')}`);
+    } finally {
+      await sampler.stop();
+    }
+  });
+
+  it('returns to a configured idle image when an item ends', async () => {
+    const t = await createTestHost('idle');
+    const idle = await solidPng(t.dir, 'idle.png', 'magenta');
+    rig = await startRig(xvfb, { idle, imageSeconds: 1 });
+    const sampler = new ScreenSampler(xvfb.display, xvfb.width, xvfb.height, 10);
+    try {
+      await sampler.waitFor((s) => s.name === 'magenta', 10_000);
+      const from = sampler.samples.length;
+      await rig.show(await solidPng(rig.t.dir, 'yellow.png', 'yellow'));
+      const yellow = await sampler.waitFor((s) => s.name === 'yellow', 10_000, from);
+      await sampler.waitFor((s) => s.t > yellow.t && s.name === 'magenta', 10_000, from);
+    } finally {
+      await sampler.stop();
+      await t.dispose();
+    }
+  });
+
+  it('headless: keeps files without showing them, and has no screenshot', async () => {
+    const t = await createTestHost('headless');
+    try {
+      construct(DisplayPlugin, { output: 'headless' }).apply(t.host);
+      await t.hooks.beforeStart.promise({ role: 'node' });
+      await t.hooks.start.promise({ role: 'node' });
+      const png = await solidPng(t.dir, 'x.png', 'red');
+      const media = { kind: 'image', container: 'png_pipe', codec: 'png', width: 64, height: 48, duration: 0, frames: 1, hasAudio: false, size: 1 } as const;
+      assert.deepEqual(await t.hooks.display.promise({ path: png, media, meta: { transferId: 'x', senderId: 'a', receiverId: 'b', time: 0, size: 1, mediaType: 'image', fileName: 'x.png' } }), { state: 'kept' });
+      await assert.rejects(t.hooks.screenshot.promise({ out: join(t.dir, 's.png') }), (e: unknown) => isNvidError(e, 'NVID_ERR_NOT_AVAILABLE'));
+      assert.deepEqual(ffplayChildren(), []);
+      await t.hooks.stop.promise({ role: 'node' });
+    } finally {
+      await t.dispose();
+    }
+  });
+
+  it('fails fast at start when the X display cannot be opened', async () => {
+    await assert.rejects(startRig(xvfb, { display: ':4242' }), (e: unknown) => isNvidError(e, 'NVID_ERR_DISPLAY_UNAVAILABLE') && /:4242/.test(e.message));
+  });
+
+  it('screen helper: a grabbed frame has the screen size', async () => {
+    const frame = await grabFrame(xvfb.display, xvfb.width, xvfb.height);
+    assert.equal(frame.length, 320 * 240 * 3);
+  });
+});
