@@ -16,7 +16,9 @@ export class JsonLinesHistory implements HistoryLog {
   }
 
   append(kind: HistoryKind, fields: Record<string, unknown> = {}): void {
-    const entry = { time: new Date().toISOString(), kind, ...fields };
+    // `time` and `kind` are the log's own: a field of the same name must not overwrite them.
+    const { time: _time, kind: _kind, ...rest } = fields;
+    const entry = { time: new Date().toISOString(), kind, ...rest };
     appendFileSync(this.file, `${JSON.stringify(entry)}\n`, { mode: 0o600 });
   }
 

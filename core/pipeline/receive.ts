@@ -98,13 +98,12 @@ export async function receiveTransfer(ctx: PipelineContext, incoming: IncomingTr
 
     stage = 'validate';
     const media: MediaInfo = answered(await ctx.hooks.validate.promise({ path: tmp, side: 'receive', meta }), 'validate', 'cannot receive');
-    ctx.history.append('validated', { side: 'receive', transferId, ...media });
 
     stage = 'store';
     const path = keepInLibrary(ctx, tmp, meta);
     tmp = undefined;
     ctx.transfers.end(transferId);
-    ctx.history.append('received', { transferId, from: sender.id, fromName: sender.name, path, size: meta.size, sha256, kind: media.kind });
+    ctx.history.append('received', { transferId, from: sender.id, fromName: sender.name, path, size: meta.size, sha256, mediaKind: media.kind, width: media.width, height: media.height, duration: media.duration });
     await ctx.hooks.received.promise({ meta, sender, path, media, sha256 });
     void showReceived(ctx, path, media, meta);
     return { transferId, receiverId: ctx.identity.id, sha256, storedAs: basename(path) };

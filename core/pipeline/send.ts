@@ -53,7 +53,6 @@ export async function sendFile(ctx: PipelineContext, file: string, to: string): 
 
     stage = 'validate';
     const media = answered(await ctx.hooks.validate.promise({ path, side: 'send' }), 'validate', 'cannot send');
-    ctx.history.append('validated', { side: 'send', path, ...media });
 
     meta = Object.freeze({
       transferId: randomUUID(),
