@@ -1,0 +1,219 @@
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { NvidError, isNvidError } from '../../../core/errors.js';
+import type { DeliveryReceipt, Identity } from '../../../core/types.js';
+import { DEFAULT_LIMITS } from '../../../plugins/transport/frame-codec.js';
+import type { RejectInfo } from '../../../plugins/transport/guarded-tls-server.js';
+import { deliverEnvelope } from '../../../plugins/transport/transfer-client.js';
+import { TransferServer, type IncomingEnvelope } from '../../../plugins/transport/transfer-server.js';
+import { MemoryPeers, digest, identity, peerOf, silentLog, sleep, waitFor } from './helpers.js';
+import { rawTcp, rawTls } from './raw-peer.js';
+
+type Receive = (incoming: IncomingEnvelope) => Promise<DeliveryReceipt>;
+
+/** A deterministic body of `total` bytes produced on demand; `produced` says how far the sender has read it. */
+function source(total: number, chunk = 64 * 1024) {
+  const block = randomBytes(chunk);
+  const hash = createHash('sha256');
+  const state = { produced: 0 };
+  const stream = new Readable({
+    highWaterMark: chunk,
+    read() {
+      if (state.produced >= total) {
+        this.push(null);
+        return;
+      }
+      const piece = block.subarray(0, Math.min(chunk, total - state.produced));
+      block[0] = (block[0]! + 1) & 0xff; // vary the content from chunk to chunk
+      hash.update(piece);
+      state.produced += piece.length;
+      this.push(Buffer.from(piece));
+    },
+  });
+  return { stream, state, sha256: () => hash.digest('hex') };
+}
+
+const hashing = (receiverId: string): Receive => async ({ envelope, transferId }) => {
+  const { sha256 } = await digest(envelope);
+  return { transferId, receiverId, sha256, storedAs: `${transferId}.bin` };
+};
+
+describe('transport direct delivery', function () {
+  this.timeout(60_000);
+  const servers: TransferServer[] = [];
+  before(() => [0, 1, 2, 3].forEach(identity));
+  afterEach(async () => {
+    for (const server of servers.splice(0)) await server.close();
+  });
+
+  /** A receiving node `me` that admits the identities in `admitted`. */
+  async function receiver(me: Identity, admitted: Identity[], receive?: Receive, extra: { authTimeoutMs?: number; idleTimeoutMs?: number; maxUnauthenticated?: number } = {}) {
+    const peers = new MemoryPeers();
+    admitted.forEach((id, i) => peers.upsert(peerOf(id, `peer-${i}`)));
+    const rejects: RejectInfo[] = [];
+    const received: string[] = [];
+    const server = new TransferServer({
+      identity: me,
+      host: '127.0.0.1',
+      port: 0,
+      authTimeoutMs: extra.authTimeoutMs ?? 2000,
+      maxUnauthenticated: extra.maxUnauthenticated ?? 16,
+      idleTimeoutMs: extra.idleTimeoutMs ?? 5000,
+      limits: DEFAULT_LIMITS,
+      log: silentLog,
+      onReject: (info) => rejects.push(info),
+      lookupPeer: (id) => peers.get(id),
+      receive: (incoming) => {
+        received.push(incoming.transferId);
+        return (receive ?? hashing(me.id))(incoming);
+      },
+    });
+    servers.push(server);
+    const port = await server.listen();
+    return { server, port, rejects, received, peer: (name = 'receiver') => peerOf(me, name, port) };
+  }
+
+  function send(from: Identity, to: ReturnType<typeof peerOf>, stream: Readable, transferId = `t-${Math.random()}`, onProgress?: (n: number) => void) {
+    return deliverEnvelope({ identity: from, peer: to, transferId, envelope: stream, connectTimeoutMs: 5000, ackTimeoutMs: 10_000, limits: DEFAULT_LIMITS, ...(onProgress ? { onProgress } : {}) });
+  }
+
+  it('delivers a body intact and resolves with the receiver ack; progress reaches the total', async () => {
+    const r = await receiver(identity(1), [identity(2)]);
+    const body = source(20 * 1024 * 1024 + 123);
+    const progress: number[] = [];
+    const receipt = await send(identity(2), r.peer(), body.stream, 'transfer-1', (n) => progress.push(n));
+    assert.deepEqual(receipt, { transferId: 'transfer-1', receiverId: identity(1).id, sha256: body.sha256(), storedAs: 'transfer-1.bin' });
+    assert.equal(progress.at(-1), 20 * 1024 * 1024 + 123);
+    assert.ok(progress.every((n, i) => i === 0 || n > progress[i - 1]!), 'progress only grows');
+  });
+
+  it('pushes back on the sender when the receiver consumes slowly', async () => {
+    const total = 48 * 1024 * 1024;
+    const body = source(total);
+    let maxAhead = 0;
+    const slow: Receive = async ({ envelope, transferId }) => {
+      let consumed = 0;
+      for await (const chunk of envelope) {
+        consumed += (chunk as Buffer).length;
+        maxAhead = Math.max(maxAhead, body.state.produced - consumed);
+        if (consumed % (1024 * 1024) < (chunk as Buffer).length) await sleep(15);
+      }
+      return { transferId, receiverId: identity(1).id, sha256: '0'.repeat(64), storedAs: 'x' };
+    };
+    const r = await receiver(identity(1), [identity(2)], slow);
+    await send(identity(2), r.peer(), body.stream);
+    assert.ok(maxAhead < 20 * 1024 * 1024, `sender ran ${maxAhead} bytes ahead of a slow receiver`);
+  });
+
+  it('runs several transfers at once in both directions', async () => {
+    const a = await receiver(identity(1), [identity(2)]);
+    const b = await receiver(identity(2), [identity(1)]);
+    const jobs = [0, 1, 2].flatMap((i) => {
+      const toB = source(3 * 1024 * 1024 + i);
+      const toA = source(2 * 1024 * 1024 + i);
+      return [
+        send(identity(1), b.peer(), toB.stream, `ab-${i}`).then((r) => assert.equal(r.sha256, toB.sha256())),
+        send(identity(2), a.peer(), toA.stream, `ba-${i}`).then((r) => assert.equal(r.sha256, toA.sha256())),
+      ];
+    });
+    await Promise.all(jobs);
+    assert.equal(a.received.length, 3);
+    assert.equal(b.received.length, 3);
+  });
+
+  it('refuses a certificate that is not an admitted peer before reading a frame', async () => {
+    const r = await receiver(identity(1), [identity(2)]);
+    const err = await send(identity(3), r.peer(), source(1024 * 1024).stream).then(() => undefined, (e: unknown) => e);
+    assert.ok(isNvidError(err, 'NVID_ERR_REFUSED'));
+    assert.equal(err.details?.code, 'NVID_ERR_UNTRUSTED_PEER');
+    const raw = await rawTls(r.port, identity(3));
+    raw.send({ type: 'transfer', transferId: 'sneaky' });
+    await raw.closed;
+    assert.equal(raw.errorCode(), 'NVID_ERR_UNTRUSTED_PEER');
+    assert.deepEqual(r.received, []);
+    assert.ok(r.rejects.some((x) => x.code === 'NVID_ERR_UNTRUSTED_PEER' && x.peerId === identity(3).id));
+  });
+
+  it('refuses to send to a node whose certificate is not the target peer ID', async () => {
+    const r = await receiver(identity(1), [identity(2)]);
+    const impostorEntry = { ...peerOf(identity(3), 'expected'), port: r.port };
+    const err = await send(identity(2), impostorEntry, source(1024).stream).then(() => undefined, (e: unknown) => e);
+    assert.ok(isNvidError(err, 'NVID_ERR_UNTRUSTED_PEER'));
+    assert.deepEqual(r.received, []);
+  });
+
+  it('rejects with NVID_ERR_REFUSED carrying the receiver code when the receiver refuses', async () => {
+    const refuse: Receive = async ({ envelope }) => {
+      await digest(envelope);
+      throw new NvidError('NVID_ERR_MEDIA_REJECTED', 'not a picture');
+    };
+    const r = await receiver(identity(1), [identity(2)], refuse);
+    const err = await send(identity(2), r.peer(), source(1024 * 1024).stream).then(() => undefined, (e: unknown) => e);
+    assert.ok(isNvidError(err, 'NVID_ERR_REFUSED'));
+    assert.equal(err.details?.code, 'NVID_ERR_MEDIA_REJECTED');
+    assert.equal(err.message, 'not a picture');
+  });
+
+  it('ends a large send promptly when the receiver refuses before reading the body', async () => {
+    const vetoed: Receive = async () => {
+      throw new NvidError('NVID_ERR_REFUSED', 'busy');
+    };
+    const r = await receiver(identity(1), [identity(2)], vetoed);
+    const body = source(512 * 1024 * 1024);
+    const err = await send(identity(2), r.peer(), body.stream).then(() => undefined, (e: unknown) => e);
+    assert.ok(isNvidError(err, 'NVID_ERR_REFUSED'));
+    assert.ok(body.state.produced < 256 * 1024 * 1024, 'the sender stopped streaming long before the end');
+  });
+
+  it('survives random bytes, a 4 GiB prefix, a truncated body and a slow-loris while a transfer completes', async () => {
+    const outcomes: string[] = [];
+    const watching: Receive = async (incoming) => {
+      try {
+        return await hashing(identity(1).id)(incoming);
+      } catch (err) {
+        outcomes.push((err as NvidError).code);
+        throw err;
+      }
+    };
+    const r = await receiver(identity(1), [identity(2), identity(3)], watching, { authTimeoutMs: 500 });
+    const good = source(16 * 1024 * 1024);
+    const delivery = send(identity(2), r.peer(), good.stream, 'good');
+
+    const loris = await rawTcp(r.port);
+    const noise = await rawTcp(r.port);
+    noise.socket.write(randomBytes(2048));
+    const huge = await rawTls(r.port, identity(3));
+    huge.send({ type: 'transfer', transferId: 'huge' });
+    huge.socket.write(Buffer.from([0xff, 0xff, 0xff, 0xff, 1, 2]));
+    const cut = await rawTls(r.port, identity(3));
+    cut.send({ type: 'transfer', transferId: 'cut' });
+    cut.socket.end(Buffer.concat([Buffer.from([0, 0, 0, 100, 1, 2]), Buffer.alloc(10)]));
+
+    await Promise.all([loris.closed, noise.closed, huge.closed, cut.closed]);
+    assert.equal(huge.errorCode(), 'NVID_ERR_FRAME_TOO_LARGE');
+    const receipt = await delivery;
+    assert.equal(receipt.sha256, good.sha256());
+    await waitFor(() => outcomes.length === 2, 'both broken transfers failed in the receive pipeline');
+    const codes = r.rejects.map((x) => x.code);
+    assert.ok(codes.includes('NVID_ERR_TIMEOUT'), 'slow-loris timed out');
+    assert.ok(codes.includes('NVID_ERR_FRAME_TOO_LARGE'));
+    assert.ok(codes.filter((c) => c === 'NVID_ERR_BAD_FRAME').length >= 2, 'random bytes and the truncated frame');
+  });
+
+  it('caps unauthenticated connections and cuts off a sender that goes quiet mid-body', async () => {
+    const r = await receiver(identity(1), [identity(2)], undefined, { maxUnauthenticated: 2, authTimeoutMs: 5000, idleTimeoutMs: 300 });
+    const waiting = await Promise.all([rawTcp(r.port), rawTcp(r.port)]);
+    await waitFor(() => r.server['server'].pendingCount === 2, 'two pending');
+    const extra = await rawTcp(r.port);
+    await extra.closed;
+    waiting.forEach((w) => w.socket.destroy());
+    await waitFor(() => r.server['server'].pendingCount === 0, 'slots freed');
+
+    const quiet = await rawTls(r.port, identity(2));
+    quiet.send({ type: 'transfer', transferId: 'quiet' });
+    quiet.socket.write(Buffer.concat([Buffer.from([0, 0, 0, 4, 1, 2]), Buffer.alloc(4)]));
+    await quiet.closed;
+    assert.equal(quiet.errorCode(), 'NVID_ERR_TIMEOUT');
+  });
+});
