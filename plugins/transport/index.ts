@@ -79,7 +79,7 @@ export default class TransportPlugin implements NvidPlugin {
     daemon.hooks.stop.tapPromise(PLUGIN_NAME, () => server.stop());
     daemon.hooks.status.tap(PLUGIN_NAME, (report) => ({
       ...report,
-      transport: { role: 'coordinator', port, fingerprint: daemon.identity.id, admission: o.admission.policy, nodes: server.peers().length },
+      transport: { role: 'coordinator', port, fingerprint: daemon.identity.id, admission: o.admission.policy, nodes: server.peers().length, connected: server.connectedPeers().length },
     }));
   }
 
