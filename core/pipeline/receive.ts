@@ -124,9 +124,8 @@ async function showReceived(ctx: PipelineContext, path: string, media: MediaInfo
   if (!hasTaps(ctx.hooks.display)) return;
   try {
     const result = await ctx.hooks.display.promise({ path, media, meta });
-    if (!result) return;
-    ctx.history.append('displayed', { transferId: meta.transferId, path, state: result.state });
-    await ctx.hooks.displayed.promise({ path, media, meta });
+    // The display plugin records when the item is really on screen; the event goes out when it took the item to show now.
+    if (result?.state === 'showing') await ctx.hooks.displayed.promise({ path, media, meta });
   } catch (err) {
     const error = asNvidError(err, 'NVID_ERR_PLAYER');
     ctx.history.append('failed', { stage: 'display', code: error.code, reason: error.message, path, transferId: meta.transferId });
