@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { NvidProcess, REPO_ROOT, removeDir, tempDir, waitFor } from '../helpers/nvid.js';
+import { startXvfb, type Xvfb } from '../helpers/xvfb.js';
+
+type Json = Record<string, any>;
+const CONFIG_DIR = join(REPO_ROOT, 'config');
+const readExample = (name: string): Json => JSON.parse(readFileSync(join(CONFIG_DIR, name), 'utf8')) as Json;
+
+/**
+ * An example config as a test can run it: its own state folder and ephemeral
+ * ports (several tests share this machine), everything else as shipped.
+ */
+function runnable(config: Json, stateDir: string, coordinatorPort?: number): Json {
+  const copy = structuredClone(config);
+  copy.stateDir = stateDir;
+  for (const plugin of copy.plugins as Array<string | Json>) {
+    if (typeof plugin !== 'object' || plugin.use !== 'transport') continue;
+    plugin.options.listen = { ...plugin.options.listen, host: '127.0.0.1', port: 0 };
+    if (coordinatorPort) plugin.options.coordinator = { ...plugin.options.coordinator, port: coordinatorPort };
+  }
+  return copy;
+}
+
+describe('the example configs in config/', function () {
+  this.timeout(120_000);
+  let dir: string;
+  let screen: Xvfb;
+  const running: NvidProcess[] = [];
+  before(async () => {
+    dir = tempDir();
+    screen = await startXvfb('320x240x24');
+  });
+  after(async () => {
+    await Promise.all(running.map((p) => p.stop()));
+    await screen.stop();
+    removeDir(dir);
+  });
+
+  async function start(role: 'coordinator' | 'node', name: string, config: Json): Promise<NvidProcess> {
+    const home = join(dir, name);
+    mkdirSync(home, { recursive: true });
+    const proc = await NvidProcess.start(role, home, config, { env: { DISPLAY: screen.display } });
+    running.push(proc);
+    return proc;
+  }
+
+  it('are all valid JSON with a name and plugins', () => {
+    const files = readdirSync(CONFIG_DIR).filter((f) => f.endsWith('.json'));
+    assert.ok(files.length >= 3);
+    for (const file of files) assert.ok(readExample(file).plugins, file);
+  });
+
+  it('start a coordinator with a join token, and screens that join with it and apply their policies', async () => {
+    const coordinator = await start('coordinator', 'coordinator', runnable(readExample('coordinator.json'), join(dir, 'coordinator', 'state')));
+    const { transport } = await coordinator.control<{ transport: { port: number; admission: string } }>('status');
+    assert.equal(transport.admission, 'token');
+
+    const lobby = await start('node', 'lobby', runnable(readExample('lobby.json'), join(dir, 'lobby', 'state'), transport.port));
+    const meeting = await start('node', 'meeting-room', runnable(readExample('meeting-room.json'), join(dir, 'meeting-room', 'state'), transport.port));
+    await waitFor(async () => (await meeting.control<unknown[]>('peers')).length === 1, 'the meeting room to see the lobby');
+    const lobbyStatus = await lobby.control<Json>('status');
+    const meetingStatus = await meeting.control<Json>('status');
+    assert.equal(lobbyStatus.display.policy, 'loop');
+    assert.equal(meetingStatus.display.policy, 'replace');
+
+    // The lobby accepts only the senders its config lists; the meeting room is not one of them.
+    const picture = join(dir, 'slide.png');
+    execFileSync('ffmpeg', ['-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=160x120', '-frames:v', '1', '-y', picture]);
+    const refused = await meeting.cli(['send', picture, '--to', 'lobby']);
+    assert.equal(refused.code, 5, refused.stderr);
+    assert.match(refused.stderr, /not in this node's acceptFrom list/);
+    // The meeting room accepts anyone admitted.
+    const accepted = await lobby.cli(['send', picture, '--to', 'meeting-room']);
+    assert.equal(accepted.code, 0, accepted.stderr);
+  });
+});
