@@ -4,6 +4,7 @@ import { createReadStream, createWriteStream, writeFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { loadPlugin } from '../../../core/plugin-loader.js';
 import { validateAgainst } from '../../../core/schema.js';
 import CryptoPlugin, { PLUGIN_NAME } from '../../../plugins/crypto/index.js';
 import { DEFAULT_OPTIONS } from '../../../plugins/crypto/options.js';
@@ -24,6 +25,14 @@ describe('crypto plugin hooks', function () {
     it('refuses unknown keys and out-of-range values', () => {
       const problems = validateAgainst(CryptoPlugin.schema, { chunkSize: 100, replayWindowMs: -1, colour: 'red', replayFile: '../x' }, 'options');
       assert.equal(problems.length, 4, problems.join('\n'));
+    });
+
+    it('loads through the core\'s plugin loader as the bundled "crypto"', async () => {
+      const loaded = await loadPlugin({ use: 'crypto', options: { chunkSize: 131072 } }, 0, tempDir());
+      assert.equal(loaded.name, PLUGIN_NAME);
+      assert.equal(loaded.source, 'bundled');
+      assert.ok(loaded.instance instanceof CryptoPlugin);
+      assert.deepEqual((loaded.instance as CryptoPlugin).options, { ...DEFAULT_OPTIONS, chunkSize: 131072 });
     });
 
     it('refuses an unusable chunk size when constructed directly', () => {
