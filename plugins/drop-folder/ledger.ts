@@ -49,6 +49,8 @@ export class DeliveryLedger {
   #fd: number | undefined;
   #entries = 0;
   #skipped = 0;
+  /** The file ends in a torn line: the next record must start on a line of its own. */
+  #torn = false;
 
   /** Loads `file` if it exists; nothing is created until the first record. */
   constructor(file: string) {
@@ -59,6 +61,7 @@ export class DeliveryLedger {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
+    this.#torn = text.length > 0 && !text.endsWith('\n');
     for (const line of text.split('\n')) {
       if (line.trim() === '') continue;
       const entry = parseLine(line);
@@ -86,7 +89,8 @@ export class DeliveryLedger {
       this.#fd = openSync(this.file, 'a', 0o600);
     }
     // One write of one line: O_APPEND keeps it whole; fsync makes it survive a power loss before the file moves.
-    writeSync(this.#fd, `${JSON.stringify(entry)}\n`);
+    writeSync(this.#fd, `${this.#torn ? '\n' : ''}${JSON.stringify(entry)}\n`);
+    this.#torn = false;
     fsyncSync(this.#fd);
     this.#remember(entry);
   }
