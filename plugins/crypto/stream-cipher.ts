@@ -8,9 +8,10 @@
  * is final before reading it.
  *
  * Both directions feed whatever pieces the stream delivers straight into
- * OpenSSL's incremental update(), instead of first assembling whole chunks:
- * incoming pieces rarely line up with chunk boundaries, and assembling them
- * copied every byte once more (a quarter of the CPU time, measured).
+ * OpenSSL's incremental update(), instead of first assembling whole sealed
+ * chunks: incoming pieces rarely line up with chunk boundaries, and
+ * assembling them copied every byte once more (a quarter of the CPU time of
+ * an in-memory open, measured).
  */
 import { createCipheriv, createDecipheriv, type CipherGCM, type DecipherGCM } from 'node:crypto';
 import { Transform, type TransformCallback, type TransformOptions } from 'node:stream';
@@ -36,6 +37,8 @@ export class ChunkSealer extends Transform {
   private cipher: CipherGCM | undefined;
   /** Plaintext bytes the current chunk still takes. */
   private left = 0;
+  /** Ciphertext of the current chunk so far. */
+  private sealed: Buffer[] = [];
 
   constructor(private readonly body: BodyParams, head: Buffer, options?: TransformOptions) {
     super({ ...options, highWaterMark: options?.highWaterMark ?? body.chunkSize + TAG_BYTES });
@@ -51,7 +54,7 @@ export class ChunkSealer extends Transform {
       }
       if (!this.cipher) this.startChunk();
       const n = Math.min(this.left, data.length - at);
-      this.push(this.cipher!.update(data.subarray(at, at + n)));
+      this.sealed.push(this.cipher!.update(data.subarray(at, at + n)));
       at += n;
       this.left -= n;
       if (this.left === 0) this.endChunk();
@@ -79,7 +82,11 @@ export class ChunkSealer extends Transform {
 
   private endChunk(): void {
     this.cipher!.final();
-    this.push(this.cipher!.getAuthTag());
+    this.sealed.push(this.cipher!.getAuthTag());
+    // One buffer per chunk: written to a file, a separate 16-byte tag cost a system call of
+    // its own, 50% more CPU in all (measured); the extra copy costs far less.
+    this.push(this.sealed.length === 1 ? this.sealed[0] : Buffer.concat(this.sealed));
+    this.sealed = [];
     this.cipher = undefined;
     this.index += 1;
   }
