@@ -148,7 +148,8 @@ async function pipelineFigures(rawRoundTripMbps: number): Promise<void> {
     const bob = createIdentity('bench-bob');
     let transfer = 0;
     const meta = () => ({ transferId: `bench-${(transfer += 1)}`, senderId: alice.id, receiverId: bob.id, time: Date.now(), size, mediaType: 'video' as const, fileName: 'bench.mp4' });
-    let peakRss = process.memoryUsage().rss;
+    const startRss = process.memoryUsage().rss;
+    let peakRss = startRss;
     const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 20);
     const envelopePath = join(dir, 'envelope.bin');
     const sealSeconds = await bestSecondsAsync(2, async () => {
@@ -180,6 +181,8 @@ async function pipelineFigures(rawRoundTripMbps: number): Promise<void> {
     figure('seal_file_cpu_s_per_gb', (sealCpu * 1000) / fileMb, 's/GB');
     figure('open_file_cpu_s_per_gb', (openCpu * 1000) / fileMb, 's/GB');
     figure('pipeline_peak_rss_mb', peakRss / MB, 'MB');
+    // Flat in the file size: what sealing and opening added on top of the process before them.
+    figure('pipeline_rss_growth_mb', (peakRss - startRss) / MB, 'MB');
     figure('pipeline_file_mb', fileMb, 'MB');
   } finally {
     rmSync(dir, { recursive: true, force: true });
