@@ -1,0 +1,95 @@
+/**
+ * The crypto plugin inside the core's real receive pipeline (open -> temporary
+ * file -> validate -> keep): a good envelope lands in the library; every
+ * refused one is refused with its own code and leaves no file behind, neither
+ * in the library nor in the incoming folder.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import type { ErrorCode } from '../../../core/errors.js';
+import { createHooks } from '../../../core/hooks.js';
+import { TransferTracker, type PipelineContext } from '../../../core/pipeline/context.js';
+import { receiveTransfer } from '../../../core/pipeline/receive.js';
+import type { PluginHost } from '../../../core/plugin-api.js';
+import type { Identity, MediaInfo, Peer } from '../../../core/types.js';
+import CryptoPlugin from '../../../plugins/crypto/index.js';
+import { asPeer, assertCode, makeMeta, patternBytes, piecewise, sealToBuffer, tempDir, testIdentities } from './helpers.js';
+
+/** A receiving node: the core's pipeline context with the crypto plugin and a stand-in media validator. */
+async function receivingNode(identity: Identity): Promise<{ receive: (envelope: Buffer, sender: Peer) => Promise<unknown>; files: () => string[] }> {
+  const stateDir = tempDir();
+  const libraryDir = join(stateDir, 'library');
+  const incomingDir = join(stateDir, 'incoming');
+  for (const dir of [libraryDir, incomingDir]) mkdirSync(dir);
+  const hooks = createHooks();
+  const log = pino({ level: 'silent' });
+  const history = { append: () => {}, read: async () => [] };
+  new CryptoPlugin().apply({ hooks, role: 'node', identity, stateDir, libraryDir, name: 'bob', log, history } as unknown as PluginHost);
+  await hooks.beforeStart.promise({ role: 'node' });
+  // Media checks are the media plugin's business; here every decrypted file is "an image".
+  hooks.validate.tapPromise('test-media', async ({ path }): Promise<MediaInfo> => {
+    const size = readFileSync(path).length;
+    return { kind: 'image', container: 'png_pipe', codec: 'png', width: 1, height: 1, duration: 0, frames: 0, hasAudio: false, size };
+  });
+  const ctx = { hooks, identity, history, log, libraryDir, incomingDir, maxReceiveBytes: 1 << 30, transfers: new TransferTracker() } as unknown as PipelineContext;
+  return {
+    receive: (envelope, sender) => receiveTransfer(ctx, { sender, envelope: piecewise(envelope) }),
+    files: () => [...readdirSync(libraryDir).map((f) => `library/${f}`), ...readdirSync(incomingDir).map((f) => `incoming/${f}`)],
+  };
+}
+
+describe('crypto plugin in the core receive pipeline', function () {
+  this.timeout(60_000);
+  const chunkSize = 1024;
+  const plaintext = patternBytes(5 * chunkSize + 100, 5);
+
+  async function envelopeFor(receiver: Identity, overrides = {}): Promise<Buffer> {
+    const { alice } = testIdentities();
+    return sealToBuffer(plaintext, { recipient: receiver, sender: alice, meta: makeMeta(alice, receiver, plaintext.length, { fileName: 'slide.png', ...overrides }), chunkSize });
+  }
+
+  it('keeps a good envelope in the library, and nothing in the incoming folder', async () => {
+    const { alice, bob } = testIdentities();
+    const node = await receivingNode(bob);
+    await node.receive(await envelopeFor(bob), asPeer(alice, 'alice'));
+    assert.deepEqual(node.files(), ['library/slide.png']);
+  });
+
+  const refusals: Array<[string, ErrorCode, (envelope: Buffer) => Buffer]> = [
+    ['an altered chunk', 'NVID_ERR_CHUNK_AUTH', (e) => flip(e, e.length - 700)],
+    ['the last chunk cut off', 'NVID_ERR_TRUNCATED', (e) => e.subarray(0, e.length - 116)],
+    ['a cut inside a chunk', 'NVID_ERR_TRUNCATED', (e) => e.subarray(0, e.length - 50)],
+    ['bytes after the final chunk', 'NVID_ERR_TRAILING_DATA', (e) => Buffer.concat([e, Buffer.from('more')])],
+    ['an altered header', 'NVID_ERR_BAD_ENVELOPE', (e) => flip(e, 400)],
+    ['an altered wrapped key', 'NVID_ERR_KEY_UNWRAP', (e) => flip(e, 100)],
+  ];
+  for (const [what, code, tamper] of refusals) {
+    it(`refuses ${what} with ${code} and leaves no file behind`, async () => {
+      const { alice, bob } = testIdentities();
+      const node = await receivingNode(bob);
+      await assertCode(node.receive(tamper(await envelopeFor(bob)), asPeer(alice, 'alice')), code);
+      assert.deepEqual(node.files(), []);
+    });
+  }
+
+  it('refuses an envelope for another node, a forged sender and a replay, leaving only the first good copy', async () => {
+    const { alice, bob, carol } = testIdentities();
+    const node = await receivingNode(bob);
+    await assertCode(node.receive(await envelopeFor(carol), asPeer(alice, 'alice')), 'NVID_ERR_WRONG_RECIPIENT');
+    await assertCode(node.receive(await envelopeFor(bob), asPeer(carol, 'carol')), 'NVID_ERR_BAD_SIGNATURE');
+    assert.deepEqual(node.files(), []);
+    const good = await envelopeFor(bob);
+    await node.receive(good, asPeer(alice, 'alice'));
+    await assertCode(node.receive(good, asPeer(alice, 'alice')), 'NVID_ERR_REPLAY');
+    assert.deepEqual(node.files(), ['library/slide.png']);
+  });
+});
+
+function flip(envelope: Buffer, position: number): Buffer {
+  const copy = Buffer.from(envelope);
+  copy[position] = copy[position]! ^ 0x20;
+  return copy;
+}
+
