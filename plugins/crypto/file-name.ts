@@ -11,7 +11,6 @@ export const MAX_FILE_NAME_BYTES = 200;
 const MAX_KEPT_EXTENSION_BYTES = 16;
 
 // C0 and C1 controls, DEL, and the Unicode bidi overrides that make a name display differently than it is.
-// eslint-disable-next-line no-control-regex
 const UNSAFE_CHARS = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
 const PATH_SEPARATORS = /[/\\]/g;
 // Lone surrogates cannot be encoded as UTF-8 and would turn into U+FFFD somewhere less obvious.
