@@ -52,7 +52,7 @@ export class ReplayGuard {
     try {
       text = await readFile(options.file, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw stateError(`cannot read the replay memory ${options.file}`, err);
     }
     for (const line of text.split('\n')) {
       // A crash can leave a torn last line; anything unparsable is skipped, not fatal.
@@ -63,7 +63,11 @@ export class ReplayGuard {
       if (!guard.expired(time)) guard.seen.set(match[2]!, Math.max(time, guard.seen.get(match[2]!) ?? 0));
     }
     guard.compactAt = 2 * guard.seen.size + COMPACT_MIN_LINES;
-    if (guard.linesInFile > guard.seen.size) await guard.compact();
+    if (guard.linesInFile > guard.seen.size) {
+      await guard.compact().catch((err: unknown) => {
+        throw stateError(`cannot compact the replay memory ${options.file}`, err);
+      });
+    }
     return guard;
   }
 
@@ -105,10 +109,15 @@ export class ReplayGuard {
 
   private record(transferId: string, time: number): Promise<void> {
     const write = this.writes.then(async () => {
-      await mkdir(dirname(this.options.file), { recursive: true, mode: 0o700 });
-      await appendFile(this.options.file, `${time} ${transferId}\n`, { mode: 0o600 });
-      this.linesInFile += 1;
-      if (this.linesInFile >= this.compactAt) await this.compactNow();
+      try {
+        await mkdir(dirname(this.options.file), { recursive: true, mode: 0o700 });
+        await appendFile(this.options.file, `${time} ${transferId}\n`, { mode: 0o600 });
+        this.linesInFile += 1;
+        if (this.linesInFile >= this.compactAt) await this.compactNow();
+      } catch (err) {
+        // The transfer is not acknowledged: a receiver that cannot remember it could be replayed.
+        throw stateError(`cannot record transfer ${transferId} in the replay memory ${this.options.file}`, err);
+      }
     });
     // Keep the chain alive after a failure; the caller still sees this write's error.
     this.writes = write.catch(() => {});
@@ -132,4 +141,8 @@ export class ReplayGuard {
     this.linesInFile = this.seen.size;
     this.compactAt = 2 * this.seen.size + COMPACT_MIN_LINES;
   }
+}
+
+function stateError(message: string, cause: unknown): NvidError {
+  return new NvidError('NVID_ERR_STATE_DIR', `${message}: ${(cause as Error).message}`, { cause });
 }

@@ -74,4 +74,13 @@ describe('crypto replay guard', () => {
     assert.throws(() => restarted.reserve('id-1099', clock), { code: 'NVID_ERR_REPLAY' });
     restarted.reserve('id-0', clock).release();
   });
+
+  it('reports an unusable replay file as NVID_ERR_STATE_DIR, at load and at commit', async () => {
+    const dir = tempDir();
+    await assertCode(load(dir), 'NVID_ERR_STATE_DIR', 'a folder where the file should be');
+    const guard = await load(join(dir, 'sub', 'replay.log'));
+    // The folder is missing at load (fine: nothing seen yet); then a file takes its place.
+    appendFileSync(join(dir, 'sub'), '');
+    await assertCode(guard.reserve('transfer-x', clock).commit(), 'NVID_ERR_STATE_DIR', 'parent is a file');
+  });
 });
