@@ -4,11 +4,11 @@ import { createWriteStream } from 'node:fs';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
-/** `size` pseudo-random bytes from `seed` (an AES-256-CTR keystream), in 1 MiB pieces with backpressure. */
-export function seededStream(seed: string, size: number): Readable {
+/** `size` pseudo-random bytes from `seed` (an AES-256-CTR keystream), in pieces of `pieceSize` with backpressure. */
+export function seededStream(seed: string, size: number, pieceSize = 1 << 20): Readable {
   const key = createHash('sha256').update(`nvid seeded stream ${seed}`).digest();
   const cipher = createCipheriv('aes-256-ctr', key, Buffer.alloc(16));
-  const zeros = Buffer.alloc(1 << 20);
+  const zeros = Buffer.alloc(pieceSize);
   let left = size;
   return new Readable({
     read() {
