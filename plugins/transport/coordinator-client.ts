@@ -4,14 +4,14 @@
  * the pushed deltas, send heartbeats, and reconnect with exponential backoff
  * and jitter whenever the link drops.
  */
-import { connect, type TLSSocket } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { NvidError, asNvidError } from '../../core/errors.js';
 import type { Identity, Peer } from '../../core/types.js';
 import type { FrameLimits } from './frame-codec.js';
 import { FramedConnection } from './framed-connection.js';
 import type { CoordinatorPins } from './coordinator-pins.js';
-import { certificateFingerprint, clientTlsOptions, peerCertificateOf } from './tls-helpers.js';
+import { certificateFingerprint, connectTls, peerCertificateOf } from './tls-helpers.js';
 import { COORDINATOR_TO_NODE, checkMessage, type HelloMessage, type WireMessage } from './wire-messages.js';
 
 /** What the client reports; the plugin maps these onto daemon.peers, the log and the history. */
@@ -129,7 +129,7 @@ export class CoordinatorClient {
   private connectNow(): void {
     if (this.stopped) return;
     const { host, port, identity, connectTimeoutMs } = this.options;
-    const socket: TLSSocket = connect(clientTlsOptions(identity, host, port));
+    const socket: TLSSocket = connectTls(identity, host, port);
     const conn = new FramedConnection(socket, this.options.limits);
     this.conn = conn;
     const timer = setTimeout(() => socket.destroy(new NvidError('NVID_ERR_TIMEOUT', `coordinator ${host}:${port} did not answer within ${connectTimeoutMs} ms`)), connectTimeoutMs);

@@ -15,6 +15,17 @@ export function cleanName(requested: string): string {
   return cleaned === '' ? 'node' : cleaned;
 }
 
+/** A peer entry as it goes on the wire, with its UTF-8 size. */
+export interface WireEntry {
+  readonly json: string;
+  readonly bytes: number;
+}
+
+function wireEntry(peer: Peer): WireEntry {
+  const json = JSON.stringify(peer);
+  return { json, bytes: Buffer.byteLength(json) };
+}
+
 export interface RegisterResult<S> {
   readonly peer: Peer;
   /** The previous entry for the same ID, if the node was already registered. */
@@ -25,7 +36,7 @@ export interface RegisterResult<S> {
 
 export class CoordinatorRegistry<S> {
   /** `session` is undefined for an entry remembered from before a coordinator restart whose node has not rejoined yet. */
-  private readonly entries = new Map<string, { peer: Peer; session: S | undefined }>();
+  private readonly entries = new Map<string, { peer: Peer; session: S | undefined; wire: WireEntry }>();
   private readonly idByName = new Map<string, string>();
 
   get size(): number {
@@ -38,6 +49,11 @@ export class CoordinatorRegistry<S> {
 
   get(id: string): Peer | undefined {
     return this.entries.get(id)?.peer;
+  }
+
+  /** The entry serialised as JSON, made once per change: every joiner's list reuses it. */
+  wireOf(id: string): WireEntry | undefined {
+    return this.entries.get(id)?.wire;
   }
 
   sessionOf(id: string): S | undefined {
@@ -57,7 +73,8 @@ export class CoordinatorRegistry<S> {
   restore(peer: Peer): void {
     if (this.entries.has(peer.id)) return;
     const name = this.allocate(peer.name, peer.id);
-    this.entries.set(peer.id, { peer: { ...peer, name }, session: undefined });
+    const restored = { ...peer, name };
+    this.entries.set(peer.id, { peer: restored, session: undefined, wire: wireEntry(restored) });
     this.idByName.set(name, peer.id);
   }
 
@@ -71,7 +88,7 @@ export class CoordinatorRegistry<S> {
     if (existing) this.idByName.delete(existing.peer.name);
     const name = this.allocate(fields.requestedName, fields.id);
     const peer: Peer = { id: fields.id, name, certPem: fields.certPem, address: fields.address, port: fields.port };
-    this.entries.set(fields.id, { peer, session });
+    this.entries.set(fields.id, { peer, session, wire: wireEntry(peer) });
     this.idByName.set(name, fields.id);
     if (!existing) return { peer };
     return { peer, previous: existing.peer, replacedSession: existing.session };
@@ -85,6 +102,7 @@ export class CoordinatorRegistry<S> {
     this.idByName.delete(oldName);
     const name = this.allocate(requestedName, id);
     entry.peer = { ...entry.peer, name };
+    entry.wire = wireEntry(entry.peer);
     this.idByName.set(name, id);
     return { peer: entry.peer, oldName };
   }

@@ -7,7 +7,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
 import { NvidError } from '../../core/errors.js';
 import type { Identity, Peer } from '../../core/types.js';
-import { encodeMessage, type FrameLimits } from './frame-codec.js';
+import { encodeMessage, encodeMessageJson, type FrameLimits } from './frame-codec.js';
 import type { FramedConnection } from './framed-connection.js';
 import { CoordinatorRegistry } from './coordinator-registry.js';
 import { RosterFile } from './coordinator-roster.js';
@@ -215,23 +215,25 @@ export class CoordinatorServer {
     this.options.log.info({ peerId: peer.id, name: peer.name, address: peer.address, port: peer.port, replaced: Boolean(previous) }, `node ${peer.name} joined`);
   }
 
-  /** The full list, in pages that each fit one message frame. */
+  /** The full list, in pages that each fit one message frame, built from the cached JSON of each entry. */
   private sendPeerList(session: Session): void {
-    const budget = this.options.limits.maxMessageBytes - 256;
-    let page: Peer[] = [];
+    const { maxMessageBytes } = this.options.limits;
+    const budget = maxMessageBytes - 64;
+    let page: string[] = [];
     let size = 0;
+    const flush = (more: boolean) => {
+      session.conn.sendEncoded(encodeMessageJson(`{"type":"peers","peers":[${page.join(',')}],"more":${more}}`, maxMessageBytes, 'peers'));
+      page = [];
+      size = 0;
+    };
     for (const peer of this.registry.list()) {
       if (peer.id === session.peer.id) continue;
-      const bytes = Buffer.byteLength(JSON.stringify(peer)) + 1;
-      if (page.length > 0 && size + bytes > budget) {
-        session.conn.send({ type: 'peers', peers: page, more: true });
-        page = [];
-        size = 0;
-      }
-      page.push(peer);
-      size += bytes;
+      const { json, bytes } = this.registry.wireOf(peer.id)!;
+      if (page.length > 0 && size + bytes + 1 > budget) flush(true);
+      page.push(json);
+      size += bytes + 1;
     }
-    session.conn.send({ type: 'peers', peers: page, more: false });
+    flush(false);
   }
 
   /** Encodes once, writes to every joined session except `except`; sessions that stopped reading are dropped. */

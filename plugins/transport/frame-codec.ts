@@ -54,11 +54,19 @@ function prefix(kind: number, length: number): Buffer {
 
 /** Encodes a message frame; refuses one the peer would reject as too large. */
 export function encodeMessage(message: { readonly type: string }, maxMessageBytes = DEFAULT_LIMITS.maxMessageBytes): Buffer {
-  const body = Buffer.from(JSON.stringify(message), 'utf8');
-  if (body.length > maxMessageBytes) {
-    throw new NvidError('NVID_ERR_FRAME_TOO_LARGE', `a ${message.type} message of ${body.length} bytes exceeds the ${maxMessageBytes}-byte limit`);
+  return encodeMessageJson(JSON.stringify(message), maxMessageBytes, message.type);
+}
+
+/** Encodes a message already serialised to JSON (the coordinator builds peer-list pages from cached entries). */
+export function encodeMessageJson(json: string, maxMessageBytes = DEFAULT_LIMITS.maxMessageBytes, type = 'message'): Buffer {
+  const length = Buffer.byteLength(json, 'utf8');
+  if (length > maxMessageBytes) {
+    throw new NvidError('NVID_ERR_FRAME_TOO_LARGE', `a ${type} message of ${length} bytes exceeds the ${maxMessageBytes}-byte limit`);
   }
-  return Buffer.concat([prefix(FRAME_KIND.message, body.length), body]);
+  const frame = Buffer.allocUnsafe(PREFIX_BYTES + length);
+  prefix(FRAME_KIND.message, length).copy(frame, 0);
+  frame.write(json, PREFIX_BYTES, 'utf8');
+  return frame;
 }
 
 /** The prefix of a data frame; the chunk itself is written after it without copying. */

@@ -30,6 +30,7 @@ export class FramedConnection {
   private dispatching = false;
   private failed = false;
   private isClosed = false;
+  private corked = false;
 
   constructor(socket: Socket, limits: FrameLimits) {
     this.socket = socket;
@@ -72,12 +73,14 @@ export class FramedConnection {
   /** Sends one message; returns false when the socket's buffer is full. */
   send(message: WireMessage): boolean {
     if (this.isClosed || this.failed) return false;
+    this.batch();
     return this.socket.write(encodeMessage(message, this.limits.maxMessageBytes));
   }
 
   /** Sends an already encoded frame (a broadcast encodes once for many sockets). */
   sendEncoded(frame: Buffer): boolean {
     if (this.isClosed || this.failed) return false;
+    this.batch();
     return this.socket.write(frame);
   }
 
@@ -119,6 +122,21 @@ export class FramedConnection {
 
   destroy(): void {
     this.socket.destroy();
+  }
+
+  /**
+   * Messages written in the same turn of the event loop leave as one TLS
+   * record and one TCP segment (sockets run with Nagle off, so nothing else
+   * would coalesce a burst of deltas during a join storm).
+   */
+  private batch(): void {
+    if (this.corked) return;
+    this.corked = true;
+    this.socket.cork();
+    setImmediate(() => {
+      this.corked = false;
+      this.socket.uncork();
+    });
   }
 
   private onData(chunk: Buffer): void {

@@ -105,6 +105,8 @@ export class GuardedTlsServer {
     }
     this.unauthenticated += 1;
     this.sockets.add(raw);
+    // Nagle plus delayed ACKs stall each TLS 1.3 handshake flight by tens of milliseconds.
+    raw.setNoDelay(true);
     let pending = true;
     const release = () => {
       if (!pending) return;

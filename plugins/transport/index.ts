@@ -6,7 +6,7 @@
  * to the daemon's hooks.
  */
 import { join } from 'node:path';
-import { asNvidError } from '../../core/errors.js';
+import { asNvidError, type NvidError } from '../../core/errors.js';
 import type { NvidPlugin, PluginHost } from '../../core/plugin-api.js';
 import type { Peer } from '../../core/types.js';
 import { CoordinatorClient } from './coordinator-client.js';
@@ -41,12 +41,28 @@ export default class TransportPlugin implements NvidPlugin {
     return { maxMessageBytes: this.options.maxHeaderBytes, maxDataBytes: DATA_FRAME_BYTES };
   }
 
+  /**
+   * Runs a call into the daemon (peer table, history) from a socket event: a
+   * throw there (a full disk, a broken observer) is logged, never allowed to
+   * unwind into the socket handler and take every other connection down.
+   */
+  private guard<A extends unknown[]>(daemon: PluginHost, what: string, fn: (...args: A) => void): (...args: A) => void {
+    return (...args: A) => {
+      try {
+        fn(...args);
+      } catch (err) {
+        const error = asNvidError(err);
+        daemon.log.error({ code: error.code }, `${what} failed: ${error.message}`);
+      }
+    };
+  }
+
   /** Every refused or dropped connection: a log line and a `rejected` history entry; nothing else stops. */
   private rejecter(daemon: PluginHost): (info: RejectInfo) => void {
-    return (info) => {
+    return this.guard(daemon, 'recording a refused connection', (info: RejectInfo) => {
       daemon.log.warn({ code: info.code, peerId: info.peerId, remote: info.remote }, `connection refused: ${info.reason}`);
       daemon.history.append('rejected', { stage: 'transport', code: info.code, reason: info.reason, ...(info.peerId ? { peerId: info.peerId } : {}), ...(info.remote ? { remote: info.remote } : {}) });
-    };
+    });
   }
 
   private applyCoordinator(daemon: PluginHost): void {
@@ -66,9 +82,9 @@ export default class TransportPlugin implements NvidPlugin {
       rosterPath: join(daemon.stateDir, ROSTER_FILE),
       // The coordinator's own peer table mirrors the address book, so `nvid peers` and its history show it too.
       observer: {
-        joined: (peer) => daemon.peers.upsert(peer),
-        renamed: (peer) => daemon.peers.upsert(peer),
-        left: (peer) => daemon.peers.remove(peer.id),
+        joined: this.guard(daemon, 'recording a join', (peer: Peer) => daemon.peers.upsert(peer)),
+        renamed: this.guard(daemon, 'recording a rename', (peer: Peer) => daemon.peers.upsert(peer)),
+        left: this.guard(daemon, 'recording a leave', (peer: Peer) => daemon.peers.remove(peer.id)),
       },
     });
     let port = 0;
@@ -116,18 +132,18 @@ export default class TransportPlugin implements NvidPlugin {
       limits: this.limits(),
       log: daemon.log,
       events: {
-        joined: ({ name }) => {
+        joined: this.guard(daemon, 'joining', ({ name }: { name: string }) => {
           daemon.log.info({ coordinator: coordinatorAddress, name }, `joined coordinator ${coordinatorAddress} as ${name}`);
           if (name !== daemon.name) daemon.setName(name);
-        },
-        peerList: (peers: Peer[]) => daemon.peers.replaceAll(peers),
-        peerJoined: (peer) => daemon.peers.upsert(peer),
-        peerLeft: (id) => daemon.peers.remove(id),
-        peerRenamed: (peer) => daemon.peers.upsert(peer),
-        refused: (err) => {
+        }),
+        peerList: this.guard(daemon, 'updating the peer table', (peers: Peer[]) => daemon.peers.replaceAll(peers)),
+        peerJoined: this.guard(daemon, 'recording a join', (peer: Peer) => daemon.peers.upsert(peer)),
+        peerLeft: this.guard(daemon, 'recording a leave', (id: string) => daemon.peers.remove(id)),
+        peerRenamed: this.guard(daemon, 'recording a rename', (peer: Peer) => daemon.peers.upsert(peer)),
+        refused: this.guard(daemon, 'recording a refusal', (err: NvidError) => {
           daemon.log.error({ code: err.code, coordinator: coordinatorAddress }, `coordinator refused: ${err.message}`);
           daemon.history.append('rejected', { stage: 'transport', code: err.code, reason: err.message, coordinator: coordinatorAddress });
-        },
+        }),
         // The peer table is kept while the coordinator is away: transfers between known peers go on.
         disconnected: (reason) => daemon.log.warn({ coordinator: coordinatorAddress }, `lost the coordinator (${reason}); reconnecting`),
       },

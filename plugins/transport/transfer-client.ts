@@ -4,13 +4,12 @@
  * header, stream the sealed envelope as data frames with backpressure, and
  * wait for the receiver's ack (delivered) or error frame (refused).
  */
-import { connect } from 'node:tls';
 import type { Readable } from 'node:stream';
 import { NvidError, asNvidError } from '../../core/errors.js';
 import type { DeliveryReceipt, Identity, Peer } from '../../core/types.js';
 import { DATA_FRAME_BYTES, type FrameLimits } from './frame-codec.js';
 import { FramedConnection } from './framed-connection.js';
-import { clientTlsOptions, peerCertificateOf } from './tls-helpers.js';
+import { connectTls, peerCertificateOf } from './tls-helpers.js';
 import { RECEIVER_TO_SENDER, checkMessage } from './wire-messages.js';
 
 export interface DeliverEnvelopeOptions {
@@ -29,7 +28,7 @@ export interface DeliverEnvelopeOptions {
 export function deliverEnvelope(options: DeliverEnvelopeOptions): Promise<DeliveryReceipt> {
   const { identity, peer, transferId, envelope } = options;
   return new Promise<DeliveryReceipt>((resolve, reject) => {
-    const socket = connect(clientTlsOptions(identity, peer.address, peer.port));
+    const socket = connectTls(identity, peer.address, peer.port);
     const conn = new FramedConnection(socket, options.limits);
     let settled = false;
     let bodySent = false;
