@@ -136,8 +136,8 @@ export class NvidProcess {
   }
 
   /** Runs a CLI command against this process's state folder. */
-  cli(args: string[]): Promise<RunResult> {
-    return runNvid([...args, '--config', this.configFile]);
+  cli(args: string[], options: { timeoutMs?: number } = {}): Promise<RunResult> {
+    return runNvid([...args, '--config', this.configFile], options);
   }
 
   exited(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {

@@ -1,0 +1,149 @@
+/**
+ * npm run bench -- send-throughput [--gib 1]
+ *
+ * A node-to-node encrypted send of a 1 GiB video through real nvid processes
+ * (coordinator + two nodes on 127.0.0.1, received file written to disk),
+ * measured in the same run against two baselines that also write the file:
+ * a plain TCP file-to-file copy between two Node processes, and scp over
+ * loopback to a private sshd (aes128-gcm). Then a 2 GiB send for the peak RSS
+ * of sender and receiver (reset before the send through /proc/PID/clear_refs).
+ *
+ * Prints `figure NAME VALUE UNIT` lines; no absolute targets are asserted.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Cluster } from '../test/helpers/cluster.js';
+import { REPO_ROOT } from '../test/helpers/nvid.js';
+import { startSshd, type Sshd } from './lib/sshd.js';
+import { plainTcpCopy } from './lib/tcp-copy.js';
+
+const WORK = join(REPO_ROOT, '.nvid-bench', 'send-throughput');
+const CACHE = join(REPO_ROOT, '.nvid-bench', 'media');
+const GIB = 1024 ** 3;
+const TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+const figure = (name: string, value: number, unit: string) => process.stdout.write(`figure ${name} ${Number(value.toPrecision(4))} ${unit}\n`);
+const note = (text: string) => process.stderr.write(`${text}\n`);
+
+/**
+ * A valid video of about `bytes`: lossless x264 of random noise does not
+ * compress, so size grows with the frame count. Cached between runs.
+ */
+function noiseVideo(bytes: number): string {
+  mkdirSync(CACHE, { recursive: true });
+  const file = join(CACHE, `noise-${Math.round(bytes / 1024 ** 2)}MiB.mkv`);
+  if (existsSync(file)) return file;
+  const one = join(CACHE, 'noise-unit.mkv');
+  if (!existsSync(one)) {
+    note('making a 512 MiB noise video with ffmpeg (cached in .nvid-bench/media)');
+    execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'nullsrc=s=1280x720:r=25,geq=lum=random(1)*255:cb=128:cr=128', '-frames:v', '360', '-c:v', 'libx264', '-preset', 'ultrafast', '-qp', '0', `${one}.tmp.mkv`]);
+    execFileSync('mv', [`${one}.tmp.mkv`, one]);
+  }
+  // Concatenating copies (no re-encode) keeps it a valid, probe-able video of the wanted size.
+  const copies = Math.max(1, Math.round(bytes / statSync(one).size));
+  const list = join(CACHE, `list-${copies}.txt`);
+  writeFileSync(list, Array.from({ length: copies }, () => `file '${one}'`).join('\n'));
+  execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'concat', '-safe', '0', '-i', list, '-c', 'copy', `${file}.tmp.mkv`]);
+  execFileSync('mv', [`${file}.tmp.mkv`, file]);
+  return file;
+}
+
+/** User + system CPU seconds of a process so far. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICKS;
+}
+
+function peakRssMiB(pid: number): number {
+  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(match?.[1] ?? 0) / 1024;
+}
+
+/** Peak RSS is kept since process start; writing 5 to clear_refs resets it (Linux >= 4.0). */
+function resetPeakRss(pid: number): void {
+  writeFileSync(`/proc/${pid}/clear_refs`, '5');
+}
+
+async function timed<T>(work: () => Promise<T>): Promise<{ seconds: number; value: T }> {
+  const start = process.hrtime.bigint();
+  const value = await work();
+  return { seconds: Number(process.hrtime.bigint() - start) / 1e9, value };
+}
+
+async function scpCopy(sshd: Sshd, file: string, dest: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn('scp', ['-q', '-c', 'aes128-gcm@openssh.com', ...sshd.clientOptions, file, `${sshd.user}@127.0.0.1:${dest}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`scp exited ${code}: ${stderr}`))));
+  });
+}
+
+async function main(): Promise<void> {
+  const gib = Number(process.argv[process.argv.indexOf('--gib') + 1]) || 1;
+  rmSync(WORK, { recursive: true, force: true });
+  mkdirSync(WORK, { recursive: true });
+  const media = noiseVideo(gib * GIB);
+  const big = noiseVideo(2 * GIB);
+  const size = statSync(media).size;
+  note(`file: ${(size / GIB).toFixed(2)} GiB video; 2 GiB file: ${(statSync(big).size / GIB).toFixed(2)} GiB`);
+
+  // Baseline 1: plain TCP, file to file, two Node processes.
+  const tcp = await timed(() => plainTcpCopy(media, join(WORK, 'tcp-copy.out')));
+  rmSync(join(WORK, 'tcp-copy.out'), { force: true });
+
+  // Baseline 2: scp over loopback to a private sshd.
+  const sshd = await startSshd(join(WORK, 'sshd'));
+  let scp: { seconds: number };
+  try {
+    scp = await timed(() => scpCopy(sshd, media, join(WORK, 'scp.out')));
+  } finally {
+    await sshd.stop();
+  }
+  rmSync(join(WORK, 'scp.out'), { force: true });
+
+  // nvid: a real coordinator and two real nodes.
+  const cluster = new Cluster(join(WORK, 'cluster'));
+  const plugins = ['crypto', { use: 'media', options: { maxFileBytes: 3 * GIB } }, { use: 'display', options: { output: 'headless' } }];
+  try {
+    await cluster.startCoordinator();
+    const sender = await cluster.startNode({ name: 'sender', plugins, config: { log: { level: 'warn' } } });
+    const receiver = await cluster.startNode({ name: 'receiver', plugins, config: { log: { level: 'warn' } } });
+    await cluster.waitForPeers('sender', ['receiver']);
+    const pids = { sender: sender.child.pid!, receiver: receiver.child.pid! };
+
+    const cpuBefore = { sender: cpuSeconds(pids.sender), receiver: cpuSeconds(pids.receiver) };
+    const send = await timed(() => sender.cli(['send', media, '--to', 'receiver'], { timeoutMs: 600_000 }));
+    if (send.value.code !== 0) throw new Error(`nvid send failed (${send.value.code ?? send.value.signal}): ${send.value.stderr}`);
+    const cpu = { sender: cpuSeconds(pids.sender) - cpuBefore.sender, receiver: cpuSeconds(pids.receiver) - cpuBefore.receiver };
+    rmSync(join(receiver.stateDir, 'library'), { recursive: true, force: true });
+    mkdirSync(join(receiver.stateDir, 'library'), { recursive: true });
+
+    resetPeakRss(pids.sender);
+    resetPeakRss(pids.receiver);
+    const two = await sender.cli(['send', big, '--to', 'receiver'], { timeoutMs: 600_000 });
+    if (two.code !== 0) throw new Error(`nvid send (2 GiB) failed: ${two.stderr}`);
+    const rss = { sender: peakRssMiB(pids.sender), receiver: peakRssMiB(pids.receiver) };
+
+    const mbps = (seconds: number) => size / 1e6 / seconds;
+    note(`plain TCP ${mbps(tcp.seconds).toFixed(0)} MB/s, scp ${mbps(scp.seconds).toFixed(0)} MB/s, nvid send ${mbps(send.seconds).toFixed(0)} MB/s`);
+    figure('plain_tcp_mb_per_s', mbps(tcp.seconds), 'MB/s');
+    figure('scp_mb_per_s', mbps(scp.seconds), 'MB/s');
+    figure('nvid_send_mb_per_s', mbps(send.seconds), 'MB/s');
+    figure('send_vs_scp_ratio', scp.seconds / send.seconds, 'x');
+    figure('send_vs_tcp_ratio', tcp.seconds / send.seconds, 'x');
+    figure('sender_cpu_s_per_gib', cpu.sender / (size / GIB), 's');
+    figure('receiver_cpu_s_per_gib', cpu.receiver / (size / GIB), 's');
+    figure('sender_peak_rss_2gib', rss.sender, 'MiB');
+    figure('receiver_peak_rss_2gib', rss.receiver, 'MiB');
+  } finally {
+    await cluster.stop();
+    rmSync(join(WORK, 'cluster'), { recursive: true, force: true });
+  }
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`send-throughput failed: ${err.stack ?? err.message}\n`);
+  process.exit(1);
+});
