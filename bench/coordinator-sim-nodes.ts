@@ -8,7 +8,7 @@ import { createHash, generateKeyPairSync, privateEncrypt } from 'node:crypto';
 import { connect, type TLSSocket } from 'node:tls';
 import forge from 'node-forge';
 import type { Identity } from '../core/types.js';
-import { FrameDecoder, encodeMessage } from '../plugins/transport/frame-codec.js';
+import { PREFIX_BYTES, encodeMessage } from '../plugins/transport/frame-codec.js';
 
 /** DER prefix of a PKCS#1 v1.5 DigestInfo for SHA-256; the 32-byte hash follows. */
 const SHA256_DIGEST_INFO = Buffer.from('3031300d060960864801650304020105000420', 'hex');
@@ -65,14 +65,25 @@ export async function pool<T>(items: readonly T[], limit: number, task: (item: T
 
 type Message = { type: string; [field: string]: unknown };
 
-/** One simulated node on the coordinator link. */
+/** Counts non-overlapping occurrences of `needle` (a peer entry has exactly one "certPem"). */
+function count(text: string, needle: string): number {
+  let n = 0;
+  for (let at = text.indexOf(needle); at >= 0; at = text.indexOf(needle, at + needle.length)) n += 1;
+  return n;
+}
+
+/**
+ * One simulated node on the coordinator link. It frames like a real node but
+ * classifies messages by their leading bytes instead of parsing every one:
+ * the load generator must stay cheaper than the coordinator it measures.
+ */
 export class SimNode {
   readonly identity: Identity;
   socket: TLSSocket | undefined;
   /** Peers known: the initial list plus joined deltas. */
   peersKnown = 0;
   private joinedResolve: (() => void) | undefined;
-  private readonly decoder = new FrameDecoder({ maxMessageBytes: 1024 * 1024, maxDataBytes: 1024 });
+  private pending: Buffer = Buffer.alloc(0);
   onRenamed: ((name: string) => void) | undefined;
 
   constructor(identity: Identity) {
@@ -83,9 +94,7 @@ export class SimNode {
   async join(port: number, name: string): Promise<void> {
     const socket = await tlsConnect(port, this.identity);
     this.socket = socket;
-    socket.on('data', (chunk: Buffer) => {
-      for (const frame of this.decoder.push(chunk)) if (frame.kind === 'message') this.onMessage(frame.message as Message);
-    });
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => undefined);
     const joined = new Promise<void>((resolve) => (this.joinedResolve = resolve));
     socket.write(encodeMessage({ type: 'hello', name, port: 9 } as Message));
@@ -100,21 +109,27 @@ export class SimNode {
     this.socket?.destroy();
   }
 
-  private onMessage(message: Message): void {
-    switch (message.type) {
-      case 'peers':
-        this.peersKnown += (message.peers as unknown[]).length;
-        if (message.more === false) this.joinedResolve?.();
-        return;
-      case 'peer-joined':
-        this.peersKnown += 1;
-        return;
-      case 'peer-renamed':
-        this.onRenamed?.((message.peer as { name: string }).name);
-        return;
-      case 'error':
-        throw new Error(`coordinator refused a simulated node: ${String(message.code)} ${String(message.message)}`);
-      default:
+  private onData(chunk: Buffer): void {
+    let buffer = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk;
+    while (buffer.length >= PREFIX_BYTES && buffer.length >= PREFIX_BYTES + buffer.readUInt32BE(0)) {
+      const end = PREFIX_BYTES + buffer.readUInt32BE(0);
+      this.onMessage(buffer.toString('latin1', PREFIX_BYTES, end));
+      buffer = buffer.subarray(end);
+    }
+    this.pending = buffer;
+  }
+
+  private onMessage(json: string): void {
+    // The coordinator always serialises `type` first.
+    if (json.startsWith('{"type":"peer-joined"')) {
+      this.peersKnown += 1;
+    } else if (json.startsWith('{"type":"peers"')) {
+      this.peersKnown += count(json, '"certPem"');
+      if (json.endsWith('"more":false}')) this.joinedResolve?.();
+    } else if (json.startsWith('{"type":"peer-renamed"')) {
+      this.onRenamed?.(((JSON.parse(json) as Message).peer as { name: string }).name);
+    } else if (json.startsWith('{"type":"error"')) {
+      throw new Error(`coordinator refused a simulated node: ${json}`);
     }
   }
 }
