@@ -21,6 +21,7 @@ export interface ServerSetup {
   port?: number;
   ident?: Identity;
   rosterPath?: string;
+  maxMessageBytes?: number;
 }
 
 export async function startCoordinator(setup: ServerSetup = {}) {
@@ -34,7 +35,7 @@ export async function startCoordinator(setup: ServerSetup = {}) {
     heartbeatTimeoutMs: setup.heartbeatTimeoutMs ?? 1000,
     authTimeoutMs: setup.authTimeoutMs ?? 2000,
     maxUnauthenticated: setup.maxUnauthenticated ?? 16,
-    limits: DEFAULT_LIMITS,
+    limits: { ...DEFAULT_LIMITS, maxMessageBytes: setup.maxMessageBytes ?? DEFAULT_LIMITS.maxMessageBytes },
     log: silentLog,
     onReject: (info) => rejects.push(info),
     ...(setup.rosterPath ? { rosterPath: setup.rosterPath } : {}),
@@ -52,6 +53,7 @@ export interface ClientSetup {
   fingerprint?: string;
   transferPort?: number;
   heartbeatTimeoutMs?: number;
+  maxMessageBytes?: number;
 }
 
 /** A coordinator client whose events land in a MemoryPeers table, plus what it was told. */
@@ -71,7 +73,7 @@ export function startClient(setup: ClientSetup) {
     heartbeatTimeoutMs: setup.heartbeatTimeoutMs ?? 1000,
     connectTimeoutMs: 2000,
     reconnect: { minMs: 20, maxMs: 200 },
-    limits: DEFAULT_LIMITS,
+    limits: { ...DEFAULT_LIMITS, maxMessageBytes: setup.maxMessageBytes ?? DEFAULT_LIMITS.maxMessageBytes },
     log: silentLog,
     events: {
       joined: ({ name }) => {

@@ -45,6 +45,21 @@ describe('transport coordinator link', function () {
     assert.equal(entry.address, '127.0.0.1');
   });
 
+  it('sends a list larger than one message frame in pages that all arrive', async () => {
+    const maxMessageBytes = 4096; // about two peer entries per page
+    const { port } = await coordinator({ maxMessageBytes });
+    const early = [1, 2, 3, 4].map((n) => client(port, n, `n${n}`, { maxMessageBytes }));
+    await waitFor(() => early.every((c) => c.peers.table.size === 3), 'four joined');
+    const late = await rawTls(port, identity(5));
+    late.send({ type: 'hello', name: 'late', port: 4000 });
+    await waitFor(() => late.frames.some((f) => f.kind === 'message' && f.message.type === 'peers' && f.message.more === false), 'last page');
+    const pages = late.frames.filter((f) => f.kind === 'message' && f.message.type === 'peers');
+    assert.ok(pages.length >= 2, `the list came in ${pages.length} page(s)`);
+    const ids = pages.flatMap((f) => (f.kind === 'message' ? (f.message.peers as Array<{ id: string }>).map((p) => p.id) : []));
+    assert.deepEqual(ids.sort(), [1, 2, 3, 4].map((n) => identity(n).id).sort());
+    late.socket.destroy();
+  });
+
   it('pushes renames to every node and answers the renamer with the assigned name', async () => {
     const { port } = await coordinator();
     const a = client(port, 1, 'a');
