@@ -61,6 +61,8 @@ export default class DisplayPlugin implements NvidPlugin {
       if (!display) throw new NvidError('NVID_ERR_DISPLAY_UNAVAILABLE', 'no X display: set DISPLAY or the display option, or use output "headless"');
       const xwininfo = findOnPath('xwininfo');
       if (!xwininfo) daemon.log.warn('xwininfo not found (apt-get install x11-utils): switching between items waits a fixed time instead of watching the window');
+      const xdotool = findOnPath('xdotool');
+      if (!xdotool) daemon.log.warn('xdotool not found (apt-get install xdotool): switching between items may flash black for a frame');
       // Without xwininfo the display cannot be checked here; ffplay then reports it per item.
       const screen = xwininfo ? await probeDisplay(xwininfo, display) : { width: 1920, height: 1080 };
       const registry = new PlayerRegistry(join(daemon.stateDir, PLAYERS_FILE));
@@ -69,6 +71,7 @@ export default class DisplayPlugin implements NvidPlugin {
       prepared = {
         ffplay,
         xwininfo,
+        xdotool,
         deathSignalWrapper: findOnPath('setpriv'),
         display,
         screen,

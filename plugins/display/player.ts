@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NvidError } from '../../core/errors.js';
-import { isWindowViewable, type ScreenSize } from './x11.js';
+import { moveWindow, viewableWindowId, type ScreenSize } from './x11.js';
 
 /** What to play and how. */
 export interface PlayerSpec {
@@ -18,6 +18,11 @@ export interface PlayerSpec {
   readonly title: string;
   /** Known screen size: without a window manager `-fs` alone does not fill the screen. */
   readonly screen?: ScreenSize;
+  /**
+   * Open the window just right of the screen, to be moved on screen once it
+   * shows its first frame (see `FfplayPlayer.bringOnScreen`).
+   */
+  readonly offscreen?: boolean;
 }
 
 /** How a player ended. `expected` is true when nvid stopped it. */
@@ -36,7 +41,7 @@ export interface PlayerExit {
  */
 export function ffplayArgs(spec: PlayerSpec): string[] {
   const args = ['-hide_banner', '-loglevel', 'error', '-stats', '-window_title', spec.title, '-noborder', '-fs', '-sn'];
-  if (spec.screen) args.push('-x', String(spec.screen.width), '-y', String(spec.screen.height), '-left', '0', '-top', '0');
+  if (spec.screen) args.push('-x', String(spec.screen.width), '-y', String(spec.screen.height), '-left', spec.offscreen ? String(spec.screen.width) : '0', '-top', '0');
   if (!spec.audio) args.push('-an');
   if (spec.lavfi) args.push('-f', 'lavfi', spec.input);
   // "file:" keeps a name starting with "-" from being read as an option.
@@ -54,6 +59,8 @@ export class FfplayPlayer {
   lastOutputAt = Date.now();
   /** The last error ffplay printed, for reports. */
   lastError = '';
+  /** The X window, once it is up (with xwininfo). */
+  windowId: string | undefined;
   #stopping = false;
   #exit: PlayerExit | undefined;
   readonly #child: ChildProcess;
@@ -109,13 +116,27 @@ export class FfplayPlayer {
     const fallbackAt = Date.now() + Math.min(1500, timeoutMs);
     while (Date.now() < deadline) {
       if (!this.running) throw this.#failure('exited before showing anything');
-      if (xwininfo ? await isWindowViewable(xwininfo, display, this.title) : Date.now() >= fallbackAt) {
+      if (xwininfo ? (this.windowId = await viewableWindowId(xwininfo, display, this.title)) : Date.now() >= fallbackAt) {
         if (!this.running) throw this.#failure('exited before showing anything');
         return;
       }
       await sleep(30);
     }
     throw this.#failure(`showed no window within ${timeoutMs} ms`);
+  }
+
+  /**
+   * Moves a window started off screen onto it. On a plain X server a newly
+   * mapped window flashes black before its first frame; a window that has
+   * already drawn and then moves in is repainted straight from its picture.
+   */
+  async bringOnScreen(xdotool: string, display: string): Promise<void> {
+    if (!this.windowId) return;
+    try {
+      await moveWindow(xdotool, display, this.windowId, 0, 0);
+    } catch (err) {
+      throw new NvidError('NVID_ERR_PLAYER', `cannot move the player window on screen: ${(err as Error).message}`, { cause: err });
+    }
   }
 
   #failure(what: string): NvidError {

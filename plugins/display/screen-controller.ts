@@ -31,6 +31,8 @@ export interface ScreenSetup {
   readonly ffplay: string;
   /** Absent: window detection falls back to a fixed wait. */
   readonly xwininfo?: string;
+  /** Present (with xwininfo): windows start off screen and move in once drawn, avoiding a black flash. */
+  readonly xdotool?: string;
   readonly deathSignalWrapper?: string;
   readonly display: string;
   readonly screen: ScreenSize;
@@ -67,6 +69,8 @@ export class ScreenController {
   #library: ScreenItem[] = [];
   #stopped = false;
   #switching = false;
+  /** The item a hand-over in progress is bringing up (loop insertions go after it). */
+  #upcoming: ScreenItem | undefined;
   #pendingWake = false;
   #wakeResolve: (() => void) | undefined;
   #running: Promise<void> | undefined;
@@ -104,7 +108,8 @@ export class ScreenController {
       case 'loop': {
         // A new arrival plays next, then stays in the cycle.
         this.#library = this.#library.filter((i) => i.path !== item.path);
-        const at = this.#current?.item ? this.#library.findIndex((i) => i.path === this.#current?.item?.path) + 1 : 0;
+        const anchor = this.#switching ? this.#upcoming : this.#current?.item;
+        const at = anchor ? this.#library.findIndex((i) => i.path === anchor.path) + 1 : 0;
         this.#library.splice(at, 0, item);
         state = idleNow ? 'showing' : 'queued';
         break;
@@ -173,10 +178,11 @@ export class ScreenController {
   #spec(item: ScreenItem | undefined): PlayerSpec {
     const { screen, audio, idle } = this.#setup;
     const title = `nvid-${process.pid}-${++this.#titleCounter}`;
-    if (item) return { input: item.path, audio: audio && item.media.kind === 'video', title, screen };
-    if (idle !== 'black' && existsSync(idle)) return { input: idle, audio: false, title, screen };
+    const offscreen = Boolean(this.#setup.xwininfo && this.#setup.xdotool);
+    if (item) return { input: item.path, audio: audio && item.media.kind === 'video', title, screen, offscreen };
+    if (idle !== 'black' && existsSync(idle)) return { input: idle, audio: false, title, screen, offscreen };
     // A very low frame rate keeps the idle player nearly free.
-    return { input: `color=c=black:s=${screen.width}x${screen.height}:r=2`, lavfi: true, audio: false, title, screen };
+    return { input: `color=c=black:s=${screen.width}x${screen.height}:r=2`, lavfi: true, audio: false, title, screen, offscreen };
   }
 
   async #switchTo(item: ScreenItem | undefined): Promise<void> {
@@ -187,10 +193,12 @@ export class ScreenController {
       return;
     }
     this.#switching = true;
+    this.#upcoming = item;
     const player = FfplayPlayer.spawn(ffplay, this.#spec(item), display, deathSignalWrapper);
     registry.add(player);
     try {
       await player.waitVisible(xwininfo, display, startTimeoutMs);
+      if (this.#setup.xdotool && xwininfo) await player.bringOnScreen(this.#setup.xdotool, display);
     } catch (err) {
       this.#switching = false;
       await player.stop();

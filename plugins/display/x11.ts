@@ -34,15 +34,24 @@ export async function probeDisplay(xwininfo: string, display: string): Promise<S
   return { width, height };
 }
 
-/** Whether a window with exactly this title is mapped and viewable. */
-export async function isWindowViewable(xwininfo: string, display: string, title: string): Promise<boolean> {
+/**
+ * The id of the window with exactly this title once it is mapped and
+ * viewable; undefined before.
+ */
+export async function viewableWindowId(xwininfo: string, display: string, title: string): Promise<string | undefined> {
   try {
     const { stdout } = await run(xwininfo, ['-display', display, '-name', title], { timeout: 2000 });
-    return /Map State:\s*IsViewable/.test(stdout);
+    if (!/Map State:\s*IsViewable/.test(stdout)) return undefined;
+    return /Window id:\s*(0x[0-9a-f]+)/i.exec(stdout)?.[1];
   } catch {
     // "No window with name ... exists" exits non-zero: not up yet.
-    return false;
+    return undefined;
   }
+}
+
+/** Moves a window (xdotool), e.g. from its off-screen start onto the screen. */
+export async function moveWindow(xdotool: string, display: string, windowId: string, x: number, y: number): Promise<void> {
+  await run(xdotool, ['windowmove', windowId, String(x), String(y)], { timeout: 2000, env: { ...process.env, DISPLAY: display } });
 }
 
 /**

@@ -1,0 +1,105 @@
+/**
+ * Arrival policies on a real Xvfb, watched through the screen: replace,
+ * queue and loop each show the expected order, and a sampler grabbing the
+ * screen many times a second finds no black frame between two items.
+ */
+import assert from 'node:assert/strict';
+import { solidPng } from '../../helpers/media-fixtures.js';
+import { ScreenSampler, type Sample } from '../../helpers/screen.js';
+import { startXvfb, type Xvfb } from '../../helpers/xvfb.js';
+import { colourSequence, ffplayChildren, keep, startRig, type DisplayRig } from './harness.js';
+
+/**
+ * Asserts the samples from the first item frame to the last item frame hold no
+ * black frame, and that they were taken at least 10 times a second.
+ */
+function assertNoGap(samples: readonly Sample[], items: readonly string[]): void {
+  const first = samples.findIndex((s) => items.includes(s.name));
+  const last = samples.findLastIndex((s) => items.includes(s.name));
+  assert.ok(first >= 0 && last > first, 'the items never showed');
+  const window = samples.slice(first, last + 1);
+  const seconds = (window.at(-1)!.t - window[0]!.t) / 1000;
+  assert.ok(window.length / seconds >= 10, `only ${(window.length / seconds).toFixed(1)} samples per second`);
+  const black = window.filter((s) => s.black);
+  assert.equal(black.length, 0, `${black.length} black frames between items, at ${black.map((s) => s.t).join(', ')} ms`);
+}
+
+describe('display plugin: arrival policies', function () {
+  this.timeout(90_000);
+  let xvfb: Xvfb;
+  let rig: DisplayRig | undefined;
+  let sampler: ScreenSampler | undefined;
+
+  before(async () => {
+    xvfb = await startXvfb('320x240x24');
+  });
+  after(async () => {
+    await xvfb?.stop();
+  });
+  afterEach(async () => {
+    await sampler?.stop();
+    sampler = undefined;
+    await rig?.stop();
+    rig = undefined;
+    assert.deepEqual(ffplayChildren(), [], 'an ffplay process outlived stop');
+  });
+
+  it('replace: each arrival takes the screen at once, without a gap', async () => {
+    rig = await startRig(xvfb, { policy: 'replace', imageSeconds: 0 });
+    sampler = new ScreenSampler(xvfb.display, xvfb.width, xvfb.height, 20);
+    await sampler.ready();
+    for (const colour of ['red', 'lime', 'blue']) {
+      assert.deepEqual(await rig.show(await solidPng(rig.t.dir, `${colour}.png`, colour)), { state: 'showing' });
+      await sampler.waitFor((s) => s.name === colour, 10_000);
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    const seen = colourSequence(sampler.runs());
+    assert.deepEqual(seen.slice(seen.indexOf('red')), ['red', 'lime', 'blue'], `saw ${seen.join(' → ')}`);
+    assertNoGap(sampler.samples, ['red', 'lime', 'blue']);
+  });
+
+  it('queue: items play in arrival order, back to back, then the idle screen', async () => {
+    rig = await startRig(xvfb, { policy: 'queue', imageSeconds: 1.2 });
+    sampler = new ScreenSampler(xvfb.display, xvfb.width, xvfb.height, 20);
+    await sampler.ready();
+    const files = [];
+    for (const colour of ['red', 'lime', 'blue']) files.push(await solidPng(rig.t.dir, `${colour}.png`, colour));
+    const states = [];
+    for (const file of files) states.push((await rig.show(file)).state);
+    assert.deepEqual(states, ['showing', 'queued', 'queued']);
+    const blue = await sampler.waitFor((s) => s.name === 'blue', 20_000);
+    await sampler.waitFor((s) => s.t > blue.t && s.black, 10_000);
+    const seen = colourSequence(sampler.runs());
+    assert.deepEqual(seen.slice(seen.indexOf('red')), ['red', 'lime', 'blue', 'black'], `saw ${seen.join(' → ')}`);
+    assertNoGap(sampler.samples, ['red', 'lime', 'blue']);
+  });
+
+  it('loop: cycles through the library kept before start, and a new arrival plays next and stays', async () => {
+    rig = await startRig(xvfb, { policy: 'loop', imageSeconds: 1 }, async (t) => {
+      await keep(t, await solidPng(t.dir, 'red.png', 'red'), 'a-red.png');
+      await keep(t, await solidPng(t.dir, 'lime.png', 'lime'), 'b-lime.png');
+    });
+    sampler = new ScreenSampler(xvfb.display, xvfb.width, xvfb.height, 20);
+    await sampler.ready();
+    // A full cycle: red, lime, and red again.
+    await sampler.waitFor((s) => s.name === 'lime', 10_000);
+    const secondRed = await sampler.waitFor((s) => s.name === 'red', 10_000, sampler.samples.findIndex((s) => s.name === 'lime'));
+    assert.deepEqual((await rig.show(await keep(rig.t, await solidPng(rig.t.dir, 'blue.png', 'blue'), 'c-blue.png'))).state, 'queued');
+    const firstBlue = await sampler.waitFor((s) => s.t > secondRed.t && s.name === 'blue', 10_000);
+    // Blue came after red, so lime follows it; then blue must come round again.
+    const redAfterBlue = await sampler.waitFor((s) => s.t > firstBlue.t && s.name === 'red', 15_000);
+    const secondBlue = await sampler.waitFor((s) => s.t > redAfterBlue.t && s.name === 'blue', 15_000);
+    await sampler.waitFor((s) => s.t > secondBlue.t + 300, 5000);
+    const seen = colourSequence(sampler.runs());
+    const said = `saw ${seen.join(' → ')}`;
+    const cycle = seen.slice(seen.indexOf('red'));
+    assert.deepEqual(cycle.slice(0, 3), ['red', 'lime', 'red'], said);
+    // Blue plays right after the item that showed when it arrived, then the cycle goes on where it was.
+    const blueAt = cycle.indexOf('blue');
+    assert.equal(cycle[blueAt + 1], cycle[blueAt - 1] === 'red' ? 'lime' : 'red', said);
+    const nextBlue = cycle.indexOf('blue', blueAt + 1);
+    assert.ok(nextBlue > blueAt, said);
+    assert.deepEqual(new Set(cycle.slice(blueAt + 1, nextBlue)), new Set(['red', 'lime']), said);
+    assertNoGap(sampler.samples, ['red', 'lime', 'blue']);
+  });
+});
