@@ -245,9 +245,11 @@ export class CoordinatorClient {
   private startHeartbeat(conn: FramedConnection, intervalMs: number): void {
     clearInterval(this.heartbeat);
     this.lastHeard = Date.now();
+    // Pongs only answer pings: never call the coordinator silent before three of our pings went unanswered.
+    const silentAfter = Math.max(this.options.heartbeatTimeoutMs, intervalMs * 3);
     this.heartbeat = setInterval(() => {
-      if (Date.now() - this.lastHeard > this.options.heartbeatTimeoutMs) {
-        this.options.log.warn(`coordinator silent for ${this.options.heartbeatTimeoutMs} ms; reconnecting`);
+      if (Date.now() - this.lastHeard > silentAfter) {
+        this.options.log.warn(`coordinator silent for ${silentAfter} ms; reconnecting`);
         conn.destroy();
         return;
       }

@@ -73,11 +73,15 @@ export class GuardedTlsServer {
     return this.unauthenticated;
   }
 
+  /** Starts listening; a busy or forbidden address is an NvidError naming it. */
   async listen(): Promise<number> {
+    const { host, port } = this.options;
     await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.options.port, this.options.host, () => {
-        this.server.off('error', reject);
+      this.server.once('error', (err: NodeJS.ErrnoException) =>
+        reject(new NvidError('NVID_ERR_CONNECTION', `cannot listen on ${host}:${port}: ${err.code ?? err.message}${err.code === 'EADDRINUSE' ? ' (another process uses that port; pick another in transport.listen.port, or 0 for any free port)' : ''}`, { cause: err })),
+      );
+      this.server.listen(port, host, () => {
+        this.server.removeAllListeners('error');
         resolve();
       });
     });

@@ -6,7 +6,7 @@
  * to the daemon's hooks.
  */
 import { join } from 'node:path';
-import { asNvidError, type NvidError } from '../../core/errors.js';
+import { NvidError, asNvidError } from '../../core/errors.js';
 import type { NvidPlugin, PluginHost } from '../../core/plugin-api.js';
 import type { Peer } from '../../core/types.js';
 import { CoordinatorClient } from './coordinator-client.js';
@@ -67,6 +67,10 @@ export default class TransportPlugin implements NvidPlugin {
 
   private applyCoordinator(daemon: PluginHost): void {
     const o = this.options;
+    if (o.heartbeatTimeoutMs < 2 * o.heartbeatIntervalMs) {
+      // A node would be dropped between two of its own heartbeats.
+      throw new NvidError('NVID_ERR_PLUGIN_OPTIONS', `transport.heartbeatTimeoutMs (${o.heartbeatTimeoutMs}) must be at least twice transport.heartbeatIntervalMs (${o.heartbeatIntervalMs})`);
+    }
     const server = new CoordinatorServer({
       identity: daemon.identity,
       host: o.listen.host,

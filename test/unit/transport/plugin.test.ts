@@ -38,6 +38,21 @@ describe('transport plugin', function () {
     assert.notDeepEqual(validateAgainst(TransportPlugin.schema, { coordinator: { host: 'x', port: 1, fingerprint: 'abc' } }, 'o'), []);
   });
 
+  it('refuses a heartbeat timeout shorter than two heartbeats, and a busy port with a clear error', async () => {
+    const host = fakeHost('coordinator', identity(0), `${dir}/c`, 'coordinator');
+    assert.throws(() => new TransportPlugin(options({ heartbeatIntervalMs: 1000, heartbeatTimeoutMs: 1500 })).apply(host), (err) => isNvidError(err, 'NVID_ERR_PLUGIN_OPTIONS'));
+    const first = fakeHost('coordinator', identity(0), `${dir}/c`, 'coordinator');
+    new TransportPlugin(options({ listen: { host: '127.0.0.1', port: 0 } })).apply(first);
+    await first.hooks.start.promise({ role: 'coordinator' });
+    const port = (first.hooks.status.call({}) as { transport: { port: number } }).transport.port;
+    const second = fakeHost('coordinator', identity(0), `${dir}/c2`, 'coordinator');
+    new TransportPlugin(options({ listen: { host: '127.0.0.1', port } })).apply(second);
+    const err = await second.hooks.start.promise({ role: 'coordinator' }).catch((e: unknown) => e);
+    assert.ok(isNvidError(err, 'NVID_ERR_CONNECTION'));
+    assert.equal((err as { cause?: { code?: string } }).cause?.code, 'EADDRINUSE');
+    await first.hooks.stop.promise({ role: 'coordinator' });
+  });
+
   it('joins, delivers through hooks.deliver, renames through hooks.rename and leaves on stop', async () => {
     const coordinatorHost = fakeHost('coordinator', identity(0), `${dir}/c`, 'coordinator');
     new TransportPlugin(options({ listen: { host: '127.0.0.1', port: 0 }, heartbeatIntervalMs: 100 })).apply(coordinatorHost);
