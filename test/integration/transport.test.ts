@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { createIdentity } from '../../core/identity.js';
 import type { HistoryEntry, Identity, Peer } from '../../core/types.js';
 import { Cluster } from '../helpers/cluster.js';
-import { colourClip } from '../helpers/media-fixtures.js';
+import { colourClip, testPatternPng } from '../helpers/media-fixtures.js';
 import { removeDir, tempDir, waitFor } from '../helpers/nvid.js';
 import { rawTcp, rawTls, type RawPeer } from '../unit/transport/raw-peer.js';
 
@@ -66,6 +66,21 @@ describe('transport between real nvid processes', function () {
     }
     await startNode('gamma');
     for (const name of names) await cluster.waitForPeers(name, names.filter((n) => n !== name));
+  });
+
+  it('runs several transfers at once, in both directions, between several nodes', async () => {
+    const picture = await testPatternPng(dir, 'pattern.png', '640x480');
+    const clip = await colourClip(dir, 'both-ways.mp4', ['red', 'blue'], 1, '320x240');
+    const routes: Array<[string, string, string]> = [
+      ['alpha', 'beta', picture], ['beta', 'alpha', clip], ['gamma', 'alpha', picture],
+      ['alpha', 'gamma', clip], ['beta', 'gamma', picture], ['gamma', 'beta', clip],
+    ];
+    const results = await Promise.all(routes.map(([from, to, file]) => cluster.node(from).cli(['send', file, '--to', to, '--json'])));
+    results.forEach((r, i) => assert.equal(r.code, 0, `${routes[i]!.join(' -> ')}: ${r.stderr}${r.stdout}`));
+    for (const name of names) {
+      const received = (await historyOf(name)).filter((e) => e.kind === 'received');
+      assert.ok(received.length >= 2, `${name} received its two transfers`);
+    }
   });
 
   it('does not let a certificate the coordinator never admitted open a transfer connection', async () => {
