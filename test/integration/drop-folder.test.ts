@@ -71,12 +71,15 @@ describe('drop folder: 200 files, three large ones written slowly, the receiver 
     const slowWrites = large.map((f) => writeSlowly(f, dropped(f), 20, 100));
     for (const f of [...small.slice(100), ...bad]) copyFileSync(f, dropped(f));
 
-    // Midway: restart the receiver on the same state folder.
+    // Midway: restart the receiver on the same state folder, once stopped cleanly (SIGTERM), once killed (SIGKILL).
     const library = libraryOf(cluster, 'lobby');
-    await waitFor(() => readdirSync(library).length >= 60, '60 files at the receiver', 120_000, 200);
-    await cluster.node('lobby').stop();
-    const restartedAt = readdirSync(library).length;
-    await cluster.startNode({ name: 'lobby' });
+    const restartedAt: number[] = [];
+    for (const [count, how] of [[60, 'stop'], [120, 'kill']] as const) {
+      await waitFor(() => readdirSync(library).length >= count, `${count} files at the receiver`, 150_000, 200);
+      await cluster.node('lobby')[how]();
+      restartedAt.push(readdirSync(library).length);
+      await cluster.startNode({ name: 'lobby' });
+    }
     await Promise.all(slowWrites);
 
     // Done: only the refused files are left, each kept with its reason.
@@ -112,7 +115,7 @@ describe('drop folder: 200 files, three large ones written slowly, the receiver 
     assert.match(sender.stderr, /"direction":"send".*"percent":(?!100)\d+,"msg":"transfer progress"/);
     console.log(
       `      figures: ${expected.size + bad.length} files generated in ${((generated - began) / 1000).toFixed(1)} s; ` +
-        `receiver restarted after ${restartedAt}; all settled ${((finished - generated) / 1000).toFixed(1)} s after generation`,
+        `receiver restarted after ${restartedAt.join(' and ')} files; all settled ${((finished - generated) / 1000).toFixed(1)} s after generation`,
     );
   });
 });
