@@ -8,7 +8,7 @@
  * (retry what waits for that peer at once), `status` and `control`. The work
  * itself lives in the hook-free modules beside this file.
  */
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { NvidError } from '../../core/errors.js';
 import type { NvidPlugin, PluginHost } from '../../core/plugin-api.js';
 import type { Peer } from '../../core/types.js';
@@ -18,6 +18,7 @@ import { FolderWatcher } from './folder-watcher.js';
 import { IgnoreRules } from './ignore-rules.js';
 import { DeliveryLedger } from './ledger.js';
 import { DROP_FOLDER_SCHEMA, resolveFolders, type DropFolderOptions } from './options.js';
+import { SendProgress } from './send-progress.js';
 
 export const PLUGIN_NAME = 'drop-folder';
 export type { DropFolderOptions } from './options.js';
@@ -45,6 +46,7 @@ export default class DropFolderPlugin implements NvidPlugin {
     const options = this.#options;
     const { folder, sentFolder } = resolveFolders(options);
     let running: { queue: DropQueue; watcher: FolderWatcher; ledger: DeliveryLedger } | undefined;
+    const progress = new SendProgress();
 
     daemon.hooks.start.tapPromise(PLUGIN_NAME, async () => {
       const ledger = new DeliveryLedger(join(daemon.stateDir, LEDGER_FILE));
@@ -52,8 +54,12 @@ export default class DropFolderPlugin implements NvidPlugin {
         { folder, sentFolder, afterSend: options.afterSend, to: options.to, concurrency: options.concurrency, stableMs: options.stableMs, pollMs: options.pollMs, retry: options.retry },
         {
           send: async (file, target) => {
-            const result = await daemon.send(file, target);
-            return { transferId: result.transferId, to: result.to, sha256: result.sha256, size: result.size, seconds: result.seconds };
+            try {
+              const result = await daemon.send(file, target);
+              return { transferId: result.transferId, to: result.to, sha256: result.sha256, size: result.size, seconds: result.seconds };
+            } finally {
+              progress.finished(file);
+            }
           },
           resolvePeer: (target) => daemon.peers.resolve(target),
           ledger,
@@ -96,6 +102,13 @@ export default class DropFolderPlugin implements NvidPlugin {
     daemon.hooks.peerJoined.tap(PLUGIN_NAME, retryFor);
     daemon.hooks.peerRenamed.tap(PLUGIN_NAME, ({ peer }) => retryFor(peer));
 
+    // Observe only (return undefined): which transfer carries which of our files, so status can show its progress.
+    daemon.hooks.seal.tapPromise({ name: PLUGIN_NAME, stage: -100 }, async ({ path, meta }) => {
+      if (running && path.startsWith(folder + sep)) progress.started(path, meta.transferId);
+      return undefined;
+    });
+    daemon.hooks.progress.tap(PLUGIN_NAME, (event) => progress.update(event));
+
     daemon.hooks.status.tap(PLUGIN_NAME, (report) => {
       if (!running) return { ...report, dropFolder: { folder, running: false } };
       const files = running.queue.list();
@@ -107,7 +120,7 @@ export default class DropFolderPlugin implements NvidPlugin {
           to: options.to,
           ...running.queue.counts(),
           // What is moving now and what is stuck, with reasons; `nvid` scripts call `drop-folder` for the whole list.
-          sendingFiles: files.filter((f) => f.state === 'sending').map((f) => ({ file: f.file, size: f.size })),
+          sendingFiles: files.filter((f) => f.state === 'sending').map((f) => ({ file: f.file, size: f.size, progress: progress.of(join(folder, f.file)) ?? null })),
           failedFiles: files.filter((f) => f.state === 'waiting' || f.state === 'held').map((f) => ({ file: f.file, state: f.state, attempts: f.attempts, nextRetry: f.nextRetry ?? null, failures: f.failures })),
           ledgerEntries: running.ledger.size.entries,
         },

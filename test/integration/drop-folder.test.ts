@@ -68,6 +68,17 @@ describe('drop folder: 200 files, three large ones written slowly, the receiver 
       plugins: SENDER_PLUGINS({ folder: drop, to: ['lobby'], concurrency: 4, stableMs: 1000, pollMs: 100, retry: { initialMs: 500, maxMs: 2000, factor: 2 } }),
     });
     await cluster.waitForPeers('sender', ['lobby']);
+    // Sample `nvid status` meanwhile: the large sends must show there with their byte progress.
+    const sender = cluster.node('sender');
+    const largeProgress: Array<{ file: string; progress: { bytes: number; total: number } | null }> = [];
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        const status = await sender.control<{ dropFolder: { sendingFiles: typeof largeProgress } }>('status').catch(() => undefined);
+        largeProgress.push(...(status?.dropFolder.sendingFiles.filter((f) => f.file.startsWith('large-')) ?? []));
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
     const slowWrites = large.map((f) => writeSlowly(f, dropped(f), 20, 100));
     for (const f of [...small.slice(100), ...bad]) copyFileSync(f, dropped(f));
 
@@ -83,7 +94,6 @@ describe('drop folder: 200 files, three large ones written slowly, the receiver 
     await Promise.all(slowWrites);
 
     // Done: only the refused files are left, each kept with its reason.
-    const sender = cluster.node('sender');
     await waitFor(
       async () => {
         const list = await sender.control<DropFolderList>('drop-folder');
@@ -94,6 +104,8 @@ describe('drop folder: 200 files, three large ones written slowly, the receiver 
       500,
     );
     const finished = Date.now();
+    sampling = false;
+    await sampler;
 
     const received = hashCounts(library);
     const duplicates = [...received].filter(([, n]) => n > 1).map(([h]) => expected.get(h) ?? h);
@@ -110,12 +122,17 @@ describe('drop folder: 200 files, three large ones written slowly, the receiver 
     const sent = hashCounts(join(drop, '.sent'));
     assert.deepEqual([...sent.keys()].sort(), [...expected.keys()].sort(), 'every delivered file moved to the sent folder');
 
-    // Progress of the large sends shows in the sender's log.
+    // Progress of the large sends shows in `nvid status` and in the sender's log.
+    assert.ok(
+      largeProgress.some((f) => f.progress !== null && f.progress.total > 10 * 1024 * 1024),
+      `a large file seen sending with its byte progress in nvid status (samples: ${JSON.stringify(largeProgress.slice(0, 5))})`,
+    );
     assert.match(sender.stderr, /"msg":"sending large-\d\.png \(\d+\.\d MiB\) to lobby"/);
     assert.match(sender.stderr, /"direction":"send".*"percent":(?!100)\d+,"msg":"transfer progress"/);
     console.log(
       `      figures: ${expected.size + bad.length} files generated in ${((generated - began) / 1000).toFixed(1)} s; ` +
-        `receiver restarted after ${restartedAt.join(' and ')} files; all settled ${((finished - generated) / 1000).toFixed(1)} s after generation`,
+        `receiver restarted after ${restartedAt.join(' and ')} files; all settled ${((finished - generated) / 1000).toFixed(1)} s after generation; ` +
+        `${largeProgress.filter((f) => f.progress).length} status samples showed a large send's progress`,
     );
   });
 });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { backoffDelay, RetryScheduler } from '../../../plugins/drop-folder/retry-scheduler.js';
+import { SendProgress } from '../../../plugins/drop-folder/send-progress.js';
 import { snapshotOf, waitUntilStable } from '../../../plugins/drop-folder/stability.js';
 import { removeDir, sleep, tempDir } from '../../helpers/nvid.js';
 
@@ -82,5 +83,25 @@ describe('drop-folder: retry backoff', () => {
     await sleep(80);
     assert.deepEqual(fired, ['b', 'a'], 'nothing fires after close');
     assert.equal(scheduler.scheduled, 0);
+  });
+});
+
+describe('drop-folder: send progress per file', () => {
+  it('follows the transfer that carries a file, ignores others, and forgets it when done', () => {
+    const progress = new SendProgress();
+    const event = (transferId: string, bytes: number, direction: 'send' | 'receive' = 'send') => ({ transferId, direction, bytes, total: 400, peerName: 'lobby' });
+    progress.started('/drop/a.png', 't-1');
+    assert.equal(progress.of('/drop/a.png'), undefined, 'no progress reported yet');
+    progress.update(event('t-1', 100));
+    progress.update(event('t-2', 300));
+    progress.update(event('t-1', 399, 'receive'));
+    assert.deepEqual(progress.of('/drop/a.png'), { transferId: 't-1', peer: 'lobby', bytes: 100, total: 400, percent: 25 });
+    progress.started('/drop/a.png', 't-3');
+    progress.update(event('t-1', 200));
+    assert.equal(progress.of('/drop/a.png'), undefined, 'a retry is a new transfer');
+    progress.update(event('t-3', 400));
+    assert.equal(progress.of('/drop/a.png')?.percent, 100);
+    progress.finished('/drop/a.png');
+    assert.equal(progress.of('/drop/a.png'), undefined);
   });
 });
