@@ -198,7 +198,7 @@ export class DropQueue {
     }
     if (item.snapshot && !sameSnapshot(snapshot, item.snapshot)) item.attempts = 0;
     item.snapshot = snapshot;
-    if (item.state === 'settling' && item.refusedSnapshot && item.failures.every((f) => item.refused.has(f.target))) {
+    if (item.refusedSnapshot && item.failures.every((f) => item.refused.has(f.target))) {
       item.state = 'held'; // a spurious event: nothing changed, nothing can pass
       return;
     }

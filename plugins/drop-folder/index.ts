@@ -5,7 +5,8 @@
  * not be delivered. See README.md in this folder.
  *
  * Taps `start`/`stop` (watcher, queue, ledger), `peerJoined`/`peerRenamed`
- * (retry what waits for that peer at once), `status` and `control`. The work
+ * (retry what waits for that peer at once), `seal` and `progress` (observed
+ * only, for per-file progress), `status` and `control`. The work
  * itself lives in the hook-free modules beside this file.
  */
 import { join, sep } from 'node:path';
@@ -76,7 +77,8 @@ export default class DropFolderPlugin implements NvidPlugin {
           error: (err) => daemon.log.error({ folder, err: err.message }, `watching ${folder} failed: ${err.message}`),
         });
       } catch (err) {
-        throw new NvidError('NVID_ERR_PLUGIN_APPLY', `drop-folder cannot watch ${folder}: ${(err as Error).message}`, { cause: err });
+        // The core reports it as NVID_ERR_HOOK naming this plugin and the start hook.
+        throw new Error(`cannot watch ${folder}: ${(err as Error).message}`, { cause: err });
       }
       const { entries, skipped } = ledger.size;
       daemon.log.info(
