@@ -22,7 +22,7 @@ export interface Dominant {
 
 /** Grabs one frame of the whole screen as rgb24 bytes. */
 export async function grabFrame(display: string, width: number, height: number): Promise<Buffer> {
-  const { stdout } = await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'x11grab', '-video_size', `${width}x${height}`, '-i', display, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], {
+  const { stdout } = await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'x11grab', '-draw_mouse', '0', '-video_size', `${width}x${height}`, '-i', display, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], {
     encoding: 'buffer',
     maxBuffer: width * height * 3 + 1024,
     timeout: 15_000,
@@ -101,13 +101,14 @@ export class ScreenSampler {
   readonly samples: Sample[] = [];
   readonly #child: ChildProcess;
   readonly #frameBytes: number;
-  readonly #started = Date.now();
+  /** Date.now() when sampling began; `Sample.t` counts from here. */
+  readonly startedAt = Date.now();
   readonly #exited: Promise<void>;
   #pending: Buffer = Buffer.alloc(0);
 
   constructor(display: string, width: number, height: number, fps = 20, keepFrames = false) {
     this.#frameBytes = width * height * 3;
-    this.#child = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'x11grab', '-framerate', String(fps), '-video_size', `${width}x${height}`, '-i', display, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], {
+    this.#child = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'x11grab', '-draw_mouse', '0', '-framerate', String(fps), '-video_size', `${width}x${height}`, '-i', display, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], {
       stdio: ['ignore', 'pipe', 'ignore'],
     });
     this.#exited = new Promise((resolve) => this.#child.once('exit', () => resolve()));
@@ -118,7 +119,7 @@ export class ScreenSampler {
         this.#pending = Buffer.from(this.#pending.subarray(this.#frameBytes));
         const d = dominantColour(frame);
         const name = d.share < 0.6 ? 'mixed' : (nameColour(d.colour) ?? '?');
-        this.samples.push({ t: Date.now() - this.#started, name, black: isAllBlack(frame), frame: keepFrames ? Buffer.from(frame) : Buffer.alloc(0) });
+        this.samples.push({ t: Date.now() - this.startedAt, name, black: isAllBlack(frame), frame: keepFrames ? Buffer.from(frame) : Buffer.alloc(0) });
       }
     });
   }

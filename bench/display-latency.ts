@@ -1,0 +1,94 @@
+/**
+ * How long from "file verified" (the core calling the display hook) to the
+ * file's first pixel on screen, against bare `ffplay` of the same file started
+ * in the same run on the same Xvfb. The screen is watched by one continuous
+ * x11grab sampler for both, so its own delay cancels out in the ratio.
+ *
+ * Prints:
+ *   figure display_first_pixel_ms MEDIAN ms
+ *   figure display_vs_bare_ffplay_ratio R x
+ */
+import { spawn } from 'node:child_process';
+import { basename } from 'node:path';
+import DisplayPlugin from '../plugins/display/index.js';
+import { findOnPath } from '../plugins/media/binaries.js';
+import { DEFAULT_MEDIA_POLICY } from '../plugins/display/library.js';
+import { validateMediaFile } from '../plugins/media/validate-file.js';
+import { solidPng } from '../test/helpers/media-fixtures.js';
+import { ScreenSampler } from '../test/helpers/screen.js';
+import { startXvfb } from '../test/helpers/xvfb.js';
+import { construct, createTestHost, fakeMeta } from '../test/unit/media/test-host.js';
+
+const TRIALS = Number(process.env.NVID_BENCH_TRIALS ?? 7);
+const COLOURS = ['red', 'lime', 'blue', 'yellow', 'magenta', 'cyan', 'white'];
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Milliseconds from `since` (a Date.now()) until the sampler sees `colour`. */
+async function firstPixel(sampler: ScreenSampler, colour: string, since: number): Promise<number> {
+  const hit = await sampler.waitFor((s) => s.t >= since - sampler.startedAt && s.name === colour, 15_000);
+  return hit.t - (since - sampler.startedAt);
+}
+
+async function main(): Promise<void> {
+  const xvfb = await startXvfb('320x240x24');
+  const t = await createTestHost('bench');
+  const sampler = new ScreenSampler(xvfb.display, xvfb.width, xvfb.height, 50);
+  try {
+    await sampler.ready();
+    const ffprobe = findOnPath('ffprobe');
+    const ffplay = findOnPath('ffplay');
+    if (!ffprobe || !ffplay) throw new Error('ffprobe and ffplay are needed: apt-get install ffmpeg');
+    const files = await Promise.all(COLOURS.map((c) => solidPng(t.dir, `${c}.png`, c, '320x240')));
+    const media = await Promise.all(files.map((f) => validateMediaFile(ffprobe, f, DEFAULT_MEDIA_POLICY, 10_000)));
+
+    // Bare ffplay: the same files, the same window geometry, on a black screen each time.
+    const bare: number[] = [];
+    for (let i = 0; i < TRIALS; i++) {
+      const k = i % files.length;
+      const since = Date.now();
+      const child = spawn(ffplay, ['-loglevel', 'error', '-noborder', '-x', '320', '-y', '240', '-left', '0', '-top', '0', '-an', files[k]!], { stdio: 'ignore', env: { ...process.env, DISPLAY: xvfb.display } });
+      bare.push(await firstPixel(sampler, COLOURS[k]!, since));
+      const gone = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await gone;
+      const after = Date.now() - sampler.startedAt;
+      await sampler.waitFor((s) => s.black && s.t > after, 5000);
+    }
+
+    // The display plugin: each verified file replaces the previous one.
+    construct(DisplayPlugin, { display: xvfb.display, audio: false, policy: 'replace', imageSeconds: 0 }).apply(t.host);
+    await t.hooks.beforeStart.promise({ role: 'node' });
+    await t.hooks.start.promise({ role: 'node' });
+    const plugin: number[] = [];
+    try {
+      for (let i = 0; i < TRIALS; i++) {
+        const k = i % files.length;
+        const since = Date.now();
+        await t.hooks.display.promise({ path: files[k]!, media: media[k]!, meta: fakeMeta(basename(files[k]!), media[k]!) });
+        plugin.push(await firstPixel(sampler, COLOURS[k]!, since));
+        // Let the hand-over finish before the next file arrives.
+        await new Promise((r) => setTimeout(r, 300));
+      }
+    } finally {
+      await t.hooks.stop.promise({ role: 'node' });
+    }
+
+    const ours = median(plugin);
+    const baseline = median(bare);
+    console.log(`# trials ${TRIALS}; plugin ms ${plugin.join(' ')}; bare ffplay ms ${bare.join(' ')}`);
+    console.log(`figure display_first_pixel_ms ${ours.toFixed(0)} ms`);
+    console.log(`figure bare_ffplay_first_pixel_ms ${baseline.toFixed(0)} ms`);
+    console.log(`figure display_vs_bare_ffplay_ratio ${(ours / baseline).toFixed(2)} x`);
+  } finally {
+    await sampler.stop();
+    await t.dispose();
+    await xvfb.stop();
+  }
+}
+
+await main();
