@@ -6,7 +6,8 @@
  *   - the time for one rename to reach every other node (median of 5),
  *   - the coordinator's resident memory per connected node,
  * against a baseline measured in the same run: the same number of plain
- * mutual-TLS connections to a server that does nothing else.
+ * mutual-TLS connections to a server that does nothing else (its connect
+ * time, and its RSS per connection).
  *
  *   node dist/bench/coordinator-scale.js [--nodes 1000]
  *
@@ -28,7 +29,8 @@ const argValue = (flag: string, fallback: number) => {
   return at >= 0 ? Number(process.argv[at + 1]) || fallback : fallback;
 };
 const NODES = argValue('--nodes', 1000);
-const CONCURRENCY = 100;
+/** Joins in flight at once, for the baseline and the coordinator alike (a burst of 1,000 SYNs overflows the backlog). */
+const CONCURRENCY = argValue('--concurrency', 20);
 
 function figure(name: string, value: number, unit: string): void {
   const shown = value >= 100 ? value.toFixed(0) : value >= 1 ? value.toFixed(2) : value.toPrecision(3);
@@ -99,10 +101,14 @@ async function main(): Promise<void> {
     const baseline = spawn(process.execPath, [fileURLToPath(import.meta.url), '--baseline-server'], { stdio: ['ignore', 'pipe', 'inherit'] });
     children.push(baseline);
     const baselinePort = await childPort(baseline);
+    await sleep(300);
+    const baselineRssBefore = rssKib(baseline.pid!);
     const plain: Array<{ destroy(): void }> = [];
     t = performance.now();
     await pool(identities, CONCURRENCY, async (identity) => void plain.push(await tlsConnect(baselinePort, identity)));
     const tlsConnectAll = (performance.now() - t) / 1000;
+    await sleep(500);
+    const baselineRssPerConnection = (rssKib(baseline.pid!) - baselineRssBefore) / NODES;
     plain.forEach((s) => s.destroy());
     baseline.kill();
 
@@ -110,6 +116,7 @@ async function main(): Promise<void> {
     children.push(coordinator.child);
     await sleep(500);
     const rssBefore = rssKib(coordinator.child.pid!);
+    const heapBefore = ((await callControl(coordinator.socket, 'status')) as { transport: { memory: { heapUsedMiB: number } } }).transport.memory.heapUsedMiB;
     const nodes = identities.map((identity) => new SimNode(identity));
     t = performance.now();
     await pool(nodes, CONCURRENCY, (node) => node.join(coordinator.port, 'sim'));
@@ -117,7 +124,8 @@ async function main(): Promise<void> {
     // Every node also hears about everyone who joined after it: wait until all lists are complete.
     while (nodes.some((n) => n.peersKnown < NODES - 1)) await sleep(20);
     const listsComplete = (performance.now() - t) / 1000;
-    const status = (await callControl(coordinator.socket, 'status')) as { transport: { connected: number } };
+    const status = (await callControl(coordinator.socket, 'status')) as { transport: { connected: number; memory: Record<string, number> & { heapUsedMiB: number } } };
+    console.log(`# coordinator memory after the joins (MiB): ${JSON.stringify(status.transport.memory)}`);
     if (status.transport.connected !== NODES) throw new Error(`coordinator lists ${status.transport.connected} connected nodes, expected ${NODES}`);
     await sleep(500);
     const rssAfter = rssKib(coordinator.child.pid!);
@@ -147,7 +155,11 @@ async function main(): Promise<void> {
     figure('coordinator_join_vs_tls_connect_ratio', joinAll / tlsConnectAll, 'x');
     figure('coordinator_rename_fanout_ms', fanouts[2]!, 'ms');
     figure('coordinator_rss_per_node_kib', (rssAfter - rssBefore) / NODES, 'KiB');
+    figure('tls_server_rss_per_connection_kib', baselineRssPerConnection, 'KiB');
+    figure('coordinator_rss_vs_tls_server_ratio', (rssAfter - rssBefore) / NODES / baselineRssPerConnection, 'x');
     figure('coordinator_rss_total_mib', rssAfter / 1024, 'MiB');
+    // Live JavaScript objects per node; RSS above also keeps native buffers freed after the O(N²) join traffic.
+    figure('coordinator_heap_per_node_kib', ((status.transport.memory.heapUsedMiB - heapBefore) * 1024) / NODES, 'KiB');
     nodes.forEach((n) => n.close());
   } finally {
     // The coordinator must be gone before its state folder is removed.

@@ -23,6 +23,13 @@ import { TransferServer } from './transfer-server.js';
 export const PLUGIN_NAME = 'transport';
 export type { TransportOptions } from './options.js';
 
+/** What the coordinator's memory goes to, in MiB: its cost grows with the number of nodes. */
+function memoryReport(): Record<string, number> {
+  const m = process.memoryUsage();
+  const mib = (n: number) => Math.round((n / 1048576) * 10) / 10;
+  return { rssMiB: mib(m.rss), heapUsedMiB: mib(m.heapUsed), heapTotalMiB: mib(m.heapTotal), externalMiB: mib(m.external), arrayBuffersMiB: mib(m.arrayBuffers) };
+}
+
 export default class TransportPlugin implements NvidPlugin {
   static readonly pluginName = PLUGIN_NAME;
   static readonly schema = TRANSPORT_SCHEMA;
@@ -99,7 +106,7 @@ export default class TransportPlugin implements NvidPlugin {
     daemon.hooks.stop.tapPromise(PLUGIN_NAME, () => server.stop());
     daemon.hooks.status.tap(PLUGIN_NAME, (report) => ({
       ...report,
-      transport: { role: 'coordinator', port, fingerprint: daemon.identity.id, admission: o.admission.policy, nodes: server.peers().length, connected: server.connectedPeers().length },
+      transport: { role: 'coordinator', port, fingerprint: daemon.identity.id, admission: o.admission.policy, nodes: server.peers().length, connected: server.connectedPeers().length, memory: memoryReport() },
     }));
   }
 
