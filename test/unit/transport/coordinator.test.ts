@@ -209,7 +209,13 @@ describe('transport coordinator link', function () {
     huge.socket.write(Buffer.from([0xff, 0xff, 0xff, 0xff, 1, 1]));
     const half = await rawTls(port, identity(5));
     half.socket.end(Buffer.from([0, 0, 0, 50, 1, 1, 0x7b]));
-    await Promise.all([tcpGarbage.closed, tlsGarbage.closed, huge.closed, half.closed]);
+    const futureVersion = await rawTls(port, identity(3));
+    futureVersion.socket.write(Buffer.from([0, 0, 0, 2, 2, 1, 0x7b, 0x7d]));
+    const unknownType = await rawTls(port, identity(4));
+    unknownType.send({ type: 'frobnicate' });
+    await Promise.all([tcpGarbage.closed, tlsGarbage.closed, huge.closed, half.closed, futureVersion.closed, unknownType.closed]);
+    assert.equal(futureVersion.errorCode(), 'NVID_ERR_BAD_FRAME', 'an unknown protocol version is answered, then closed');
+    assert.equal(unknownType.errorCode(), 'NVID_ERR_BAD_FRAME', 'an unknown message type is answered, then closed');
     assert.equal(huge.errorCode(), 'NVID_ERR_FRAME_TOO_LARGE');
     assert.ok(['NVID_ERR_BAD_FRAME', 'NVID_ERR_FRAME_TOO_LARGE'].includes(tlsGarbage.errorCode()!));
     assert.ok(rejects.some((r) => r.peerId === identity(5).id && r.code === 'NVID_ERR_BAD_FRAME'), 'truncated frame logged');

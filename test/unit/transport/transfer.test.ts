@@ -166,6 +166,42 @@ describe('transport direct delivery', function () {
     assert.ok(body.state.produced < 256 * 1024 * 1024, 'the sender stopped streaming long before the end');
   });
 
+  it('tells the receiver to drop a transfer whose envelope fails on the sender side', async () => {
+    const outcomes: unknown[] = [];
+    const watching: Receive = async (incoming) => {
+      try {
+        return await hashing(identity(1).id)(incoming);
+      } catch (err) {
+        outcomes.push(err);
+        throw err;
+      }
+    };
+    const r = await receiver(identity(1), [identity(2)], watching);
+    let sent = 0;
+    const failing = new Readable({
+      read() {
+        if (sent >= 2 * 1024 * 1024) {
+          this.destroy(new NvidError('NVID_ERR_CHUNK_AUTH', 'the seal stream broke'));
+          return;
+        }
+        sent += 65536;
+        this.push(Buffer.alloc(65536));
+      },
+    });
+    const err = await send(identity(2), r.peer(), failing).then(() => undefined, (e: unknown) => e);
+    assert.ok(isNvidError(err, 'NVID_ERR_CHUNK_AUTH'), 'the sender sees its own failure');
+    await waitFor(() => outcomes.length === 1, 'the receive pipeline saw the body fail');
+  });
+
+  it('refuses a transfer header carrying anything but the transfer ID', async () => {
+    const r = await receiver(identity(1), [identity(2)]);
+    const chatty = await rawTls(r.port, identity(2));
+    chatty.send({ type: 'transfer', transferId: 'x-transfer', fileName: 'holiday.jpg' });
+    await chatty.closed;
+    assert.equal(chatty.errorCode(), 'NVID_ERR_BAD_FRAME');
+    assert.deepEqual(r.received, []);
+  });
+
   it('survives random bytes, a 4 GiB prefix, a truncated body and a slow-loris while a transfer completes', async () => {
     const outcomes: string[] = [];
     const watching: Receive = async (incoming) => {
