@@ -15,6 +15,7 @@ import { JsonLinesHistory } from './history.js';
 import { loadOrCreateIdentity } from './identity.js';
 import { createLogger } from './logger.js';
 import { PeerTable } from './peers.js';
+import { ReceivedIndex } from './received-index.js';
 import { TransferTracker, type PipelineContext } from './pipeline/context.js';
 import { receiveTransfer } from './pipeline/receive.js';
 import { sendFile } from './pipeline/send.js';
@@ -32,6 +33,7 @@ export function statePaths(stateDir: string) {
     libraryDir: join(stateDir, 'library'),
     incomingDir: join(stateDir, 'incoming'),
     controlSocket: join(stateDir, 'control.sock'),
+    receivedIndex: join(stateDir, 'received.jsonl'),
   };
 }
 
@@ -60,6 +62,7 @@ export class Daemon {
   #identity: Identity | undefined;
   #history: JsonLinesHistory | undefined;
   #peers: PeerTable | undefined;
+  #received: ReceivedIndex | undefined;
   #plugins: LoadedPlugin[] = [];
   #control: ControlServer | undefined;
   #state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
@@ -108,6 +111,7 @@ export class Daemon {
       incomingDir: this.paths.incomingDir,
       maxReceiveBytes: this.config.maxReceiveBytes,
       transfers: this.transfers,
+      received: this.#received!,
     };
   }
 
@@ -154,6 +158,7 @@ export class Daemon {
     this.#identity = { id: identity.id, certPem: identity.certPem, keyPem: identity.keyPem };
     this.#history = new JsonLinesHistory(this.paths.history);
     this.#peers = new PeerTable(this.hooks, identity.id);
+    this.#received = new ReceivedIndex(this.paths.receivedIndex, this.paths.libraryDir);
     if (identity.created) this.log.info({ id: identity.id, dir: this.paths.identityDir }, 'made a new identity');
     observeCoreEvents(this);
 

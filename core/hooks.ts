@@ -27,6 +27,7 @@ import type {
   OpenRequest,
   Peer,
   PeerRenamedEvent,
+  PeerUpdatedEvent,
   ProgressEvent,
   ReceivedEvent,
   RejectedEvent,
@@ -97,6 +98,8 @@ export function createHooks() {
     peerJoined: new SyncHook<[Peer]>(['peer'], 'peerJoined'),
     peerLeft: new SyncHook<[Peer]>(['peer'], 'peerLeft'),
     peerRenamed: new SyncHook<[PeerRenamedEvent]>(['event'], 'peerRenamed'),
+    /** Same ID and name, new address, port or certificate entry (e.g. the peer restarted on another port). */
+    peerUpdated: new SyncHook<[PeerUpdatedEvent]>(['event'], 'peerUpdated'),
     progress: new SyncHook<[ProgressEvent]>(['event'], 'progress'),
     sent: new AsyncParallelHook<[SentEvent]>(['event'], 'sent'),
     received: new AsyncParallelHook<[ReceivedEvent]>(['event'], 'received'),
@@ -110,4 +113,4 @@ export type NvidHooks = ReturnType<typeof createHooks>;
 export type HookName = keyof NvidHooks;
 
 /** Which hooks are events, for the history log and for the example recorder plugin. */
-export const EVENT_HOOKS = ['peerJoined', 'peerLeft', 'peerRenamed', 'progress', 'sent', 'received', 'displayed', 'rejected'] as const satisfies readonly HookName[];
+export const EVENT_HOOKS = ['peerJoined', 'peerLeft', 'peerRenamed', 'peerUpdated', 'progress', 'sent', 'received', 'displayed', 'rejected'] as const satisfies readonly HookName[];

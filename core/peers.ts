@@ -8,7 +8,7 @@ import type { NvidHooks } from './hooks.js';
 import type { PeerDirectory } from './plugin-api.js';
 import type { Peer } from './types.js';
 
-type PeerEvents = Pick<NvidHooks, 'peerJoined' | 'peerLeft' | 'peerRenamed'>;
+type PeerEvents = Pick<NvidHooks, 'peerJoined' | 'peerLeft' | 'peerRenamed' | 'peerUpdated'>;
 
 export class PeerTable implements PeerDirectory {
   readonly #peers = new Map<string, Peer>();
@@ -59,6 +59,7 @@ export class PeerTable implements PeerDirectory {
     this.#peers.set(peer.id, frozen);
     if (!old) this.#events.peerJoined.call(frozen);
     else if (old.name !== peer.name) this.#events.peerRenamed.call({ peer: frozen, oldName: old.name });
+    else if (old.address !== peer.address || old.port !== peer.port || old.certPem !== peer.certPem) this.#events.peerUpdated.call({ peer: frozen, previous: old });
   }
 
   remove(id: string): void {

@@ -162,6 +162,10 @@ export interface PeerRenamedEvent {
   readonly peer: Peer;
   readonly oldName: string;
 }
+export interface PeerUpdatedEvent {
+  readonly peer: Peer;
+  readonly previous: Peer;
+}
 export interface SentEvent {
   readonly meta: TransferMeta;
   readonly peer: Peer;

@@ -44,6 +44,24 @@ async function control(argv: GlobalArgs, command: string, args: Record<string, u
   return callControl(socket, command, args, onEvent ? { onEvent } : {});
 }
 
+/** `key=value` pairs; values that parse as JSON (numbers, booleans, lists) are taken as such. */
+function parseKeyValues(pairs: readonly string[]): Record<string, unknown> {
+  const args: Record<string, unknown> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new NvidError('NVID_ERR_USAGE', `control arguments are key=value, not "${pair}"`);
+    const raw = pair.slice(eq + 1);
+    let value: unknown = raw;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      // a plain string
+    }
+    args[pair.slice(0, eq)] = value;
+  }
+  return args;
+}
+
 function print(argv: GlobalArgs, value: unknown, human: () => string): void {
   process.stdout.write(`${argv.json ? JSON.stringify(value, null, 2) : human()}\n`);
 }
@@ -115,6 +133,15 @@ export async function main(argv = hideBin(process.argv)): Promise<void> {
       const result = (await control(g(a), 'screenshot', { out: resolve(a.out) })) as { path: string };
       print(g(a), result, () => `screenshot saved to ${result.path}`);
     })
+    .command(
+      'control <command> [args..]',
+      'send a control command a plugin provides, with key=value arguments (e.g. nvid control drop-folder action=retry)',
+      (y) => y.positional('command', { type: 'string', demandOption: true }).positional('args', { type: 'string', array: true, default: [] }),
+      async (a) => {
+        const result = await control(g(a), a.command as string, parseKeyValues(a.args as string[]));
+        print(g(a), result, () => JSON.stringify(result, null, 2));
+      },
+    )
     .command('stop', 'stop the running node gracefully', {}, async (a) => {
       const result = await control(g(a), 'stop');
       print(g(a), result, () => 'stopping');

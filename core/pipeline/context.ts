@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { NvidHooks } from '../hooks.js';
 import type { HistoryLog, PeerDirectory } from '../plugin-api.js';
 import type { Identity, ProgressEvent } from '../types.js';
+import type { ReceivedIndex } from '../received-index.js';
 import { NvidError } from '../errors.js';
 
 export interface PipelineContext {
@@ -17,6 +18,7 @@ export interface PipelineContext {
   readonly incomingDir: string;
   readonly maxReceiveBytes: number;
   readonly transfers: TransferTracker;
+  readonly received: ReceivedIndex;
 }
 
 /** Transfers in flight, for `nvid status` and progress logs. */

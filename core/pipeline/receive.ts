@@ -100,8 +100,19 @@ export async function receiveTransfer(ctx: PipelineContext, incoming: IncomingTr
     const media: MediaInfo = answered(await ctx.hooks.validate.promise({ path: tmp, side: 'receive', meta }), 'validate', 'cannot receive');
 
     stage = 'store';
+    const already = ctx.received.find(sender.id, sha256);
+    if (already) {
+      // A resend after a lost acknowledgement: keep one copy, acknowledge it again.
+      removeQuietly(tmp);
+      tmp = undefined;
+      ctx.transfers.end(transferId);
+      ctx.history.append('received', { transferId, from: sender.id, fromName: sender.name, path: already, size: meta.size, sha256, duplicateOf: basename(already) });
+      void showReceived(ctx, already, media, meta);
+      return { transferId, receiverId: ctx.identity.id, sha256, storedAs: basename(already) };
+    }
     const path = keepInLibrary(ctx, tmp, meta);
     tmp = undefined;
+    ctx.received.record(sender.id, sha256, basename(path));
     ctx.transfers.end(transferId);
     ctx.history.append('received', { transferId, from: sender.id, fromName: sender.name, path, size: meta.size, sha256, mediaKind: media.kind, width: media.width, height: media.height, duration: media.duration });
     await ctx.hooks.received.promise({ meta, sender, path, media, sha256 });

@@ -4,7 +4,7 @@
  * target acknowledged them, and kept with a note beside them when they could
  * not be delivered. See README.md in this folder.
  *
- * Taps `start`/`stop` (watcher, queue, ledger), `peerJoined`/`peerRenamed`
+ * Taps `start`/`stop` (watcher, queue, ledger), `peerJoined`/`peerRenamed`/`peerUpdated`
  * (retry what waits for that peer at once), `seal` and `progress` (observed
  * only, for per-file progress), `status` and `control`. The work
  * itself lives in the hook-free modules beside this file.
@@ -103,6 +103,7 @@ export default class DropFolderPlugin implements NvidPlugin {
     };
     daemon.hooks.peerJoined.tap(PLUGIN_NAME, retryFor);
     daemon.hooks.peerRenamed.tap(PLUGIN_NAME, ({ peer }) => retryFor(peer));
+    daemon.hooks.peerUpdated.tap(PLUGIN_NAME, ({ peer }) => retryFor(peer));
 
     // Observe only (return undefined): which transfer carries which of our files, so status can show its progress.
     daemon.hooks.seal.tapPromise({ name: PLUGIN_NAME, stage: -100 }, async ({ path, meta }) => {

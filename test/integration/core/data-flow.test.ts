@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Cluster, HEADLESS_NODE_PLUGINS } from '../../helpers/cluster.js';
 import { REPO_ROOT, removeDir, tempDir, waitFor } from '../../helpers/nvid.js';
@@ -61,5 +61,16 @@ describe('the data flow, as a plugin sees it', function () {
     assert.equal(receiver[4]!.payload.media.kind, 'image');
     assert.equal(receiver[5]!.payload.path, join(screen.stateDir, 'library', result.receipt.storedAs));
     assert.equal(readFileSync(receiver[5]!.payload.path as string).equals(readFileSync(picture)), true);
+  });
+
+  it('keeps one copy when the same sender delivers the same content again, and acknowledges it', async () => {
+    const picture = join(dir, 'again.png');
+    execFileSync('ffmpeg', ['-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=160x120', '-frames:v', '1', '-y', picture]);
+    const first = JSON.parse((await cluster.node('laptop').cli(['send', picture, '--to', 'screen', '--json'])).stdout) as { receipt: { storedAs: string } };
+    const second = await cluster.node('laptop').cli(['send', picture, '--to', 'screen', '--json']);
+    assert.equal(second.code, 0, second.stderr);
+    assert.equal((JSON.parse(second.stdout) as { receipt: { storedAs: string } }).receipt.storedAs, first.receipt.storedAs);
+    const library = readdirSync(join(cluster.node('screen').stateDir, 'library')).filter((f) => f.startsWith('again'));
+    assert.deepEqual(library, ['again.png']);
   });
 });

@@ -34,6 +34,12 @@ describe('plugins listed in the config', function () {
     assert.deepEqual(status.plugins, [{ name: 'hook-recorder', source: 'path' }]);
     assert.equal(status.hookRecorder.file, log, 'a plugin can add to nvid status');
     assert.deepEqual(await node.control('recorder-count'), { recorded: 3 }, 'a plugin can answer its own control command');
+    const viaCli = await node.cli(['control', 'recorder-count', 'verbose=true', '--json']);
+    assert.equal(viaCli.code, 0, viaCli.stderr);
+    assert.deepEqual(JSON.parse(viaCli.stdout), { recorded: 3 });
+    const unknown = await node.cli(['control', 'no-such-command']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /unknown control command "no-such-command" \[NVID_ERR_USAGE\]/);
     const { code } = await node.stop();
     assert.equal(code, 0);
     const records = readRecords(log);

@@ -10,7 +10,7 @@ const EXPECTED: Record<string, unknown> = {
   validate: AsyncSeriesBailHook, seal: AsyncSeriesBailHook, open: AsyncSeriesBailHook, deliver: AsyncSeriesBailHook,
   shouldAccept: AsyncSeriesBailHook, rename: AsyncSeriesBailHook, display: AsyncSeriesBailHook, screenshot: AsyncSeriesBailHook,
   control: AsyncSeriesBailHook, status: SyncWaterfallHook,
-  peerJoined: SyncHook, peerLeft: SyncHook, peerRenamed: SyncHook, progress: SyncHook,
+  peerJoined: SyncHook, peerLeft: SyncHook, peerRenamed: SyncHook, peerUpdated: SyncHook, progress: SyncHook,
   sent: AsyncParallelHook, received: AsyncParallelHook, displayed: AsyncParallelHook, rejected: AsyncParallelHook,
 };
 

@@ -12,13 +12,15 @@ describe('the peer table', () => {
     hooks.peerJoined.tap('t', (p) => events.push(`joined ${p.name}`));
     hooks.peerLeft.tap('t', (p) => events.push(`left ${p.name}`));
     hooks.peerRenamed.tap('t', ({ peer: p, oldName }) => events.push(`renamed ${oldName}->${p.name}`));
+    hooks.peerUpdated.tap('t', ({ peer: p, previous }) => events.push(`moved ${p.name} ${previous.port}->${p.port}`));
     const self = peer('f', 'me');
     const table = new PeerTable(hooks, self.id);
     table.replaceAll([peer('a', 'lobby'), peer('b', 'kitchen'), self]);
     table.replaceAll([peer('a', 'hall'), peer('c', 'office')]);
     table.upsert(peer('a', 'hall'));
+    table.upsert({ ...peer('a', 'hall'), port: 2000 });
     table.remove('nope');
-    assert.deepEqual(events, ['joined lobby', 'joined kitchen', 'left kitchen', 'renamed lobby->hall', 'joined office']);
+    assert.deepEqual(events, ['joined lobby', 'joined kitchen', 'left kitchen', 'renamed lobby->hall', 'joined office', 'moved hall 1000->2000']);
     assert.deepEqual(table.list().map((p) => p.name), ['hall', 'office']);
   });
 
