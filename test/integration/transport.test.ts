@@ -43,6 +43,9 @@ describe('transport between real nvid processes', function () {
 
   it('shows joins, the list, a rename and a leave to every node and in their history', async () => {
     for (const name of names) await cluster.waitForPeers(name, names.filter((n) => n !== name));
+    const listed = await cluster.node('alpha').cli(['peers', '--json']);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.deepEqual((JSON.parse(listed.stdout) as Peer[]).map((p) => p.name).sort(), ['beta', 'gamma']);
     const alphaPeers = await peersOf('alpha');
     assert.equal(new Set(alphaPeers.map((p) => p.id)).size, 2);
     assert.ok(alphaPeers.every((p) => p.address === '127.0.0.1' && p.port > 0));
