@@ -120,6 +120,7 @@ export default class TransportPlugin implements NvidPlugin {
       authTimeoutMs: o.authTimeoutMs,
       maxUnauthenticated: o.maxUnauthenticated,
       idleTimeoutMs: o.idleTimeoutMs,
+      maxActiveTransfers: o.maxActiveTransfers,
       limits: this.limits(),
       log: daemon.log,
       onReject,

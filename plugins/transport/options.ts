@@ -23,6 +23,7 @@ export interface TransportOptions {
   readonly idleTimeoutMs: number;
   readonly ackTimeoutMs: number;
   readonly maxUnauthenticated: number;
+  readonly maxActiveTransfers: number;
   readonly maxHeaderBytes: number;
   readonly reconnect: { readonly minMs: number; readonly maxMs: number };
 }
@@ -78,6 +79,7 @@ export const TRANSPORT_SCHEMA = {
     idleTimeoutMs: positive(30000, 10),
     ackTimeoutMs: positive(120000, 10),
     maxUnauthenticated: positive(64),
+    maxActiveTransfers: positive(32),
     maxHeaderBytes: positive(64 * 1024, 16 * 1024),
     reconnect: {
       type: 'object',

@@ -29,6 +29,8 @@ export interface TransferServerOptions {
   readonly maxUnauthenticated: number;
   /** A sender that stops sending body bytes for this long is cut off. */
   readonly idleTimeoutMs: number;
+  /** Transfers received at once; more are refused as busy (an admitted peer cannot open unbounded pipelines). */
+  readonly maxActiveTransfers: number;
   readonly limits: FrameLimits;
   readonly log: Logger;
   readonly onReject: (info: RejectInfo) => void;
@@ -109,6 +111,13 @@ export class TransferServer {
           const message = checkMessage(frame.message, SENDER_TO_RECEIVER);
           if (message.type !== 'transfer') throw new NvidError('NVID_ERR_BAD_FRAME', `expected transfer, got ${message.type}`);
           pending.markAuthenticated();
+          if (this.active >= this.options.maxActiveTransfers) {
+            const busy = new NvidError('NVID_ERR_REFUSED', `receiver busy: ${this.active} transfers in progress (limit ${this.options.maxActiveTransfers}); try again shortly`, { details: { reason: 'busy' } });
+            reject(busy);
+            conn.fail(busy);
+            state = 'stored';
+            return;
+          }
           transferId = message.transferId;
           state = 'body';
           body = new Readable({ highWaterMark: BODY_BUFFER_BYTES, read: () => conn.resume() });

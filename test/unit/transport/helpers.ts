@@ -128,6 +128,7 @@ export function fakeHost(role: Role, ident: Identity, stateDir: string, name: st
     role,
     identity: ident,
     stateDir,
+    configDir: stateDir,
     libraryDir: join(stateDir, 'library'),
     name,
     log: silentLog,

@@ -48,7 +48,7 @@ describe('transport direct delivery', function () {
   });
 
   /** A receiving node `me` that admits the identities in `admitted`. */
-  async function receiver(me: Identity, admitted: Identity[], receive?: Receive, extra: { authTimeoutMs?: number; idleTimeoutMs?: number; maxUnauthenticated?: number } = {}) {
+  async function receiver(me: Identity, admitted: Identity[], receive?: Receive, extra: { authTimeoutMs?: number; idleTimeoutMs?: number; maxUnauthenticated?: number; maxActiveTransfers?: number } = {}) {
     const peers = new MemoryPeers();
     admitted.forEach((id, i) => peers.upsert(peerOf(id, `peer-${i}`)));
     const rejects: RejectInfo[] = [];
@@ -60,6 +60,7 @@ describe('transport direct delivery', function () {
       authTimeoutMs: extra.authTimeoutMs ?? 2000,
       maxUnauthenticated: extra.maxUnauthenticated ?? 16,
       idleTimeoutMs: extra.idleTimeoutMs ?? 5000,
+      maxActiveTransfers: extra.maxActiveTransfers ?? 8,
       limits: DEFAULT_LIMITS,
       log: silentLog,
       onReject: (info) => rejects.push(info),
@@ -120,6 +121,25 @@ describe('transport direct delivery', function () {
     await Promise.all(jobs);
     assert.equal(a.received.length, 3);
     assert.equal(b.received.length, 3);
+  });
+
+  it('refuses transfers beyond the active limit as busy, and takes them again once one finished', async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const held: Receive = async (incoming) => {
+      await gate;
+      return hashing(identity(1).id)(incoming);
+    };
+    const r = await receiver(identity(1), [identity(2)], held, { maxActiveTransfers: 2 });
+    const first = [send(identity(2), r.peer(), source(1024).stream, 'held-1'), send(identity(2), r.peer(), source(1024).stream, 'held-2')];
+    await waitFor(() => r.received.length === 2, 'two transfers in progress');
+    const err = await send(identity(2), r.peer(), source(1024).stream, 'third').then(() => undefined, (e: unknown) => e);
+    assert.ok(isNvidError(err, 'NVID_ERR_REFUSED'));
+    assert.equal(err.details?.reason, 'busy');
+    release();
+    await Promise.all(first);
+    const later = await send(identity(2), r.peer(), source(1024).stream, 'later');
+    assert.equal(later.transferId, 'later');
   });
 
   it('refuses a certificate that is not an admitted peer before reading a frame', async () => {
