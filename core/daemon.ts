@@ -123,6 +123,7 @@ export class Daemon {
       role: this.role,
       identity: this.identity,
       stateDir: this.config.stateDir,
+      configDir: this.config.baseDir,
       libraryDir: this.paths.libraryDir,
       get name() {
         return daemon.name;

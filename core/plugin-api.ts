@@ -52,6 +52,8 @@ export interface PluginHost {
   readonly identity: Identity;
   /** The state folder: identity, history, library, temporary files. */
   readonly stateDir: string;
+  /** The config file's folder: resolve relative paths in your options against it, as the core does. */
+  readonly configDir: string;
   /** Where verified received media is kept. */
   readonly libraryDir: string;
   /** This node's current name (a label; the ID is what identifies it). */

@@ -45,7 +45,7 @@ export default class DropFolderPlugin implements NvidPlugin {
     // Only nodes send media; a coordinator listing this plugin has nothing to watch.
     if (daemon.role !== 'node') return;
     const options = this.#options;
-    const { folder, sentFolder } = resolveFolders(options);
+    const { folder, sentFolder } = resolveFolders(options, daemon.configDir);
     let running: { queue: DropQueue; watcher: FolderWatcher; ledger: DeliveryLedger } | undefined;
     const progress = new SendProgress();
 

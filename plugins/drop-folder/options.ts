@@ -78,8 +78,8 @@ export interface ResolvedFolders {
 }
 
 /** Resolves `folder` and `sentFolder` against `cwd` (the daemon's working directory) unless absolute. */
-export function resolveFolders(options: Pick<DropFolderOptions, 'folder' | 'sentFolder'>, cwd = process.cwd()): ResolvedFolders {
-  const folder = isAbsolute(options.folder) ? options.folder : resolve(cwd, options.folder);
-  const sentFolder = options.sentFolder === undefined ? join(folder, '.sent') : isAbsolute(options.sentFolder) ? options.sentFolder : resolve(cwd, options.sentFolder);
+export function resolveFolders(options: Pick<DropFolderOptions, 'folder' | 'sentFolder'>, configDir: string): ResolvedFolders {
+  const folder = isAbsolute(options.folder) ? options.folder : resolve(configDir, options.folder);
+  const sentFolder = options.sentFolder === undefined ? join(folder, '.sent') : isAbsolute(options.sentFolder) ? options.sentFolder : resolve(configDir, options.sentFolder);
   return { folder, sentFolder };
 }

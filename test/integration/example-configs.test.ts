@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NvidProcess, REPO_ROOT, removeDir, tempDir, waitFor } from '../helpers/nvid.js';
 import { startXvfb, type Xvfb } from '../helpers/xvfb.js';
@@ -75,5 +75,14 @@ describe('the example configs in config/', function () {
     // The meeting room accepts anyone admitted.
     const accepted = await lobby.cli(['send', picture, '--to', 'meeting-room']);
     assert.equal(accepted.code, 0, accepted.stderr);
+
+    // The drop-folder sender: a picture dropped into its folder reaches the meeting room and moves to .sent.
+    const sender = await start('node', 'drop-sender', runnable(readExample('drop-sender.json'), join(dir, 'drop-sender', 'state'), transport.port));
+    const drop = join(dir, 'drop');
+    execFileSync('ffmpeg', ['-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=160x120', '-frames:v', '1', '-vf', 'hue=h=90', '-y', join(drop, 'dropped.png')]);
+    await waitFor(() => existsSync(join(drop, '.sent', 'dropped.png')), 'the dropped file to be delivered and moved to .sent', 30_000);
+    const received = await meeting.control<Array<{ kind: string; fromName?: string; path?: string }>>('history', { kind: 'received' });
+    assert.ok(received.some((e) => e.fromName === 'drop-sender' && e.path?.endsWith('dropped.png')));
+    assert.equal((await sender.control<Json>('status')).dropFolder !== undefined, true);
   });
 });

@@ -15,6 +15,7 @@ import { receiveTransfer } from '../../../core/pipeline/receive.js';
 import type { PluginHost } from '../../../core/plugin-api.js';
 import type { Identity, MediaInfo, Peer } from '../../../core/types.js';
 import CryptoPlugin from '../../../plugins/crypto/index.js';
+import { ReceivedIndex } from '../../../core/received-index.js';
 import { asPeer, assertCode, makeMeta, patternBytes, piecewise, sealToBuffer, tempDir, testIdentities } from './helpers.js';
 
 /** A receiving node: the core's pipeline context with the crypto plugin and a stand-in media validator. */
@@ -33,7 +34,7 @@ async function receivingNode(identity: Identity): Promise<{ receive: (envelope: 
     const size = readFileSync(path).length;
     return { kind: 'image', container: 'png_pipe', codec: 'png', width: 1, height: 1, duration: 0, frames: 0, hasAudio: false, size };
   });
-  const ctx = { hooks, identity, history, log, libraryDir, incomingDir, maxReceiveBytes: 1 << 30, transfers: new TransferTracker() } as unknown as PipelineContext;
+  const ctx = { hooks, identity, history, log, libraryDir, incomingDir, maxReceiveBytes: 1 << 30, transfers: new TransferTracker(), received: new ReceivedIndex(join(stateDir, 'received.jsonl'), libraryDir) } as unknown as PipelineContext;
   return {
     receive: (envelope, sender) => receiveTransfer(ctx, { sender, envelope: piecewise(envelope) }),
     files: () => [...readdirSync(libraryDir).map((f) => `library/${f}`), ...readdirSync(incomingDir).map((f) => `incoming/${f}`)],

@@ -54,8 +54,8 @@ describe('drop-folder: targets', () => {
 });
 
 describe('drop-folder: folder options', () => {
-  it('resolves relative folders against the working directory and defaults the sent folder to <folder>/.sent', () => {
-    const cwd = join('/', 'home', 'sam');
+  it('resolves relative folders against the config file folder and defaults the sent folder to <folder>/.sent', () => {
+    const cwd = join('/', 'etc', 'nvid');
     assert.deepEqual(resolveFolders({ folder: 'drop' }, cwd), { folder: join(cwd, 'drop'), sentFolder: join(cwd, 'drop', '.sent') });
     assert.deepEqual(resolveFolders({ folder: '/data/in', sentFolder: 'out' }, cwd), { folder: '/data/in', sentFolder: join(cwd, 'out') });
     assert.deepEqual(resolveFolders({ folder: '/data/in', sentFolder: '/data/out' }, cwd), { folder: '/data/in', sentFolder: '/data/out' });

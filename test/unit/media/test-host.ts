@@ -43,6 +43,7 @@ export async function createTestHost(label = 'test'): Promise<TestHost> {
     role: 'node',
     identity: sharedIdentity,
     stateDir,
+    configDir: dir,
     libraryDir,
     name: label,
     log: pino({ level: 'silent' }),
