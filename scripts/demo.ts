@@ -1,14 +1,15 @@
 /**
  * `npm run demo`: a coordinator and two display screens on this machine, a
- * laptop node that sends them sample media, and a screenshot of both screens.
+ * laptop node that sends them sample media through its drop folder, and a
+ * screenshot of both screens.
  *
  * Each screen gets its own Xvfb (so the two full-screen players do not cover
  * each other); with a terminal the demo keeps running until Ctrl-C so you can
  * send more (it prints the commands), without one (CI) it exits by itself.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { basename, join, relative } from 'node:path';
 import { Cluster } from '../test/helpers/cluster.js';
 import { NVID_BIN, REPO_ROOT, sleep, waitFor } from '../test/helpers/nvid.js';
 import { startXvfb, type Xvfb } from '../test/helpers/xvfb.js';
@@ -59,19 +60,28 @@ async function main(): Promise<void> {
     await cluster.startCoordinator();
     await cluster.startNode({ name: 'meeting-room', plugins: ['crypto', 'media', displayPlugin(screens[0], 'replace')] });
     await cluster.startNode({ name: 'lobby', plugins: ['crypto', 'media', displayPlugin(screens[1], 'loop')] });
-    const laptop = await cluster.startNode({ name: 'laptop', plugins: ['crypto', 'media', { use: 'display', options: { output: 'headless' } }] });
+    // The laptop sends through a drop folder: a file put into drop/<peer>/ goes to that peer.
+    const drop = join(WORK, 'drop');
+    const laptop = await cluster.startNode({
+      name: 'laptop',
+      plugins: ['crypto', 'media', { use: 'display', options: { output: 'headless' } }, { use: 'drop-folder', options: { folder: drop, stableMs: 300 } }],
+    });
     await cluster.waitForPeers('laptop', ['lobby', 'meeting-room']);
 
-    const sends: Array<[string, string]> = [
+    const drops: Array<[string, string]> = [
       [samples.picture, 'meeting-room'],
       [samples.poster, 'lobby'],
       [samples.clip, 'lobby'],
     ];
-    for (const [file, to] of sends) {
-      say(`$ nvid send ${relative(REPO_ROOT, file)} --to ${to}`);
-      const result = await laptop.cli(['send', file, '--to', to]);
-      if (result.code !== 0) throw new Error(`send to ${to} failed: ${result.stderr}`);
-      say(`  ${result.stdout.trim()}`);
+    for (const [file, to] of drops) {
+      mkdirSync(join(drop, to), { recursive: true });
+      copyFileSync(file, join(drop, to, basename(file)));
+      say(`dropped ${basename(file)} into ${relative(REPO_ROOT, join(drop, to))}/`);
+    }
+    for (const [file, to] of drops) {
+      const sent = join(drop, '.sent', to, basename(file));
+      await waitFor(() => existsSync(sent), `${basename(file)} to be delivered to ${to}`, 30_000, 100);
+      say(`  delivered to ${to}; moved to ${relative(REPO_ROOT, sent)}`);
     }
 
     // First pixels take under a second under Xvfb; wait until both screens show something.

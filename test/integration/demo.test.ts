@@ -40,8 +40,8 @@ describe('the README demo', function () {
   it('sends sample media to two screens, writes a screenshot that shows it, and exits by itself', async () => {
     const { code, output } = await runDemo();
     assert.equal(code, 0, output);
-    assert.match(output, /delivered .*test-pattern\.png to meeting-room/);
-    assert.match(output, /delivered .*clip\.mp4 to lobby/);
+    assert.match(output, /dropped test-pattern\.png into \.nvid-demo\/drop\/meeting-room\//);
+    assert.match(output, /delivered to lobby; moved to \.nvid-demo\/drop\/\.sent\/lobby\/clip\.mp4/);
     const shot = join(REPO_ROOT, 'demo-screenshot.png');
     assert.ok(existsSync(shot) && statSync(shot).size > 1000);
     const [meetingRoom, lobby] = await halfBrightness(shot);
