@@ -49,6 +49,9 @@ export function ffplayArgs(spec: PlayerSpec): string[] {
   return args;
 }
 
+/** A status line with a numeric clock ("   0.06 M-V: ..."), printed once a frame is on display. */
+const FRAME_SHOWN = /\d+\.\d+ M-V:/;
+
 /** A running ffplay. */
 export class FfplayPlayer {
   readonly title: string;
@@ -59,6 +62,8 @@ export class FfplayPlayer {
   lastOutputAt = Date.now();
   /** The last error ffplay printed, for reports. */
   lastError = '';
+  /** ffplay reported a clock, so it has displayed its first frame. */
+  frameShown = false;
   /** The X window, once it is up (with xwininfo). */
   windowId: string | undefined;
   #stopping = false;
@@ -77,8 +82,12 @@ export class FfplayPlayer {
       });
     });
     child.stderr?.setEncoding('utf8');
+    let tail = '';
     child.stderr?.on('data', (text: string) => {
       this.lastOutputAt = Date.now();
+      // The status line's clock reads "nan" until the first frame was displayed.
+      if (!this.frameShown && FRAME_SHOWN.test(tail + text)) this.frameShown = true;
+      tail = text.slice(-32);
       // Status lines end in \r; error lines in \n.
       for (const line of text.split('\n').slice(0, -1)) {
         const clean = line.split('\r').at(-1)?.trim();
@@ -106,7 +115,8 @@ export class FfplayPlayer {
   }
 
   /**
-   * Resolves once the player's window is on screen. Without xwininfo, waits a
+   * Resolves once the player's window is mapped and ffplay has displayed its
+   * first frame (its status clock is a number). Without xwininfo, waits a
    * fixed time that covers ffplay's usual start.
    *
    * @throws NvidError NVID_ERR_PLAYER if ffplay exits first or the window does not appear in time
@@ -116,7 +126,8 @@ export class FfplayPlayer {
     const fallbackAt = Date.now() + Math.min(1500, timeoutMs);
     while (Date.now() < deadline) {
       if (!this.running) throw this.#failure('exited before showing anything');
-      if (xwininfo ? (this.windowId = await viewableWindowId(xwininfo, display, this.title)) : Date.now() >= fallbackAt) {
+      const up = xwininfo ? this.frameShown && (this.windowId ??= await viewableWindowId(xwininfo, display, this.title)) !== undefined : Date.now() >= fallbackAt;
+      if (up) {
         if (!this.running) throw this.#failure('exited before showing anything');
         return;
       }
@@ -132,6 +143,8 @@ export class FfplayPlayer {
    */
   async bringOnScreen(xdotool: string, display: string): Promise<void> {
     if (!this.windowId) return;
+    // The frame is presented just after the status line that announced it.
+    await sleep(20);
     try {
       await moveWindow(xdotool, display, this.windowId, 0, 0);
     } catch (err) {

@@ -68,7 +68,8 @@ describe('display plugin: arrival policies', function () {
     for (const file of files) states.push((await rig.show(file)).state);
     assert.deepEqual(states, ['showing', 'queued', 'queued']);
     const blue = await sampler.waitFor((s) => s.name === 'blue', 20_000);
-    await sampler.waitFor((s) => s.t > blue.t && s.black, 10_000);
+    const idle = await sampler.waitFor((s) => s.t > blue.t && s.black, 10_000);
+    await sampler.waitFor((s) => s.t > idle.t + 300, 5000);
     const seen = colourSequence(sampler.runs());
     assert.deepEqual(seen.slice(seen.indexOf('red')), ['red', 'lime', 'blue', 'black'], `saw ${seen.join(' → ')}`);
     assertNoGap(sampler.samples, ['red', 'lime', 'blue']);

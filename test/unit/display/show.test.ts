@@ -74,7 +74,8 @@ describe('display plugin: showing media on X', function () {
       const from = sampler.samples.length;
       await rig.show(clip);
       const red = await sampler.waitFor((s) => s.name === 'red', 10_000, from);
-      await sampler.waitFor((s) => s.t > red.t && s.black, 15_000, from);
+      const idle = await sampler.waitFor((s) => s.t > red.t && s.black, 15_000, from);
+      await sampler.waitFor((s) => s.t > idle.t + 300, 5000);
       const seen = colourSequence(sampler.runs(from));
       assert.deepEqual(seen.slice(seen.indexOf('red')), ['red', 'lime', 'blue', 'black'], `saw ${seen.join(' → ')}`);
     } finally {
