@@ -131,7 +131,7 @@ export class FfplayPlayer {
         if (!this.running) throw this.#failure('exited before showing anything');
         return;
       }
-      await sleep(30);
+      await sleep(15);
     }
     throw this.#failure(`showed no window within ${timeoutMs} ms`);
   }
