@@ -23,7 +23,7 @@ import type { IncomingTransfer, PluginHost } from './plugin-api.js';
 import { loadPlugins, type LoadedPlugin } from './plugin-loader.js';
 import { observeCoreEvents } from './core-observers.js';
 import { createControlHandler } from './control/commands.js';
-import type { Identity, ProgressEvent, Role } from './types.js';
+import type { Identity, ProgressEvent, RejectedEvent, Role } from './types.js';
 
 /** The layout of the state folder. */
 export function statePaths(stateDir: string) {
@@ -137,6 +137,10 @@ export class Daemon {
       },
       receive: (incoming: IncomingTransfer) => receiveTransfer(this.pipelineContext(), incoming),
       send: (file: string, to: string) => sendFile(this.pipelineContext(), file, to),
+      reportRejected: (event: RejectedEvent & Record<string, unknown>) => {
+        daemon.history.append('rejected', { ...event });
+        daemon.hooks.rejected.promise(event).catch((err: Error) => log.error({ err: err.message }, 'a rejected-event observer failed'));
+      },
     });
   }
 
@@ -157,7 +161,7 @@ export class Daemon {
     for (const dir of [this.paths.libraryDir, this.paths.incomingDir]) mkdirSync(dir, { recursive: true, mode: 0o700 });
     const identity = loadOrCreateIdentity(this.paths.identityDir, this.config.name);
     this.#identity = { id: identity.id, certPem: identity.certPem, keyPem: identity.keyPem };
-    this.#history = new JsonLinesHistory(this.paths.history);
+    this.#history = new JsonLinesHistory(this.paths.history, (err) => this.log.error({ err: err.message, file: this.paths.history }, 'cannot write the history log'));
     this.#peers = new PeerTable(this.hooks, identity.id);
     this.#received = new ReceivedIndex(this.paths.receivedIndex, this.paths.libraryDir);
     if (identity.created) this.log.info({ id: identity.id, dir: this.paths.identityDir }, 'made a new identity');

@@ -10,16 +10,24 @@ import type { HistoryEntry, HistoryKind } from './types.js';
 
 export class JsonLinesHistory implements HistoryLog {
   readonly file: string;
+  readonly #onError: (err: Error) => void;
 
-  constructor(file: string) {
+  /** `onError` hears about a failed write (disk full, folder removed); appending itself never throws. */
+  constructor(file: string, onError: (err: Error) => void = () => undefined) {
     this.file = file;
+    this.#onError = onError;
   }
 
   append(kind: HistoryKind, fields: Record<string, unknown> = {}): void {
     // `time` and `kind` are the log's own: a field of the same name must not overwrite them.
     const { time: _time, kind: _kind, ...rest } = fields;
     const entry = { time: new Date().toISOString(), kind, ...rest };
-    appendFileSync(this.file, `${JSON.stringify(entry)}\n`, { mode: 0o600 });
+    try {
+      appendFileSync(this.file, `${JSON.stringify(entry)}\n`, { mode: 0o600 });
+    } catch (err) {
+      // Losing a log line must never take down a transfer or the daemon.
+      this.#onError(err as Error);
+    }
   }
 
   async read(options: { limit?: number; kind?: HistoryKind } = {}): Promise<HistoryEntry[]> {

@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { NvidHooks } from './hooks.js';
 import type { SendResult } from './pipeline/send.js';
-import type { DeliveryReceipt, HistoryEntry, HistoryKind, Identity, Peer, Role } from './types.js';
+import type { DeliveryReceipt, HistoryEntry, HistoryKind, Identity, Peer, RejectedEvent, Role } from './types.js';
 
 /** A hook as plugins see it: tap methods only, never call. */
 export type TapOnly<H> = Omit<H, 'call' | 'callAsync' | 'promise'>;
@@ -76,6 +76,11 @@ export interface PluginHost {
    * (for plugins that originate sends, like the drop folder).
    */
   send(file: string, to: string): Promise<SendResult>;
+  /**
+   * Record a refusal only this plugin saw (a connection dropped for bad frames, a coordinator that
+   * refused us): a 'rejected' history entry with these fields, and the `rejected` event for observers.
+   */
+  reportRejected(event: RejectedEvent & Record<string, unknown>): void;
 }
 
 /** A plugin instance. */

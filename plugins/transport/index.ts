@@ -68,7 +68,7 @@ export default class TransportPlugin implements NvidPlugin {
   private rejecter(daemon: PluginHost): (info: RejectInfo) => void {
     return this.guard(daemon, 'recording a refused connection', (info: RejectInfo) => {
       daemon.log.warn({ code: info.code, peerId: info.peerId, remote: info.remote }, `connection refused: ${info.reason}`);
-      daemon.history.append('rejected', { stage: 'transport', code: info.code, reason: info.reason, ...(info.peerId ? { peerId: info.peerId } : {}), ...(info.remote ? { remote: info.remote } : {}) });
+      daemon.reportRejected({ stage: 'transport', code: info.code, reason: info.reason, ...(info.peerId ? { peerId: info.peerId } : {}), ...(info.remote ? { remote: info.remote } : {}) });
     });
   }
 
@@ -154,7 +154,7 @@ export default class TransportPlugin implements NvidPlugin {
         peerRenamed: this.guard(daemon, 'recording a rename', (peer: Peer) => daemon.peers.upsert(peer)),
         refused: this.guard(daemon, 'recording a refusal', (err: NvidError) => {
           daemon.log.error({ code: err.code, coordinator: coordinatorAddress }, `coordinator refused: ${err.message}`);
-          daemon.history.append('rejected', { stage: 'transport', code: err.code, reason: err.message, coordinator: coordinatorAddress });
+          daemon.reportRejected({ stage: 'transport', code: err.code, reason: err.message, coordinator: coordinatorAddress });
         }),
         // The peer table is kept while the coordinator is away: transfers between known peers go on.
         disconnected: (reason) => daemon.log.warn({ coordinator: coordinatorAddress }, `lost the coordinator (${reason}); reconnecting`),

@@ -6,12 +6,10 @@
 import { mkdtemp, mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
-import { JsonLinesHistory } from '../../../core/history.js';
-import { createHooks, type NvidHooks } from '../../../core/hooks.js';
+import type { HistoryLog, NvidPlugin, NvidPluginClass, PluginHost } from '../../../core/plugin-api.js';
+import type { NvidHooks } from '../../../core/hooks.js';
 import { createIdentity } from '../../../core/identity.js';
-import { PeerTable } from '../../../core/peers.js';
-import type { NvidPlugin, NvidPluginClass, PluginHost } from '../../../core/plugin-api.js';
+import { makePluginHost } from '../../helpers/plugin-host.js';
 import { validateAgainst } from '../../../core/schema.js';
 import type { Identity, MediaInfo, TransferMeta } from '../../../core/types.js';
 
@@ -20,7 +18,7 @@ export interface TestHost {
   readonly host: PluginHost;
   /** The same hooks with their call methods, as the core holds them. */
   readonly hooks: NvidHooks;
-  readonly history: JsonLinesHistory;
+  readonly history: HistoryLog;
   readonly dir: string;
   /** Removes the temporary folder. */
   dispose(): Promise<void>;
@@ -34,25 +32,9 @@ export async function createTestHost(label = 'test'): Promise<TestHost> {
   const stateDir = join(dir, 'state');
   const libraryDir = join(stateDir, 'library');
   await mkdir(libraryDir, { recursive: true });
-  const hooks = createHooks();
   // Key generation is the slow part and nothing here depends on a distinct key.
   sharedIdentity ??= createIdentity('test-node');
-  const history = new JsonLinesHistory(join(stateDir, 'history.jsonl'));
-  const host: PluginHost = {
-    hooks,
-    role: 'node',
-    identity: sharedIdentity,
-    stateDir,
-    configDir: dir,
-    libraryDir,
-    name: label,
-    log: pino({ level: 'silent' }),
-    peers: new PeerTable(hooks, sharedIdentity.id),
-    history,
-    setName: () => undefined,
-    receive: () => Promise.reject(new Error('receive is not part of these tests')),
-    send: () => Promise.reject(new Error('send is not part of these tests')),
-  };
+  const { host, hooks, history } = makePluginHost({ identity: sharedIdentity, stateDir, configDir: dir, name: label });
   return { host, hooks, history, dir, dispose: () => rm(dir, { recursive: true, force: true }) };
 }
 

@@ -2,6 +2,7 @@
  * Small real stand-ins for the daemon services the transport plugin uses, so
  * its modules can be tested on real TLS sockets without the core daemon.
  */
+import { makePluginHost } from '../../helpers/plugin-host.js';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +10,6 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pino } from 'pino';
 import { NvidError } from '../../../core/errors.js';
-import { createHooks } from '../../../core/hooks.js';
 import { createIdentity } from '../../../core/identity.js';
 import type { HistoryLog, IncomingTransfer, PeerDirectory, PluginHost } from '../../../core/plugin-api.js';
 import type { DeliveryReceipt, HistoryEntry, HistoryKind, Identity, Peer, Role } from '../../../core/types.js';
@@ -120,27 +120,7 @@ export function hashingReceiver(receiverId: string): ReceiveFn {
 
 /** A plugin host with real hooks and in-memory services. */
 export function fakeHost(role: Role, ident: Identity, stateDir: string, name: string, receive?: ReceiveFn) {
-  const hooks = createHooks();
   const peers = new MemoryPeers();
-  const history = new MemoryHistory();
-  const host = {
-    hooks,
-    role,
-    identity: ident,
-    stateDir,
-    configDir: stateDir,
-    libraryDir: join(stateDir, 'library'),
-    name,
-    log: silentLog,
-    peers,
-    history,
-    setName(next: string) {
-      host.name = next;
-    },
-    receive: receive ?? hashingReceiver(ident.id),
-    async send(): Promise<never> {
-      throw new NvidError('NVID_ERR_NOT_AVAILABLE', 'the fake host has no send pipeline');
-    },
-  } satisfies PluginHost & { name: string };
-  return host;
+  const { host, hooks } = makePluginHost({ role, identity: ident, stateDir, name, peers, history: new MemoryHistory(), receive: receive ?? hashingReceiver(ident.id) });
+  return Object.assign(host, { hooks, peers, history: host.history as MemoryHistory });
 }
