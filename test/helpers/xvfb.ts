@@ -70,7 +70,11 @@ export async function startXvfb(size = '320x240x24', timeoutMs = 10_000): Promis
   };
 }
 
-/** Kills Xvfb servers that earlier test runs started and left behind. Returns how many. */
+/**
+ * Kills Xvfb servers that earlier test runs started and left behind: marked
+ * as ours and orphaned (their test process is gone, so they were re-parented).
+ * Servers of test runs still going are left alone. Returns how many.
+ */
 export function killLeftoverXvfb(): number {
   let killed = 0;
   for (const entry of readdirSync('/proc')) {
@@ -78,7 +82,9 @@ export function killLeftoverXvfb(): number {
     try {
       const environ = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
       const cmd = readFileSync(`/proc/${entry}/comm`, 'utf8').trim();
-      if (cmd === 'Xvfb' && environ.includes(MARKER)) {
+      // Field 4 of /proc/PID/stat is the parent pid; the name (field 2) has no spaces for Xvfb.
+      const parent = Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(' ')[3]);
+      if (cmd === 'Xvfb' && environ.includes(MARKER) && !isAlive(parent)) {
         process.kill(Number(entry), 'SIGKILL');
         killed++;
       }
@@ -87,4 +93,16 @@ export function killLeftoverXvfb(): number {
     }
   }
   return killed;
+}
+
+/** Whether `pid` is a live test runner (not init, nor a subreaper that adopted an orphan). */
+function isAlive(pid: number): boolean {
+  if (pid <= 1) return false;
+  try {
+    // An orphan is adopted by a subreaper (e.g. a container's init); a test runner is node or mocha.
+    const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    return comm === 'node' || comm === 'mocha' || comm.startsWith('npm');
+  } catch {
+    return false;
+  }
 }

@@ -10,7 +10,7 @@ import { isNvidError } from '../../../core/errors.js';
 import DisplayPlugin from '../../../plugins/display/index.js';
 import { colourClip, solidPng, testPatternPng } from '../../helpers/media-fixtures.js';
 import { ScreenSampler, grabFrame } from '../../helpers/screen.js';
-import { startXvfb, type Xvfb } from '../../helpers/xvfb.js';
+import { killLeftoverXvfb, startXvfb, type Xvfb } from '../../helpers/xvfb.js';
 import { construct, createTestHost } from '../media/test-host.js';
 import { colourSequence, ffplayChildren, startRig, type DisplayRig } from './harness.js';
 
@@ -35,6 +35,7 @@ describe('display plugin: showing media on X', function () {
   let rig: DisplayRig | undefined;
 
   before(async () => {
+    killLeftoverXvfb();
     xvfb = await startXvfb('320x240x24');
   });
   after(async () => {
