@@ -21,20 +21,31 @@ export interface PipelineContext {
   readonly received: ReceivedIndex;
 }
 
-/** Transfers in flight, for `nvid status` and progress logs. */
+/** How often a transfer's progress goes out as an event (the last byte always does). */
+const PROGRESS_INTERVAL_MS = 200;
+
+type ActiveTransfer = { -readonly [K in keyof ProgressEvent]: ProgressEvent[K] } & { startedAt: number; reportedAt: number };
+
+/** Transfers in flight, for `nvid status` and progress events. */
 export class TransferTracker {
-  readonly #active = new Map<string, ProgressEvent & { startedAt: number }>();
+  readonly #active = new Map<string, ActiveTransfer>();
 
   begin(event: ProgressEvent): void {
-    this.#active.set(event.transferId, { ...event, startedAt: Date.now() });
+    this.#active.set(event.transferId, { ...event, startedAt: Date.now(), reportedAt: 0 });
   }
 
+  /**
+   * Records progress; returns an event to publish at most every 200 ms and at
+   * the end, since progress arrives per 64 KiB chunk, thousands of times a second.
+   */
   update(transferId: string, bytes: number): ProgressEvent | undefined {
     const current = this.#active.get(transferId);
     if (!current) return undefined;
-    const next = { ...current, bytes };
-    this.#active.set(transferId, next);
-    return next;
+    current.bytes = bytes;
+    const now = Date.now();
+    if (bytes < current.total && now - current.reportedAt < PROGRESS_INTERVAL_MS) return undefined;
+    current.reportedAt = now;
+    return { transferId, direction: current.direction, bytes, total: current.total, peerName: current.peerName };
   }
 
   end(transferId: string): void {
@@ -42,7 +53,7 @@ export class TransferTracker {
   }
 
   list(): Array<ProgressEvent & { startedAt: number }> {
-    return [...this.#active.values()];
+    return [...this.#active.values()].map(({ reportedAt: _r, ...rest }) => rest);
   }
 }
 

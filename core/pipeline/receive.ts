@@ -90,9 +90,10 @@ export async function receiveTransfer(ctx: PipelineContext, incoming: IncomingTr
     ctx.transfers.begin({ transferId, direction: 'receive', bytes: 0, total: meta.size, peerName: sender.name });
     const measured = measure(meta.size, (bytes) => {
       const event = ctx.transfers.update(transferId, bytes);
-      if (event && (bytes === meta!.size || bytes % (8 * 1024 * 1024) < 65536)) ctx.hooks.progress.call(event);
+      if (event) ctx.hooks.progress.call(event);
     });
-    await pipeline(opened.plaintext, measured.transform, createWriteStream(tmp, { flags: 'wx', mode: 0o600 }));
+    // A large buffer lets the write stream gather chunks into one writev while a write is in flight.
+    await pipeline(opened.plaintext, measured.transform, createWriteStream(tmp, { flags: 'wx', mode: 0o600, highWaterMark: 1024 * 1024 }));
     if (measured.bytes() !== meta.size) throw new NvidError('NVID_ERR_TRUNCATED', `received ${measured.bytes()} of ${meta.size} declared bytes`);
     const sha256 = measured.digest();
 

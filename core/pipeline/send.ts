@@ -1,7 +1,6 @@
 /**
  * The sending half of the data flow: file -> validate -> seal -> deliver.
- * Reports success only when the receiver acknowledged a verified, stored copy
- * whose hash matches the file we sent.
+ * Reports success only when the receiver acknowledged a verified, stored copy.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
@@ -25,7 +24,7 @@ export interface SendResult {
 /** SHA-256 of a file, streamed. */
 export async function hashFile(path: string): Promise<string> {
   const hash = createHash('sha256');
-  await pipeline(createReadStream(path, { highWaterMark: 256 * 1024 }), hash);
+  await pipeline(createReadStream(path, { highWaterMark: 1024 * 1024 }), hash);
   return hash.digest('hex');
 }
 
@@ -63,10 +62,6 @@ export async function sendFile(ctx: PipelineContext, file: string, to: string): 
       mediaType: media.kind,
       fileName: basename(path),
     });
-    // Hash alongside the send (the file is in the page cache by then) to check the receiver's acknowledgement.
-    const localHash = hashFile(path);
-    localHash.catch(() => undefined);
-
     stage = 'seal';
     const envelope = answered(await ctx.hooks.seal.promise({ path, recipient: peer, meta }), 'seal', 'cannot send');
 
@@ -87,10 +82,12 @@ export async function sendFile(ctx: PipelineContext, file: string, to: string): 
       'deliver',
       'cannot send',
     );
-    const sha256 = await localHash;
-    if (receipt.transferId !== meta.transferId || receipt.receiverId !== peer.id || receipt.sha256 !== sha256) {
+    // The envelope's authenticated chunks already prove the receiver decrypted exactly these bytes
+    // (it acknowledges only after the final chunk verified), so the sender does not hash the file again.
+    if (receipt.transferId !== meta.transferId || receipt.receiverId !== peer.id || !/^[0-9a-f]{64}$/.test(receipt.sha256)) {
       throw new NvidError('NVID_ERR_DELIVERY', `the receiver's acknowledgement does not match what was sent (transfer ${meta.transferId})`);
     }
+    const { sha256 } = receipt;
     ctx.transfers.end(meta.transferId);
     const result: SendResult = { transferId: meta.transferId, to: { id: peer.id, name: peer.name }, file: path, size, sha256, media, receipt, seconds: (Date.now() - started) / 1000 };
     ctx.history.append('sent', { transferId: meta.transferId, to: peer.id, toName: peer.name, path, size, sha256, storedAs: receipt.storedAs });
