@@ -7,7 +7,8 @@
  * Taps `beforeStart` (binaries, display, leftovers of a crashed run), `start`,
  * `stop`, `display`, `screenshot` and `status`.
  */
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { NvidError } from '../../core/errors.js';
 import type { DisplayAccepted } from '../../core/hooks.js';
 import type { NvidPlugin, PluginHost } from '../../core/plugin-api.js';
@@ -55,9 +56,9 @@ export default class DisplayPlugin implements NvidPlugin {
     let ffprobe: string | undefined;
 
     daemon.hooks.beforeStart.tapPromise(PLUGIN_NAME, async () => {
-      const ffplay = (await resolveBinary('ffplay', options.ffplay, `${PLUGIN_NAME}.options.ffplay`)).path;
-      ffmpeg = (await resolveBinary('ffmpeg', options.ffmpeg, `${PLUGIN_NAME}.options.ffmpeg`)).path;
-      if (options.policy === 'loop') ffprobe = (await resolveBinary('ffprobe', options.ffprobe, `${PLUGIN_NAME}.options.ffprobe`)).path;
+      const ffplay = (await resolveBinary('ffplay', options.ffplay, `${PLUGIN_NAME}.options.ffplay`, daemon.configDir)).path;
+      ffmpeg = (await resolveBinary('ffmpeg', options.ffmpeg, `${PLUGIN_NAME}.options.ffmpeg`, daemon.configDir)).path;
+      if (options.policy === 'loop') ffprobe = (await resolveBinary('ffprobe', options.ffprobe, `${PLUGIN_NAME}.options.ffprobe`, daemon.configDir)).path;
       if (!display) throw new NvidError('NVID_ERR_DISPLAY_UNAVAILABLE', 'no X display: set DISPLAY or the display option, or use output "headless"');
       const xwininfo = findOnPath('xwininfo');
       if (!xwininfo) daemon.log.warn('xwininfo not found (apt-get install x11-utils): switching between items waits a fixed time instead of watching the window');
@@ -65,6 +66,8 @@ export default class DisplayPlugin implements NvidPlugin {
       if (!xdotool) daemon.log.warn('xdotool not found (apt-get install xdotool): switching between items may flash black for a frame');
       // Without xwininfo the display cannot be checked here; ffplay then reports it per item.
       const screen = xwininfo ? await probeDisplay(xwininfo, display) : { width: 1920, height: 1080 };
+      const idle = options.idle === 'black' ? 'black' : resolve(daemon.configDir, options.idle);
+      if (idle !== 'black' && !existsSync(idle)) daemon.log.warn({ idle }, 'the idle image does not exist: the idle screen is black');
       const registry = new PlayerRegistry(join(daemon.stateDir, PLAYERS_FILE));
       const leftovers = registry.killLeftovers();
       if (leftovers > 0) daemon.log.warn({ killed: leftovers }, 'stopped players left behind by a previous run');
@@ -78,7 +81,8 @@ export default class DisplayPlugin implements NvidPlugin {
         policy: options.policy,
         imageSeconds: options.imageSeconds,
         audio: options.audio,
-        idle: options.idle,
+        // A relative idle image is relative to the config file, like every path in the config.
+        idle,
         startTimeoutMs: options.startTimeoutMs,
         stallTimeoutMs: options.stallTimeoutMs,
         registry,

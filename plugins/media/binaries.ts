@@ -75,12 +75,13 @@ export function installHint(name: BinaryName, optionKey: string): string {
  *
  * @param configured the path from the plugin's options, if any
  * @param optionKey how the option is named in messages, e.g. `media.options.ffprobe`
+ * @param baseDir what a relative configured path is relative to (the config file's folder)
  * @throws NvidError NVID_ERR_BINARY_MISSING
  */
-export async function resolveBinary(name: BinaryName, configured: string | undefined, optionKey: string): Promise<ResolvedBinary> {
+export async function resolveBinary(name: BinaryName, configured: string | undefined, optionKey: string, baseDir = process.cwd()): Promise<ResolvedBinary> {
   if (configured) {
     // A bare name ("ffprobe5") is looked up on PATH; anything with a slash is a path.
-    const path = configured.includes('/') ? (isAbsolute(configured) ? configured : resolve(configured)) : findOnPath(configured);
+    const path = configured.includes('/') ? (isAbsolute(configured) ? configured : resolve(baseDir, configured)) : findOnPath(configured);
     if (path && isExecutableFile(path)) return { name, path, source: 'options' };
     throw new NvidError('NVID_ERR_BINARY_MISSING', `${optionKey} is "${configured}", which is not an executable file; ${installHint(name, optionKey)}`, {
       details: { binary: name, configured },

@@ -33,7 +33,7 @@ export default class MediaPlugin implements NvidPlugin {
     // The coordinator never handles media.
     if (daemon.role !== 'node') return;
     const findProbe = async (): Promise<string> => {
-      this.ffprobe ??= await resolveBinary('ffprobe', this.options.ffprobe, `${PLUGIN_NAME}.options.ffprobe`);
+      this.ffprobe ??= await resolveBinary('ffprobe', this.options.ffprobe, `${PLUGIN_NAME}.options.ffprobe`, daemon.configDir);
       return this.ffprobe.path;
     };
 
