@@ -12,7 +12,7 @@ if ! node -e "const [a,b]=process.versions.node.split('.').map(Number); process.
 fi
 
 # command -> Debian package that provides it
-declare -A provides=([ffmpeg]=ffmpeg [ffprobe]=ffmpeg [tcpdump]=tcpdump [ffplay]=ffmpeg [Xvfb]=xvfb [xwininfo]=x11-utils [openssl]=openssl [docker-compose]=docker-compose)
+declare -A provides=([ffmpeg]=ffmpeg [ffprobe]=ffmpeg [tcpdump]=tcpdump [ffplay]=ffmpeg [Xvfb]=xvfb [xwininfo]=x11-utils [xdotool]=xdotool [setpriv]=util-linux [openssl]=openssl [docker-compose]=docker-compose)
 missing=()
 for cmd in "${!provides[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${provides[$cmd]}")
