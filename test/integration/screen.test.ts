@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Cluster } from '../helpers/cluster.js';
+import { hugePng, randomBytesFile, solidPng, textAsPng, truncatedMp4 } from '../helpers/media-fixtures.js';
+import { REPO_ROOT, removeDir, sleep, tempDir, waitFor } from '../helpers/nvid.js';
+import { screenColour } from '../helpers/screen.js';
+import { startXvfb, type Xvfb } from '../helpers/xvfb.js';
+
+const TRUSTS_ANYTHING = join(REPO_ROOT, 'test', 'fixtures', 'plugins', 'trusts-anything.js');
+
+describe('a screen node, as its viewers see it', function () {
+  this.timeout(120_000);
+  let dir: string;
+  let screen: Xvfb;
+  let cluster: Cluster;
+  before(async () => {
+    dir = tempDir();
+    screen = await startXvfb('320x240x24');
+    cluster = new Cluster(dir);
+    await cluster.startCoordinator();
+    await cluster.startNode({ name: 'lobby', plugins: ['crypto', 'media', { use: 'display', options: { display: screen.display, policy: 'replace', imageSeconds: 0, audio: false } }] });
+    // The laptop skips its own checks, so the lobby alone has to refuse what is not media.
+    await cluster.startNode({ name: 'laptop', plugins: [TRUSTS_ANYTHING, 'crypto', 'media', { use: 'display', options: { output: 'headless' } }] });
+    await cluster.waitForPeers('laptop', ['lobby']);
+  });
+  after(async () => {
+    await cluster.stop();
+    await screen.stop();
+    removeDir(dir);
+  });
+
+  const colour = () => screenColour(screen.display, screen.width, screen.height);
+
+  it('shows a sent picture within a few seconds, and a screenshot of it has its colours', async () => {
+    assert.equal(await colour(), 'black', 'the idle screen is black');
+    const picture = await solidPng(dir, 'red.png', 'red', '320x240');
+    const sent = await cluster.node('laptop').cli(['send', picture, '--to', 'lobby']);
+    assert.equal(sent.code, 0, sent.stderr);
+    await waitFor(async () => (await colour()) === 'red', 'the lobby screen to turn red', 10_000, 100);
+    const shot = join(dir, 'lobby-now.png');
+    const result = await cluster.node('lobby').cli(['screenshot', '--out', shot]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /screenshot saved to .*lobby-now\.png/);
+  });
+
+  for (const [label, make, reason] of [
+    ['a text file renamed .png', (d: string) => textAsPng(d), /not an image or video|no video stream|invalid/i],
+    ['a truncated mp4', (d: string) => truncatedMp4(d), /truncated|moov atom not found|invalid/i],
+    ['random bytes', (d: string) => randomBytesFile(d), /not an image or video|no video stream|invalid|unknown/i],
+    ['a PNG declaring 30000x30000 pixels', (d: string) => hugePng(d), /30000x30000 exceeds/],
+  ] as const) {
+    it(`refuses ${label} with a clear reason, keeps nothing and shows nothing new`, async () => {
+      const file = await make(dir);
+      const sent = await cluster.node('laptop').cli(['send', file, '--to', 'lobby']);
+      assert.equal(sent.code, 5, `${sent.stdout}${sent.stderr}`);
+      assert.match(sent.stderr, /NVID_ERR_REFUSED/);
+      assert.match(sent.stderr, reason);
+      const lobby = cluster.node('lobby');
+      const rejected = await lobby.control<Array<{ stage: string; code: string; reason: string }>>('history', { kind: 'rejected', limit: 1 });
+      assert.equal(rejected[0]!.stage, 'validate');
+      assert.equal(rejected[0]!.code, 'NVID_ERR_MEDIA_REJECTED');
+      assert.deepEqual(readdirSync(join(lobby.stateDir, 'incoming')), [], 'no temporary file left');
+      assert.deepEqual(readdirSync(join(lobby.stateDir, 'library')), ['red.png'], 'nothing kept');
+      await sleep(300);
+      assert.equal(await colour(), 'red', 'the screen still shows the last good picture');
+    });
+  }
+});
