@@ -3,7 +3,10 @@
  * server that wraps each socket in TLS 1.3 itself (so it sees both the raw and
  * the TLS socket), caps how many connections may be unauthenticated at once,
  * gives each one `authTimeoutMs` to finish the handshake AND its first message,
- * and judges the peer certificate before a single frame is read.
+ * and judges the peer certificate before a single frame is read. With a
+ * `plain` handler it also takes plain connections on the same port (the
+ * transfer server's bulk channel), told apart by their first byte; those fall
+ * under the same cap and timer until the handler marks them authenticated.
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { TLSSocket, createSecureContext } from 'node:tls';
@@ -12,6 +15,7 @@ import { NvidError } from '../../core/errors.js';
 import type { Identity } from '../../core/types.js';
 import type { FrameLimits } from './frame-codec.js';
 import { FramedConnection } from './framed-connection.js';
+import { TLS_HANDSHAKE_BYTE } from './bulk-channel.js';
 import { peerCertificateOf } from './tls-helpers.js';
 
 /** A connection refused or dropped for cause; the plugin turns it into a log line and a `rejected` history entry. */
@@ -47,6 +51,13 @@ export interface GuardedServerOptions {
   readonly checkPeer: (peer: AuthenticatedPeer | undefined) => NvidError | undefined;
   /** A connection whose certificate passed. Start reading with `conn.start(...)`. */
   readonly onConnection: (conn: FramedConnection, peer: AuthenticatedPeer, session: PendingSession) => void;
+  /**
+   * Optional: a connection whose first byte cannot start a TLS handshake, handed
+   * over paused with that byte still unread. It counts as unauthenticated (and
+   * is dropped at `authTimeoutMs`) until the handler calls `markAuthenticated`.
+   * Without this handler every connection is TLS.
+   */
+  readonly plain?: (socket: Socket, session: PendingSession) => void;
 }
 
 /** Strips the IPv4-mapped IPv6 prefix so peers see `127.0.0.1`, not `::ffff:127.0.0.1`. */
@@ -118,9 +129,10 @@ export class GuardedTlsServer {
       this.unauthenticated -= 1;
       clearTimeout(timer);
     };
+    let tls: TLSSocket | undefined;
     const timer = setTimeout(() => {
       this.options.onReject({ code: 'NVID_ERR_TIMEOUT', reason: `did not authenticate within ${this.options.authTimeoutMs} ms`, remote });
-      tls.destroy();
+      tls?.destroy();
       raw.destroy();
     }, this.options.authTimeoutMs);
     raw.on('close', () => {
@@ -129,9 +141,25 @@ export class GuardedTlsServer {
     });
     raw.on('error', () => raw.destroy());
 
+    const plain = this.options.plain;
+    if (!plain) {
+      tls = this.startTls(raw, secureContext, remote, () => pending, release);
+      return;
+    }
+    // Sniff the first byte, then give it back: TLSSocket reads what is buffered on the raw socket when it wraps it.
+    raw.once('data', (first: Buffer) => {
+      raw.pause();
+      raw.unshift(first);
+      if (first[0] === TLS_HANDSHAKE_BYTE) tls = this.startTls(raw, secureContext, remote, () => pending, release);
+      else plain(raw, { remoteAddress: plainAddress(raw.remoteAddress), markAuthenticated: release });
+    });
+  }
+
+  /** Wraps an accepted socket in TLS and judges the certificate once the handshake is done. */
+  private startTls(raw: Socket, secureContext: ReturnType<typeof createSecureContext>, remote: string, isPending: () => boolean, release: () => void): TLSSocket {
     const tls = new TLSSocket(raw, { isServer: true, secureContext, requestCert: true, rejectUnauthorized: false });
     tls.on('error', (err: Error) => {
-      if (pending) this.options.onReject({ code: 'NVID_ERR_BAD_FRAME', reason: `TLS handshake failed: ${err.message}`, remote });
+      if (isPending()) this.options.onReject({ code: 'NVID_ERR_BAD_FRAME', reason: `TLS handshake failed: ${err.message}`, remote });
       tls.destroy();
     });
     tls.once('secure', () => {
@@ -148,5 +176,6 @@ export class GuardedTlsServer {
       }
       this.options.onConnection(conn, peer, { remoteAddress: plainAddress(raw.remoteAddress), markAuthenticated: release });
     });
+    return tls;
   }
 }

@@ -126,6 +126,7 @@ export default class TransportPlugin implements NvidPlugin {
       onReject,
       lookupPeer: (id) => daemon.peers.get(id),
       receive: ({ sender, envelope }) => daemon.receive({ sender, envelope }),
+      bulkChannel: o.bulkChannel,
     });
     let transferPort = 0;
     const coordinatorAddress = `${o.coordinator.host}:${o.coordinator.port}`;
@@ -176,6 +177,8 @@ export default class TransportPlugin implements NvidPlugin {
         peer: request.peer,
         transferId: request.meta.transferId,
         envelope: request.envelope.stream,
+        ...(request.envelope.length !== undefined ? { length: request.envelope.length } : {}),
+        bulkChannel: o.bulkChannel,
         ...(request.onProgress ? { onProgress: request.onProgress } : {}),
         connectTimeoutMs: o.authTimeoutMs,
         ackTimeoutMs: o.ackTimeoutMs,
@@ -194,7 +197,7 @@ export default class TransportPlugin implements NvidPlugin {
     });
     daemon.hooks.status.tap(PLUGIN_NAME, (report) => ({
       ...report,
-      transport: { role: 'node', coordinator: coordinatorAddress, connected: client.connected, transferPort, activeTransfers: transfers.activeTransfers },
+      transport: { role: 'node', coordinator: coordinatorAddress, connected: client.connected, transferPort, activeTransfers: transfers.activeTransfers, bulkChannel: o.bulkChannel, bodiesReceived: transfers.bodiesReceived },
     }));
   }
 }

@@ -26,6 +26,13 @@ export interface TransportOptions {
   readonly maxActiveTransfers: number;
   readonly maxHeaderBytes: number;
   readonly reconnect: { readonly minMs: number; readonly maxMs: number };
+  /**
+   * Node: how transfer bodies travel. `tcp` (default): the sealed envelope goes raw on a
+   * token-bound plain TCP connection to the same port (it is end-to-end encrypted and
+   * signed already; TLS stays for authentication, header, ack and errors). `tls`: the body
+   * goes inside the TLS connection too. Each side applies its own: TLS is used unless both allow `tcp`.
+   */
+  readonly bulkChannel: 'tcp' | 'tls';
 }
 
 const fingerprint = { type: 'string', pattern: '^([0-9a-fA-F]{2}:?){31}[0-9a-fA-F]{2}$' } as const;
@@ -87,5 +94,6 @@ export const TRANSPORT_SCHEMA = {
       default: {},
       properties: { minMs: positive(500, 10), maxMs: positive(30000, 10) },
     },
+    bulkChannel: { enum: ['tcp', 'tls'], default: 'tcp' },
   },
 } as const;

@@ -1,12 +1,16 @@
 /**
  * The sending end of direct delivery: connect straight to the receiver,
  * check its certificate IS the target peer's ID, send an opaque transfer
- * header, stream the sealed envelope as data frames with backpressure, and
- * wait for the receiver's ack (delivered) or error frame (refused).
+ * header, stream the sealed envelope with backpressure, and wait for the
+ * receiver's ack (delivered) or error frame (refused). The body goes raw on
+ * the bulk channel when the envelope's length is known and the receiver
+ * agrees, else as data frames inside TLS.
  */
 import type { Readable } from 'node:stream';
 import { NvidError, asNvidError } from '../../core/errors.js';
 import type { DeliveryReceipt, Identity, Peer } from '../../core/types.js';
+import type { BulkChannelMode } from './bulk-channel.js';
+import { sendBulkBody, type BulkSend, type BulkSendFailure } from './bulk-sender.js';
 import { DATA_FRAME_BYTES, type FrameLimits } from './frame-codec.js';
 import { FramedConnection } from './framed-connection.js';
 import { connectTls, peerCertificateOf } from './tls-helpers.js';
@@ -17,6 +21,10 @@ export interface DeliverEnvelopeOptions {
   readonly peer: Peer;
   readonly transferId: string;
   readonly envelope: Readable;
+  /** The envelope's exact length, when the sealer knows it: needed for the bulk channel. */
+  readonly length?: number;
+  /** `tcp` (default): offer the bulk channel when `length` is known; `tls`: always send the body inside TLS. */
+  readonly bulkChannel?: BulkChannelMode;
   readonly onProgress?: (sentBytes: number) => void;
   readonly connectTimeoutMs: number;
   /** How long to wait for the receiver's verdict once the whole body is sent. */
@@ -24,21 +32,34 @@ export interface DeliverEnvelopeOptions {
   readonly limits: FrameLimits;
 }
 
+/**
+ * How long to wait for the receiver's verdict over TLS after the bulk
+ * connection broke: a receiver that refuses mid-body cuts that connection
+ * right after sending its error frame, and the error frame says why.
+ */
+const BULK_VERDICT_GRACE_MS = 2000;
+
 /** Delivers one envelope; resolves with the receiver's receipt, rejects with an NvidError. */
 export function deliverEnvelope(options: DeliverEnvelopeOptions): Promise<DeliveryReceipt> {
   const { identity, peer, transferId, envelope } = options;
+  const offerBulk = (options.bulkChannel ?? 'tcp') === 'tcp' && options.length !== undefined;
   return new Promise<DeliveryReceipt>((resolve, reject) => {
     const socket = connectTls(identity, peer.address, peer.port);
     const conn = new FramedConnection(socket, options.limits);
     let settled = false;
     let bodySent = false;
+    // 'offered': waiting for the receiver to take the bulk channel or decline it; 'sending': the body is on its way.
+    let phase: 'offered' | 'sending' = offerBulk ? 'offered' : 'sending';
     let failure: NvidError | undefined;
+    let bulk: BulkSend | undefined;
+    let bulkFailure: NvidError | undefined;
     const where = `${peer.name} (${peer.address}:${peer.port})`;
 
     const finish = (outcome: DeliveryReceipt | NvidError) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      bulk?.abort();
       if (outcome instanceof NvidError) {
         envelope.unpipe();
         if (!envelope.destroyed) envelope.destroy();
@@ -51,12 +72,55 @@ export function deliverEnvelope(options: DeliverEnvelopeOptions): Promise<Delive
     };
     let timer = setTimeout(() => finish(new NvidError('NVID_ERR_TIMEOUT', `${where} did not accept the connection within ${options.connectTimeoutMs} ms`)), options.connectTimeoutMs);
 
+    /** The whole body is out: from now on only the receiver's verdict counts. */
+    const bodyDone = () => {
+      bodySent = true;
+      clearTimeout(timer);
+      timer = setTimeout(() => finish(new NvidError('NVID_ERR_TIMEOUT', `${where} did not acknowledge transfer ${transferId} within ${options.ackTimeoutMs} ms`)), options.ackTimeoutMs);
+    };
+    /** Our envelope failed: tell the receiver to drop what it has. */
+    const abortWith = (err: unknown) => {
+      const error = asNvidError(err, 'NVID_ERR_DELIVERY');
+      conn.fail(error);
+      finish(error);
+    };
+    const sendFrames = () => {
+      phase = 'sending';
+      clearTimeout(timer);
+      streamBody(conn, envelope, options.onProgress, (err) => (err ? abortWith(err) : bodyDone()));
+    };
+    const sendBulk = (token: string) => {
+      phase = 'sending';
+      clearTimeout(timer); // the bulk connection has its own connect timeout
+      bulk = sendBulkBody(
+        { host: peer.address, port: peer.port, token, envelope, length: options.length!, connectTimeoutMs: options.connectTimeoutMs, ...(options.onProgress ? { onProgress: options.onProgress } : {}) },
+        (problem?: BulkSendFailure) => {
+          if (!problem) {
+            bodyDone();
+            return;
+          }
+          if (problem.cause === 'envelope') {
+            abortWith(problem.error);
+            return;
+          }
+          // The bulk connection broke: most likely the receiver refused and cut it, and its error frame
+          // (with the real reason) is on its way over TLS. Wait briefly for it before reporting the break.
+          bulkFailure = problem.error;
+          clearTimeout(timer);
+          timer = setTimeout(() => finish(problem.error), BULK_VERDICT_GRACE_MS);
+        },
+      );
+    };
+
+    // The sealer may already be reading (and failing) while we connect and negotiate.
+    envelope.once('error', (err) => abortWith(err));
     socket.on('error', (err) => {
       failure ??= asNvidError(err, 'NVID_ERR_CONNECTION');
     });
     socket.once('close', () => {
       if (failure) finish(failure);
       else if (bodySent) finish(new NvidError('NVID_ERR_DELIVERY', `${where} closed the connection without acknowledging transfer ${transferId}`));
+      else if (bulkFailure) finish(bulkFailure);
       else finish(new NvidError('NVID_ERR_CONNECTION', `the connection to ${where} closed before the transfer was sent`));
     });
 
@@ -77,6 +141,12 @@ export function deliverEnvelope(options: DeliverEnvelopeOptions): Promise<Delive
             finish(new NvidError('NVID_ERR_REFUSED', message.message, { details }));
             return;
           }
+          if (message.type === 'bulk' || message.type === 'bulk-declined') {
+            if (phase !== 'offered') throw new NvidError('NVID_ERR_BAD_FRAME', `unexpected ${message.type}: the bulk channel was not offered or already settled`);
+            if (message.type === 'bulk') sendBulk(message.token);
+            else sendFrames();
+            return;
+          }
           if (message.transferId !== transferId || message.receiverId !== peer.id) {
             finish(new NvidError('NVID_ERR_DELIVERY', `${where} acknowledged ${message.transferId} for ${message.receiverId}, not transfer ${transferId} for ${peer.id}`));
             return;
@@ -87,17 +157,14 @@ export function deliverEnvelope(options: DeliverEnvelopeOptions): Promise<Delive
           failure = err;
         },
       });
+      if (offerBulk) {
+        conn.send({ type: 'transfer', transferId, bulk: { length: options.length! } });
+        // Until the receiver answers, the connect timeout covers it.
+        timer = setTimeout(() => finish(new NvidError('NVID_ERR_TIMEOUT', `${where} did not answer the transfer header within ${options.connectTimeoutMs} ms`)), options.connectTimeoutMs);
+        return;
+      }
       conn.send({ type: 'transfer', transferId });
-      streamBody(conn, envelope, options.onProgress, (err) => {
-        if (err) {
-          const error = asNvidError(err, 'NVID_ERR_DELIVERY');
-          conn.fail(error); // tells the receiver to drop what it has
-          finish(error);
-          return;
-        }
-        bodySent = true;
-        timer = setTimeout(() => finish(new NvidError('NVID_ERR_TIMEOUT', `${where} did not acknowledge transfer ${transferId} within ${options.ackTimeoutMs} ms`)), options.ackTimeoutMs);
-      });
+      sendFrames();
     });
   });
 }

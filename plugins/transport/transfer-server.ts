@@ -4,11 +4,20 @@
  * the body frames into a Readable with backpressure all the way back to the
  * sender, and answers with an ack only once the receive pipeline verified and
  * stored the file, or with an error frame saying why it did not.
+ *
+ * When the sender offers it (and this node allows it), the body skips TLS: the
+ * receiver answers the `transfer` header with a single-use token, and the
+ * envelope arrives raw on a plain TCP connection to the same port that
+ * presents it (see bulk-channel.ts). Everything else stays on the TLS link.
  */
+import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { NvidError, asNvidError } from '../../core/errors.js';
 import type { DeliveryReceipt, Identity, Peer } from '../../core/types.js';
+import type { BulkChannelMode } from './bulk-channel.js';
+import { pumpBulkBody, readBulkPreamble } from './bulk-receiver.js';
+import { BulkTokens } from './bulk-tokens.js';
 import type { FrameLimits } from './frame-codec.js';
 import type { FramedConnection } from './framed-connection.js';
 import { GuardedTlsServer, type AuthenticatedPeer, type PendingSession, type RejectInfo } from './guarded-tls-server.js';
@@ -38,18 +47,37 @@ export interface TransferServerOptions {
   readonly lookupPeer: (id: string) => Peer | undefined;
   /** Runs the receive pipeline; resolves once the file is verified and stored. */
   readonly receive: (incoming: IncomingEnvelope) => Promise<DeliveryReceipt>;
+  /** `tcp` (default): accept the bulk channel when a sender offers it; `tls`: every body comes as data frames inside TLS. */
+  readonly bulkChannel?: BulkChannelMode;
+  /** How long a bulk token waits for its connection (default {@link DEFAULT_BULK_TOKEN_TTL_MS}). */
+  readonly bulkTokenTtlMs?: number;
 }
 
 /** How much of a body may wait in memory for the consumer before the socket is paused. */
 const BODY_BUFFER_BYTES = 1024 * 1024;
 
+/** A sender opens its bulk connection right after reading the token; a few seconds covers a loaded machine. */
+export const DEFAULT_BULK_TOKEN_TTL_MS = 5000;
+
+/** A transfer waiting for its bulk connection, as the token table holds it. */
+interface BulkWaiter {
+  readonly transferId: string;
+  readonly senderId: string;
+  /** Hands the authenticated bulk socket to its transfer. */
+  attach(socket: Socket): void;
+}
+
 export class TransferServer {
   private readonly options: TransferServerOptions;
   private readonly server: GuardedTlsServer;
+  private readonly tokens: BulkTokens<BulkWaiter> | undefined;
   private active = 0;
+  private readonly bodies = { bulk: 0, tls: 0 };
 
   constructor(options: TransferServerOptions) {
     this.options = options;
+    const bulk = (options.bulkChannel ?? 'tcp') === 'tcp';
+    this.tokens = bulk ? new BulkTokens<BulkWaiter>(options.bulkTokenTtlMs ?? DEFAULT_BULK_TOKEN_TTL_MS) : undefined;
     this.server = new GuardedTlsServer({
       identity: options.identity,
       host: options.host,
@@ -61,7 +89,18 @@ export class TransferServer {
       onReject: options.onReject,
       checkPeer: (peer) => this.checkCertificate(peer),
       onConnection: (conn, peer, pending) => this.onConnection(conn, peer, pending),
+      ...(bulk ? { plain: (socket: Socket, pending: PendingSession) => this.onPlainConnection(socket, pending) } : {}),
     });
+  }
+
+  /** Bodies that started arriving, by channel: on the bulk connection or as data frames inside TLS. */
+  get bodiesReceived(): { readonly bulk: number; readonly tls: number } {
+    return { ...this.bodies };
+  }
+
+  /** Bulk tokens not yet forgotten (for tests: expired and used ones must not pile up). */
+  get bulkTokenCount(): number {
+    return this.tokens?.size ?? 0;
   }
 
   /** Transfers being received right now. */
@@ -74,6 +113,7 @@ export class TransferServer {
   }
 
   close(): Promise<void> {
+    this.tokens?.clear();
     return this.server.close();
   }
 
@@ -88,12 +128,22 @@ export class TransferServer {
   private onConnection(conn: FramedConnection, cert: AuthenticatedPeer, pending: PendingSession): void {
     const sender = this.options.lookupPeer(cert.id)!;
     const remote = pending.remoteAddress;
-    let state: 'header' | 'body' | 'stored' = 'header';
+    // header -> body (data frames) or bulk-wait -> bulk (bulk connection) -> stored (body complete or transfer settled)
+    let state: 'header' | 'body' | 'bulk-wait' | 'bulk' | 'stored' = 'header';
     let transferId = '';
     let body: Readable | undefined;
+    let token: string | undefined;
+    let bulkSocket: Socket | undefined;
+    /** What the body's read() wakes up: the TLS link, or the bulk socket once it carries the body. */
+    let resumeSource = () => conn.resume();
     const reject = (err: NvidError) => this.options.onReject({ code: err.code, reason: err.message, peerId: sender.id, remote });
     const failBody = (err: NvidError) => {
       if (body && !body.destroyed && !body.readableEnded) body.destroy(err);
+    };
+    /** The transfer is over (or broken): a bulk connection still to come is closed quietly, one in progress is cut. */
+    const dropBulk = () => {
+      if (token) this.tokens?.cancel(token);
+      bulkSocket?.destroy();
     };
 
     conn.socket.setTimeout(this.options.idleTimeoutMs, () => {
@@ -103,6 +153,31 @@ export class TransferServer {
       failBody(err);
       conn.fail(err);
     });
+
+    const startBulk = (socket: Socket, length: number) => {
+      if (state !== 'bulk-wait') {
+        socket.destroy(); // cannot happen: a settled transfer cancels its token first
+        return;
+      }
+      state = 'bulk';
+      bulkSocket = socket;
+      this.bodies.bulk += 1;
+      resumeSource = () => socket.resume();
+      pumpBulkBody({
+        socket,
+        body: body!,
+        length,
+        idleTimeoutMs: this.options.idleTimeoutMs,
+        done: (err) => {
+          if (state !== 'bulk') return; // the transfer settled first and cut the socket itself
+          state = 'stored';
+          if (!err) return;
+          // Extra or missing bytes are the sender's doing (or an attacker's): recorded like a bad frame.
+          if (err.code !== 'NVID_ERR_CONNECTION') reject(err);
+          failBody(err);
+        },
+      });
+    };
 
     conn.start({
       frame: (frame) => {
@@ -119,9 +194,40 @@ export class TransferServer {
             return;
           }
           transferId = message.transferId;
-          state = 'body';
-          body = new Readable({ highWaterMark: BODY_BUFFER_BYTES, read: () => conn.resume() });
-          this.runReceive(conn, { sender, transferId, envelope: body }, () => (state = 'stored'));
+          body = new Readable({ highWaterMark: BODY_BUFFER_BYTES, read: () => resumeSource() });
+          const offer = message.bulk;
+          if (offer && this.tokens) {
+            state = 'bulk-wait';
+            // The TLS link stays quiet until the verdict: the token's expiry, then the bulk socket's idle timer, take over.
+            conn.socket.setTimeout(0);
+            const ttlMs = this.options.bulkTokenTtlMs ?? DEFAULT_BULK_TOKEN_TTL_MS;
+            token = this.tokens.issue({ transferId, senderId: sender.id, attach: (socket) => startBulk(socket, offer.length) }, () => {
+              if (state !== 'bulk-wait') return;
+              const err = new NvidError('NVID_ERR_TIMEOUT', `the sender did not open the bulk connection for transfer ${transferId} within ${ttlMs} ms`);
+              reject(err);
+              conn.fail(err);
+              failBody(err);
+            });
+            conn.send({ type: 'bulk', token });
+          } else {
+            if (offer) conn.send({ type: 'bulk-declined' }); // this node keeps bodies inside TLS
+            state = 'body';
+            this.bodies.tls += 1;
+          }
+          this.runReceive(conn, { sender, transferId, envelope: body }, () => {
+            state = 'stored';
+            dropBulk();
+          });
+          return;
+        }
+        if (state === 'bulk-wait' || state === 'bulk') {
+          // The body travels on the bulk connection: the only thing the TLS link may carry now is an abort.
+          if (frame.kind !== 'message') throw new NvidError('NVID_ERR_BAD_FRAME', 'body frames on the TLS link of a transfer that uses the bulk channel');
+          const message = checkMessage(frame.message, SENDER_TO_RECEIVER);
+          if (message.type !== 'error') throw new NvidError('NVID_ERR_BAD_FRAME', `unexpected ${message.type} during a transfer`);
+          failBody(new NvidError('NVID_ERR_CONNECTION', `sender aborted the transfer: ${message.message}`));
+          dropBulk();
+          conn.end();
           return;
         }
         if (state !== 'body') throw new NvidError('NVID_ERR_BAD_FRAME', 'data after the end of the body');
@@ -148,8 +254,43 @@ export class TransferServer {
       badInput: (err) => {
         reject(err);
         failBody(err);
+        dropBulk();
       },
-      closed: () => failBody(new NvidError('NVID_ERR_CONNECTION', 'the sender closed the connection before the end of the body')),
+      closed: () => {
+        failBody(new NvidError('NVID_ERR_CONNECTION', 'the sender closed the connection before the end of the body'));
+        dropBulk();
+      },
+    });
+  }
+
+  /**
+   * A plain connection on the transfer port: it must be a bulk connection
+   * presenting a token this server issued and nobody used yet. Anything else
+   * is closed at once; it holds an unauthenticated slot until then.
+   */
+  private onPlainConnection(socket: Socket, pending: PendingSession): void {
+    const remote = `${pending.remoteAddress}:${socket.remotePort ?? 0}`;
+    const refuse = (err: NvidError) => {
+      this.options.onReject({ code: err.code, reason: err.message, remote });
+      socket.destroy();
+    };
+    readBulkPreamble(socket, {
+      bad: refuse,
+      token: (token) => {
+        const claim = this.tokens!.claim(token);
+        if (claim.kind === 'claimed') {
+          pending.markAuthenticated();
+          claim.waiter.attach(socket);
+          return;
+        }
+        if (claim.kind === 'cancelled') {
+          // Its transfer was refused or aborted while the sender was connecting: nothing hostile, nothing to record.
+          this.options.log.debug({ remote }, 'closed a bulk connection whose transfer had already ended');
+          socket.destroy();
+          return;
+        }
+        refuse(new NvidError('NVID_ERR_UNTRUSTED_PEER', claim.kind === 'reused' ? 'a bulk connection presented a token that was already used' : 'a bulk connection presented an unknown or expired token'));
+      },
     });
   }
 

@@ -27,8 +27,16 @@ export interface PongMessage { type: 'pong' }
 export interface RenamedMessage { type: 'renamed'; requestId: number; name: string }
 
 // ---- transfer link ---------------------------------------------------------
-/** Opens a transfer; the body follows as data frames and an end frame. Nothing readable: an opaque ID only. */
-export interface TransferMessage { type: 'transfer'; transferId: string }
+/**
+ * Opens a transfer. Nothing readable: an opaque ID, and with `bulk` the exact
+ * envelope length, offering to send the body on the bulk channel. Without
+ * `bulk` (or after `bulk-declined`) the body follows as data frames and an end frame.
+ */
+export interface TransferMessage { type: 'transfer'; transferId: string; bulk?: { length: number } }
+/** The receiver takes the body on the bulk channel: open it with this single-use token (32 bytes, hex). */
+export interface BulkMessage { type: 'bulk'; token: string }
+/** The receiver keeps bodies inside TLS: send the body as data frames on this connection. */
+export interface BulkDeclinedMessage { type: 'bulk-declined' }
 /** The receiver verified and stored the file. */
 export interface AckMessage { type: 'ack'; transferId: string; receiverId: string; sha256: string; storedAs: string }
 
@@ -39,7 +47,7 @@ export interface ErrorMessage { type: 'error'; code: ErrorCode; message: string;
 export type WireMessage =
   | HelloMessage | PingMessage | RenameMessage | LeaveMessage
   | WelcomeMessage | PeersMessage | PeerJoinedMessage | PeerLeftMessage | PeerRenamedMessage | PongMessage | RenamedMessage
-  | TransferMessage | AckMessage | ErrorMessage;
+  | TransferMessage | BulkMessage | BulkDeclinedMessage | AckMessage | ErrorMessage;
 export type MessageType = WireMessage['type'];
 
 const hex64 = { type: 'string', pattern: '^[0-9a-f]{64}$' } as const;
@@ -75,7 +83,15 @@ const SCHEMAS: Record<MessageType, object> = {
   'peer-renamed': shape({ peer, oldName: name }, ['peer-renamed', 'peer', 'oldName']),
   pong: shape({}, ['pong']),
   renamed: shape({ requestId, name }, ['renamed', 'requestId', 'name']),
-  transfer: shape({ transferId: { type: 'string', minLength: 1, maxLength: 128 } }, ['transfer', 'transferId']),
+  transfer: shape(
+    {
+      transferId: { type: 'string', minLength: 1, maxLength: 128 },
+      bulk: { type: 'object', additionalProperties: false, required: ['length'], properties: { length: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } } },
+    },
+    ['transfer', 'transferId'],
+  ),
+  bulk: shape({ token: hex64 }, ['bulk', 'token']),
+  'bulk-declined': shape({}, ['bulk-declined']),
   ack: shape(
     { transferId: { type: 'string', minLength: 1, maxLength: 128 }, receiverId: hex64, sha256: hex64, storedAs: { type: 'string', maxLength: 4096 } },
     ['ack', 'transferId', 'receiverId', 'sha256', 'storedAs'],
@@ -95,8 +111,8 @@ export const NODE_TO_COORDINATOR = ['hello', 'ping', 'rename', 'leave', 'error']
 export const COORDINATOR_TO_NODE = ['welcome', 'peers', 'peer-joined', 'peer-left', 'peer-renamed', 'pong', 'renamed', 'error'] as const satisfies readonly MessageType[];
 /** Message types a receiving node accepts from a sender. */
 export const SENDER_TO_RECEIVER = ['transfer', 'error'] as const satisfies readonly MessageType[];
-/** Message types a sender accepts from the receiver. */
-export const RECEIVER_TO_SENDER = ['ack', 'error'] as const satisfies readonly MessageType[];
+/** Message types a sender accepts from the receiver (`bulk` and `bulk-declined` only as the answer to a bulk offer). */
+export const RECEIVER_TO_SENDER = ['bulk', 'bulk-declined', 'ack', 'error'] as const satisfies readonly MessageType[];
 
 /**
  * Accepts a decoded message only if its type is one this end of the link

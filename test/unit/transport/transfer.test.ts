@@ -31,15 +31,18 @@ function source(total: number, chunk = 64 * 1024) {
       this.push(Buffer.from(piece));
     },
   });
-  return { stream, state, sha256: () => hash.digest('hex') };
+  return { stream, state, length: total, sha256: () => hash.digest('hex') };
 }
+
+/** What a test sends: a bare stream (length unknown: always data frames) or a body that knows its length. */
+type Body = Readable | { readonly stream: Readable; readonly length: number };
 
 const hashing = (receiverId: string): Receive => async ({ envelope, transferId }) => {
   const { sha256 } = await digest(envelope);
   return { transferId, receiverId, sha256, storedAs: `${transferId}.bin` };
 };
 
-describe('transport direct delivery', function () {
+for (const mode of ['tcp', 'tls'] as const) describe(`transport direct delivery (bodies over ${mode})`, function () {
   this.timeout(60_000);
   const servers: TransferServer[] = [];
   before(() => [0, 1, 2, 3].forEach(identity));
@@ -64,6 +67,7 @@ describe('transport direct delivery', function () {
       limits: DEFAULT_LIMITS,
       log: silentLog,
       onReject: (info) => rejects.push(info),
+      bulkChannel: mode,
       lookupPeer: (id) => peers.get(id),
       receive: (incoming) => {
         received.push(incoming.transferId);
@@ -75,18 +79,44 @@ describe('transport direct delivery', function () {
     return { server, port, rejects, received, peer: (name = 'receiver') => peerOf(me, name, port) };
   }
 
-  function send(from: Identity, to: ReturnType<typeof peerOf>, stream: Readable, transferId = `t-${Math.random()}`, onProgress?: (n: number) => void) {
-    return deliverEnvelope({ identity: from, peer: to, transferId, envelope: stream, connectTimeoutMs: 5000, ackTimeoutMs: 10_000, limits: DEFAULT_LIMITS, ...(onProgress ? { onProgress } : {}) });
+  function send(from: Identity, to: ReturnType<typeof peerOf>, body: Body, transferId = `t-${Math.random()}`, onProgress?: (n: number) => void) {
+    const { stream, length } = body instanceof Readable ? { stream: body, length: undefined } : body;
+    return deliverEnvelope({
+      identity: from,
+      peer: to,
+      transferId,
+      envelope: stream,
+      ...(length !== undefined ? { length } : {}),
+      bulkChannel: mode,
+      connectTimeoutMs: 5000,
+      ackTimeoutMs: 10_000,
+      limits: DEFAULT_LIMITS,
+      ...(onProgress ? { onProgress } : {}),
+    });
+  }
+
+  /** The receiver took every body on the channel this mode uses (so a silent fallback fails the test). */
+  function assertChannel(r: { server: TransferServer }, count: number) {
+    assert.deepEqual(r.server.bodiesReceived, mode === 'tcp' ? { bulk: count, tls: 0 } : { bulk: 0, tls: count });
   }
 
   it('delivers a body intact and resolves with the receiver ack; progress reaches the total', async () => {
     const r = await receiver(identity(1), [identity(2)]);
     const body = source(20 * 1024 * 1024 + 123);
     const progress: number[] = [];
-    const receipt = await send(identity(2), r.peer(), body.stream, 'transfer-1', (n) => progress.push(n));
+    const receipt = await send(identity(2), r.peer(), body, 'transfer-1', (n) => progress.push(n));
     assert.deepEqual(receipt, { transferId: 'transfer-1', receiverId: identity(1).id, sha256: body.sha256(), storedAs: 'transfer-1.bin' });
     assert.equal(progress.at(-1), 20 * 1024 * 1024 + 123);
     assert.ok(progress.every((n, i) => i === 0 || n > progress[i - 1]!), 'progress only grows');
+    assertChannel(r, 1);
+  });
+
+  it('sends a body of unknown length as data frames inside TLS', async () => {
+    const r = await receiver(identity(1), [identity(2)]);
+    const body = source(3 * 1024 * 1024 + 5);
+    const receipt = await send(identity(2), r.peer(), body.stream);
+    assert.equal(receipt.sha256, body.sha256());
+    assert.deepEqual(r.server.bodiesReceived, { bulk: 0, tls: 1 });
   });
 
   it('pushes back on the sender when the receiver consumes slowly', async () => {
@@ -103,8 +133,9 @@ describe('transport direct delivery', function () {
       return { transferId, receiverId: identity(1).id, sha256: '0'.repeat(64), storedAs: 'x' };
     };
     const r = await receiver(identity(1), [identity(2)], slow);
-    await send(identity(2), r.peer(), body.stream);
+    await send(identity(2), r.peer(), body);
     assert.ok(maxAhead < 20 * 1024 * 1024, `sender ran ${maxAhead} bytes ahead of a slow receiver`);
+    assertChannel(r, 1);
   });
 
   it('runs several transfers at once in both directions', async () => {
@@ -114,13 +145,15 @@ describe('transport direct delivery', function () {
       const toB = source(3 * 1024 * 1024 + i);
       const toA = source(2 * 1024 * 1024 + i);
       return [
-        send(identity(1), b.peer(), toB.stream, `ab-${i}`).then((r) => assert.equal(r.sha256, toB.sha256())),
-        send(identity(2), a.peer(), toA.stream, `ba-${i}`).then((r) => assert.equal(r.sha256, toA.sha256())),
+        send(identity(1), b.peer(), toB, `ab-${i}`).then((r) => assert.equal(r.sha256, toB.sha256())),
+        send(identity(2), a.peer(), toA, `ba-${i}`).then((r) => assert.equal(r.sha256, toA.sha256())),
       ];
     });
     await Promise.all(jobs);
     assert.equal(a.received.length, 3);
     assert.equal(b.received.length, 3);
+    assertChannel(a, 3);
+    assertChannel(b, 3);
   });
 
   it('refuses transfers beyond the active limit as busy, and takes them again once one finished', async () => {
@@ -131,20 +164,20 @@ describe('transport direct delivery', function () {
       return hashing(identity(1).id)(incoming);
     };
     const r = await receiver(identity(1), [identity(2)], held, { maxActiveTransfers: 2 });
-    const first = [send(identity(2), r.peer(), source(1024).stream, 'held-1'), send(identity(2), r.peer(), source(1024).stream, 'held-2')];
+    const first = [send(identity(2), r.peer(), source(1024), 'held-1'), send(identity(2), r.peer(), source(1024), 'held-2')];
     await waitFor(() => r.received.length === 2, 'two transfers in progress');
-    const err = await send(identity(2), r.peer(), source(1024).stream, 'third').then(() => undefined, (e: unknown) => e);
+    const err = await send(identity(2), r.peer(), source(1024), 'third').then(() => undefined, (e: unknown) => e);
     assert.ok(isNvidError(err, 'NVID_ERR_REFUSED'));
     assert.equal(err.details?.reason, 'busy');
     release();
     await Promise.all(first);
-    const later = await send(identity(2), r.peer(), source(1024).stream, 'later');
+    const later = await send(identity(2), r.peer(), source(1024), 'later');
     assert.equal(later.transferId, 'later');
   });
 
   it('refuses a certificate that is not an admitted peer before reading a frame', async () => {
     const r = await receiver(identity(1), [identity(2)]);
-    const err = await send(identity(3), r.peer(), source(1024 * 1024).stream).then(() => undefined, (e: unknown) => e);
+    const err = await send(identity(3), r.peer(), source(1024 * 1024)).then(() => undefined, (e: unknown) => e);
     assert.ok(isNvidError(err, 'NVID_ERR_REFUSED'));
     assert.equal(err.details?.code, 'NVID_ERR_UNTRUSTED_PEER');
     const raw = await rawTls(r.port, identity(3));
@@ -158,7 +191,7 @@ describe('transport direct delivery', function () {
   it('refuses to send to a node whose certificate is not the target peer ID', async () => {
     const r = await receiver(identity(1), [identity(2)]);
     const impostorEntry = { ...peerOf(identity(3), 'expected'), port: r.port };
-    const err = await send(identity(2), impostorEntry, source(1024).stream).then(() => undefined, (e: unknown) => e);
+    const err = await send(identity(2), impostorEntry, source(1024)).then(() => undefined, (e: unknown) => e);
     assert.ok(isNvidError(err, 'NVID_ERR_UNTRUSTED_PEER'));
     assert.deepEqual(r.received, []);
   });
@@ -169,7 +202,7 @@ describe('transport direct delivery', function () {
       throw new NvidError('NVID_ERR_MEDIA_REJECTED', 'not a picture');
     };
     const r = await receiver(identity(1), [identity(2)], refuse);
-    const err = await send(identity(2), r.peer(), source(1024 * 1024).stream).then(() => undefined, (e: unknown) => e);
+    const err = await send(identity(2), r.peer(), source(1024 * 1024)).then(() => undefined, (e: unknown) => e);
     assert.ok(isNvidError(err, 'NVID_ERR_REFUSED'));
     assert.equal(err.details?.code, 'NVID_ERR_MEDIA_REJECTED');
     assert.equal(err.message, 'not a picture');
@@ -181,7 +214,7 @@ describe('transport direct delivery', function () {
     };
     const r = await receiver(identity(1), [identity(2)], vetoed);
     const body = source(512 * 1024 * 1024);
-    const err = await send(identity(2), r.peer(), body.stream).then(() => undefined, (e: unknown) => e);
+    const err = await send(identity(2), r.peer(), body).then(() => undefined, (e: unknown) => e);
     assert.ok(isNvidError(err, 'NVID_ERR_REFUSED'));
     assert.ok(body.state.produced < 256 * 1024 * 1024, 'the sender stopped streaming long before the end');
   });
@@ -208,7 +241,8 @@ describe('transport direct delivery', function () {
         this.push(Buffer.alloc(65536));
       },
     });
-    const err = await send(identity(2), r.peer(), failing).then(() => undefined, (e: unknown) => e);
+    // Announced longer than it gets: the stream breaks first.
+    const err = await send(identity(2), r.peer(), { stream: failing, length: 4 * 1024 * 1024 }).then(() => undefined, (e: unknown) => e);
     assert.ok(isNvidError(err, 'NVID_ERR_CHUNK_AUTH'), 'the sender sees its own failure');
     await waitFor(() => outcomes.length === 1, 'the receive pipeline saw the body fail');
   });
@@ -234,7 +268,7 @@ describe('transport direct delivery', function () {
     };
     const r = await receiver(identity(1), [identity(2), identity(3)], watching, { authTimeoutMs: 500 });
     const good = source(16 * 1024 * 1024);
-    const delivery = send(identity(2), r.peer(), good.stream, 'good');
+    const delivery = send(identity(2), r.peer(), good, 'good');
 
     const loris = await rawTcp(r.port);
     const noise = await rawTcp(r.port);

@@ -1,0 +1,112 @@
+/**
+ * The receiving end of a bulk connection: read its magic and token (refusing
+ * anything else on its first bytes), then move exactly the announced number
+ * of envelope bytes into the body stream, pausing the socket whenever the
+ * body's buffer is full so TCP pushes back on the sender.
+ */
+import type { Socket } from 'node:net';
+import type { Readable } from 'node:stream';
+import { NvidError } from '../../core/errors.js';
+import { BULK_MAGIC, BULK_PREAMBLE_BYTES, couldBeBulkPreamble } from './bulk-channel.js';
+
+export interface PreambleHandlers {
+  /** The connection presented a well-formed preamble; the socket is paused, any body bytes after it are kept for the pump. */
+  token(tokenHex: string): void;
+  /** Not a bulk preamble (or the peer ended in the middle of it): the caller closes the socket. */
+  bad(err: NvidError): void;
+}
+
+/**
+ * Reads the preamble of a plain connection. The caller's auth timer covers a
+ * peer that never sends it; this only judges the bytes that do arrive.
+ */
+export function readBulkPreamble(socket: Socket, handlers: PreambleHandlers): void {
+  let head: Buffer = Buffer.alloc(0);
+  let settled = false;
+  const stop = () => {
+    settled = true;
+    socket.off('data', onData);
+    socket.off('end', onEnd);
+  };
+  const onData = (chunk: Buffer) => {
+    // Preambles are 36 bytes, so this concat only ever copies a few bytes spread over tiny first segments.
+    head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
+    if (!couldBeBulkPreamble(head)) {
+      stop();
+      handlers.bad(new NvidError('NVID_ERR_BAD_FRAME', `neither a TLS handshake nor a bulk connection (first bytes ${head.subarray(0, BULK_MAGIC.length).toString('hex')})`));
+      return;
+    }
+    if (head.length < BULK_PREAMBLE_BYTES) return;
+    stop();
+    socket.pause();
+    const rest = head.subarray(BULK_PREAMBLE_BYTES);
+    if (rest.length > 0) socket.unshift(rest);
+    handlers.token(head.subarray(BULK_MAGIC.length, BULK_PREAMBLE_BYTES).toString('hex'));
+  };
+  const onEnd = () => {
+    if (settled) return;
+    stop();
+    handlers.bad(new NvidError('NVID_ERR_BAD_FRAME', `bulk connection ended after ${head.length} of the ${BULK_PREAMBLE_BYTES} preamble bytes`));
+  };
+  socket.on('data', onData);
+  socket.on('end', onEnd);
+  socket.resume();
+}
+
+export interface BulkBodyOptions {
+  /** A bulk connection whose token was accepted, paused. */
+  readonly socket: Socket;
+  /** The transfer's body stream; the pump pushes into it, and its `read` must call `socket.resume()`. */
+  readonly body: Readable;
+  /** Exact envelope length announced in the `transfer` header. */
+  readonly length: number;
+  /** A sender that sends nothing for this long is cut off (as on the TLS path, a consumer stalled this long counts too). */
+  readonly idleTimeoutMs: number;
+  /** Called once: without an error once all `length` bytes and the sender's end arrived (the body is ended), else with why not. */
+  readonly done: (err?: NvidError) => void;
+}
+
+/**
+ * Moves the envelope from the socket into the body. The body ends only at the
+ * sender's FIN after exactly `length` bytes, so an envelope followed by extra
+ * bytes is refused (NVID_ERR_TRAILING_DATA) rather than stored; one that stops
+ * early fails with NVID_ERR_TRUNCATED (FIN) or NVID_ERR_CONNECTION (reset).
+ */
+export function pumpBulkBody(options: BulkBodyOptions): void {
+  const { socket, body, length } = options;
+  let received = 0;
+  let over = false;
+  const finish = (err?: NvidError) => {
+    if (over) return;
+    over = true;
+    socket.setTimeout(0);
+    socket.off('data', onData);
+    if (err) socket.destroy();
+    options.done(err);
+  };
+  const onData = (chunk: Buffer) => {
+    if (chunk.length > length - received) {
+      finish(new NvidError('NVID_ERR_TRAILING_DATA', `the bulk connection sent more than the ${length} bytes announced for the envelope`, { details: { announced: length } }));
+      return;
+    }
+    received += chunk.length;
+    if (body.destroyed) return; // the pipeline gave up; the server closes this socket
+    // Backpressure: the body's read() resumes the socket once the consumer wants more.
+    if (!body.push(chunk)) socket.pause();
+  };
+  socket.on('data', onData);
+  socket.once('end', () => {
+    if (received !== length) {
+      finish(new NvidError('NVID_ERR_TRUNCATED', `the bulk connection ended after ${received} of the ${length} envelope bytes announced`, { details: { received, announced: length } }));
+      return;
+    }
+    if (!body.destroyed) body.push(null);
+    finish();
+  });
+  socket.once('close', () => finish(new NvidError('NVID_ERR_CONNECTION', `the bulk connection closed after ${received} of the ${length} envelope bytes`, { details: { received, announced: length } })));
+  socket.on('error', () => socket.destroy());
+  socket.setTimeout(options.idleTimeoutMs, () =>
+    finish(new NvidError('NVID_ERR_TIMEOUT', `sender went quiet for ${options.idleTimeoutMs} ms in the middle of a transfer (bulk connection)`)),
+  );
+  socket.resume();
+}
