@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { isNvidError } from '../../../core/errors.js';
 import { validateAgainst } from '../../../core/schema.js';
@@ -30,12 +30,14 @@ describe('transport plugin', function () {
     assert.equal(filled.reconnect.minMs, 500);
     assert.equal(filled.heartbeatTimeoutMs > filled.heartbeatIntervalMs, true);
     assert.equal(filled.coordinator.port, 7700);
+    assert.equal(filled.bulkChannel, 'tcp');
   });
 
   it('refuses unknown keys and a token policy without a token', () => {
     assert.notDeepEqual(validateAgainst(TransportPlugin.schema, { lisen: {} }, 'o'), []);
     assert.notDeepEqual(validateAgainst(TransportPlugin.schema, { admission: { policy: 'token' } }, 'o'), []);
     assert.notDeepEqual(validateAgainst(TransportPlugin.schema, { coordinator: { host: 'x', port: 1, fingerprint: 'abc' } }, 'o'), []);
+    assert.notDeepEqual(validateAgainst(TransportPlugin.schema, { bulkChannel: 'udp' }, 'o'), []);
   });
 
   it('refuses a heartbeat timeout shorter than two heartbeats, and a busy port with a clear error', async () => {
@@ -90,6 +92,38 @@ describe('transport plugin', function () {
     await a.hooks.stop.promise({ role: 'node' });
     await coordinatorHost.hooks.stop.promise({ role: 'coordinator' });
   });
+
+  for (const bulkChannel of ['tcp', 'tls'] as const) {
+    it(`delivers an envelope of known length through hooks.deliver with bulkChannel ${bulkChannel}, on the channel it names`, async () => {
+      const coordinatorHost = fakeHost('coordinator', identity(0), `${dir}/c`, 'coordinator');
+      new TransportPlugin(options({ listen: { host: '127.0.0.1', port: 0 } })).apply(coordinatorHost);
+      await coordinatorHost.hooks.start.promise({ role: 'coordinator' });
+      const port = (coordinatorHost.hooks.status.call({}) as { transport: { port: number } }).transport.port;
+      const nodes = [1, 2].map((n) => {
+        const host = fakeHost('node', identity(n), `${dir}/${n}`, `node-${n}`);
+        new TransportPlugin(options({ listen: { host: '127.0.0.1', port: 0 }, coordinator: { host: '127.0.0.1', port }, bulkChannel })).apply(host);
+        return host;
+      });
+      const [a, b] = nodes as [(typeof nodes)[0], (typeof nodes)[0]];
+      for (const node of nodes) await node.hooks.start.promise({ role: 'node' });
+      await waitFor(() => a.peers.table.size === 1 && b.peers.table.size === 1, 'both listed');
+      const body = randomBytes(5 * 1024 * 1024 + 11);
+      const progress: number[] = [];
+      const receipt = await a.hooks.deliver.promise({
+        peer: a.peers.get(identity(2).id)!,
+        meta: { transferId: `bulk-${bulkChannel}` } as TransferMeta,
+        envelope: { stream: Readable.from([body.subarray(0, 1000), body.subarray(1000)]), length: body.length },
+        onProgress: (n) => progress.push(n),
+      });
+      assert.equal(receipt?.sha256, createHash('sha256').update(body).digest('hex'));
+      assert.equal(progress.at(-1), body.length);
+      const status = b.hooks.status.call({}) as { transport: { bulkChannel: string; bodiesReceived: { bulk: number; tls: number } } };
+      assert.equal(status.transport.bulkChannel, bulkChannel);
+      assert.deepEqual(status.transport.bodiesReceived, bulkChannel === 'tcp' ? { bulk: 1, tls: 0 } : { bulk: 0, tls: 1 });
+      for (const node of nodes) await node.hooks.stop.promise({ role: 'node' });
+      await coordinatorHost.hooks.stop.promise({ role: 'coordinator' });
+    });
+  }
 
   it('records a refusal by the coordinator in the history, once', async () => {
     const coordinatorHost = fakeHost('coordinator', identity(0), `${dir}/c`, 'coordinator');
