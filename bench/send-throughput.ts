@@ -7,6 +7,9 @@
  * a plain TCP file-to-file copy between two Node processes, and scp over
  * loopback to a private sshd (aes128-gcm). Then a 2 GiB send for the peak RSS
  * of sender and receiver (reset before the send through /proc/PID/clear_refs).
+ * The nvid send runs twice: with the default bulk channel (the envelope raw on
+ * a token-bound TCP connection) and between two nodes set to
+ * `bulkChannel: 'tls'` (the envelope inside TLS too), figures suffixed `_tls_body`.
  *
  * Prints `figure NAME VALUE UNIT` lines; no absolute targets are asserted.
  */
@@ -80,6 +83,18 @@ async function scpCopy(sshd: Sshd, file: string, dest: string): Promise<void> {
   });
 }
 
+type Node = Awaited<ReturnType<Cluster['startNode']>>;
+
+/** One timed `nvid send` of `file` from `sender` to the node named `to`, with the CPU each side spent on it. */
+async function measuredSend(sender: Node, receiver: Node, file: string, to = 'receiver'): Promise<{ seconds: number; cpu: { sender: number; receiver: number } }> {
+  const pids = { sender: sender.child.pid!, receiver: receiver.child.pid! };
+  const cpuBefore = { sender: cpuSeconds(pids.sender), receiver: cpuSeconds(pids.receiver) };
+  const send = await timed(() => sender.cli(['send', file, '--to', to], { timeoutMs: 600_000 }));
+  if (send.value.code !== 0) throw new Error(`nvid send to ${to} failed (${send.value.code ?? send.value.signal}): ${send.value.stderr}`);
+  const cpu = { sender: cpuSeconds(pids.sender) - cpuBefore.sender, receiver: cpuSeconds(pids.receiver) - cpuBefore.receiver };
+  return { seconds: send.seconds, cpu };
+}
+
 async function main(): Promise<void> {
   const gib = Number(process.argv[process.argv.indexOf('--gib') + 1]) || 1;
   rmSync(WORK, { recursive: true, force: true });
@@ -113,10 +128,19 @@ async function main(): Promise<void> {
     await cluster.waitForPeers('sender', ['receiver']);
     const pids = { sender: sender.child.pid!, receiver: receiver.child.pid! };
 
-    const cpuBefore = { sender: cpuSeconds(pids.sender), receiver: cpuSeconds(pids.receiver) };
-    const send = await timed(() => sender.cli(['send', media, '--to', 'receiver'], { timeoutMs: 600_000 }));
-    if (send.value.code !== 0) throw new Error(`nvid send failed (${send.value.code ?? send.value.signal}): ${send.value.stderr}`);
-    const cpu = { sender: cpuSeconds(pids.sender) - cpuBefore.sender, receiver: cpuSeconds(pids.receiver) - cpuBefore.receiver };
+    const bulk = await measuredSend(sender, receiver, media);
+    rmSync(join(receiver.stateDir, 'library'), { recursive: true, force: true });
+    mkdirSync(join(receiver.stateDir, 'library'), { recursive: true });
+
+    // The same send with the body inside TLS, between two nodes that keep it there.
+    const tlsBody = { transport: { bulkChannel: 'tls' }, plugins, config: { log: { level: 'warn' } } };
+    const senderTls = await cluster.startNode({ name: 'sender-tls', ...tlsBody });
+    const receiverTls = await cluster.startNode({ name: 'receiver-tls', ...tlsBody });
+    await cluster.waitForPeers('sender-tls', ['sender', 'receiver', 'receiver-tls']);
+    const inTls = await measuredSend(senderTls, receiverTls, media, 'receiver-tls');
+    await receiverTls.stop();
+    await senderTls.stop();
+    rmSync(join(receiverTls.stateDir, 'library'), { recursive: true, force: true });
     rmSync(join(receiver.stateDir, 'library'), { recursive: true, force: true });
     mkdirSync(join(receiver.stateDir, 'library'), { recursive: true });
 
@@ -127,14 +151,16 @@ async function main(): Promise<void> {
     const rss = { sender: peakRssMiB(pids.sender), receiver: peakRssMiB(pids.receiver) };
 
     const mbps = (seconds: number) => size / 1e6 / seconds;
-    note(`plain TCP ${mbps(tcp.seconds).toFixed(0)} MB/s, scp ${mbps(scp.seconds).toFixed(0)} MB/s, nvid send ${mbps(send.seconds).toFixed(0)} MB/s`);
+    note(`plain TCP ${mbps(tcp.seconds).toFixed(0)} MB/s, scp ${mbps(scp.seconds).toFixed(0)} MB/s, nvid send ${mbps(bulk.seconds).toFixed(0)} MB/s (body inside TLS: ${mbps(inTls.seconds).toFixed(0)} MB/s)`);
     figure('plain_tcp_mb_per_s', mbps(tcp.seconds), 'MB/s');
     figure('scp_mb_per_s', mbps(scp.seconds), 'MB/s');
-    figure('nvid_send_mb_per_s', mbps(send.seconds), 'MB/s');
-    figure('send_vs_scp_ratio', scp.seconds / send.seconds, 'x');
-    figure('send_vs_tcp_ratio', tcp.seconds / send.seconds, 'x');
-    figure('sender_cpu_s_per_gib', cpu.sender / (size / GIB), 's');
-    figure('receiver_cpu_s_per_gib', cpu.receiver / (size / GIB), 's');
+    for (const [suffix, run] of [['', bulk], ['_tls_body', inTls]] as const) {
+      figure(`nvid_send_mb_per_s${suffix}`, mbps(run.seconds), 'MB/s');
+      figure(`send_vs_scp_ratio${suffix}`, scp.seconds / run.seconds, 'x');
+      figure(`send_vs_tcp_ratio${suffix}`, tcp.seconds / run.seconds, 'x');
+      figure(`sender_cpu_s_per_gib${suffix}`, run.cpu.sender / (size / GIB), 's');
+      figure(`receiver_cpu_s_per_gib${suffix}`, run.cpu.receiver / (size / GIB), 's');
+    }
     figure('sender_peak_rss_2gib', rss.sender, 'MiB');
     figure('receiver_peak_rss_2gib', rss.receiver, 'MiB');
   } finally {
