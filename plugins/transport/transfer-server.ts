@@ -172,8 +172,10 @@ export class TransferServer {
           if (state !== 'bulk') return; // the transfer settled first and cut the socket itself
           state = 'stored';
           if (!err) return;
-          // Extra or missing bytes are the sender's doing (or an attacker's): recorded like a bad frame.
+          // Extra or missing bytes are the sender's doing (or an attacker's): recorded like a bad frame, and
+          // the sender is told this reason at once (the pipeline would only see a body that broke off).
           if (err.code !== 'NVID_ERR_CONNECTION') reject(err);
+          conn.fail(err);
           failBody(err);
         },
       });
