@@ -12,8 +12,16 @@
  *   offset 0   4 bytes   magic "NVB1" (its first byte can never start a TLS record)
  *   offset 4   32 bytes  token
  *   offset 36  n bytes   the envelope, exactly the length announced in `transfer`, then FIN
+ *
+ * The `transfer` header also carries the SHA-256 of the envelope's first
+ * BULK_HEAD_BYTES, checked before any byte reaches the receive pipeline. Those
+ * bytes hold the envelope's preamble (fresh salt, wrapped key) and its signed
+ * header (with the transfer ID), and every later chunk is authenticated under
+ * keys bound to them; so the hash ties the whole envelope to the TLS session,
+ * and an on-path attacker who reads the token off the wire still cannot slip
+ * in another envelope, not even an older one from the same sender.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 /** First bytes of every bulk connection; `N` (0x4e) is not a TLS record type, so one byte tells the two apart. */
 export const BULK_MAGIC = Buffer.from('NVB1', 'ascii');
@@ -21,6 +29,8 @@ export const BULK_MAGIC = Buffer.from('NVB1', 'ascii');
 export const BULK_TOKEN_BYTES = 32;
 /** Magic plus token: what a bulk connection must present before any body byte. */
 export const BULK_PREAMBLE_BYTES = BULK_MAGIC.length + BULK_TOKEN_BYTES;
+/** How much of the envelope's start the `transfer` header's `head` hash covers (less if the envelope is shorter). */
+export const BULK_HEAD_BYTES = 64 * 1024;
 /** Content type of a TLS handshake record: the first byte of every ClientHello. */
 export const TLS_HANDSHAKE_BYTE = 0x16;
 
@@ -47,4 +57,9 @@ export function encodeBulkPreamble(tokenHex: string): Buffer {
 export function couldBeBulkPreamble(bytes: Buffer): boolean {
   const n = Math.min(bytes.length, BULK_MAGIC.length);
   return bytes.subarray(0, n).equals(BULK_MAGIC.subarray(0, n));
+}
+
+/** The `head` value for an envelope starting with `bytes` (exactly its first min(length, BULK_HEAD_BYTES) bytes). */
+export function envelopeHeadHash(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
 }

@@ -4,10 +4,11 @@
  * of envelope bytes into the body stream, pausing the socket whenever the
  * body's buffer is full so TCP pushes back on the sender.
  */
+import { timingSafeEqual } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { NvidError } from '../../core/errors.js';
-import { BULK_MAGIC, BULK_PREAMBLE_BYTES, couldBeBulkPreamble } from './bulk-channel.js';
+import { BULK_HEAD_BYTES, BULK_MAGIC, BULK_PREAMBLE_BYTES, couldBeBulkPreamble, envelopeHeadHash } from './bulk-channel.js';
 
 export interface PreambleHandlers {
   /** The connection presented a well-formed preamble; the socket is paused, any body bytes after it are kept for the pump. */
@@ -60,6 +61,8 @@ export interface BulkBodyOptions {
   readonly body: Readable;
   /** Exact envelope length announced in the `transfer` header. */
   readonly length: number;
+  /** SHA-256 (hex) of the envelope's first min(length, BULK_HEAD_BYTES) bytes, announced in the `transfer` header. */
+  readonly head: string;
   /** A sender that sends nothing for this long is cut off (as on the TLS path, a consumer stalled this long counts too). */
   readonly idleTimeoutMs: number;
   /** Called once: without an error once all `length` bytes and the sender's end arrived (the body is ended), else with why not. */
@@ -71,11 +74,33 @@ export interface BulkBodyOptions {
  * sender's FIN after exactly `length` bytes, so an envelope followed by extra
  * bytes is refused (NVID_ERR_TRAILING_DATA) rather than stored; one that stops
  * early fails with NVID_ERR_TRUNCATED (FIN) or NVID_ERR_CONNECTION (reset).
+ * The envelope's first bytes are held back until they match the hash
+ * announced over TLS (else NVID_ERR_UNTRUSTED_PEER): nothing that is not the
+ * authenticated sender's envelope ever reaches the receive pipeline.
  */
 export function pumpBulkBody(options: BulkBodyOptions): void {
   const { socket, body, length } = options;
+  const headBytes = Math.min(length, BULK_HEAD_BYTES);
+  let held: Buffer[] = [];
+  let heldBytes = 0;
+  let bound = headBytes === 0; // an empty envelope has nothing to bind
   let received = 0;
   let over = false;
+  /** Checks the held head once complete; returns what may go on to the body, or undefined (failed, or still short). */
+  const checkHead = (chunk: Buffer): Buffer | undefined => {
+    held.push(chunk);
+    heldBytes += chunk.length;
+    if (heldBytes < headBytes) return undefined;
+    const all = held.length === 1 ? held[0]! : Buffer.concat(held);
+    held = [];
+    const expected = Buffer.from(options.head, 'hex');
+    if (!timingSafeEqual(Buffer.from(envelopeHeadHash(all.subarray(0, headBytes)), 'hex'), expected)) {
+      finish(new NvidError('NVID_ERR_UNTRUSTED_PEER', 'the bulk connection does not carry the envelope announced over TLS (its first bytes do not match)'));
+      return undefined;
+    }
+    bound = true;
+    return all;
+  };
   const finish = (err?: NvidError) => {
     if (over) return;
     over = true;
@@ -90,13 +115,15 @@ export function pumpBulkBody(options: BulkBodyOptions): void {
       return;
     }
     received += chunk.length;
+    const data = bound ? chunk : checkHead(chunk);
+    if (!data || over) return;
     if (body.destroyed) return; // the pipeline gave up; the server closes this socket
     // Backpressure: the body's read() resumes the socket once the consumer wants more.
-    if (!body.push(chunk)) socket.pause();
+    if (!body.push(data)) socket.pause();
   };
   socket.on('data', onData);
   socket.once('end', () => {
-    if (received !== length) {
+    if (received !== length || !bound) {
       finish(new NvidError('NVID_ERR_TRUNCATED', `the bulk connection ended after ${received} of the ${length} envelope bytes announced`, { details: { received, announced: length } }));
       return;
     }

@@ -9,7 +9,7 @@
 import type { Readable } from 'node:stream';
 import { NvidError, asNvidError } from '../../core/errors.js';
 import type { DeliveryReceipt, Identity, Peer } from '../../core/types.js';
-import type { BulkChannelMode } from './bulk-channel.js';
+import { BULK_HEAD_BYTES, envelopeHeadHash, type BulkChannelMode } from './bulk-channel.js';
 import { sendBulkBody, type BulkSend, type BulkSendFailure } from './bulk-sender.js';
 import { DATA_FRAME_BYTES, type FrameLimits } from './frame-codec.js';
 import { FramedConnection } from './framed-connection.js';
@@ -158,14 +158,55 @@ export function deliverEnvelope(options: DeliverEnvelopeOptions): Promise<Delive
         },
       });
       if (offerBulk) {
-        conn.send({ type: 'transfer', transferId, bulk: { length: options.length! } });
-        // Until the receiver answers, the connect timeout covers it.
-        timer = setTimeout(() => finish(new NvidError('NVID_ERR_TIMEOUT', `${where} did not answer the transfer header within ${options.connectTimeoutMs} ms`)), options.connectTimeoutMs);
+        const length = options.length!;
+        // The header binds the bulk connection's bytes to this session: it carries the hash of the envelope's start.
+        readHead(envelope, Math.min(length, BULK_HEAD_BYTES)).then((head) => {
+          if (settled) return;
+          conn.send({ type: 'transfer', transferId, bulk: { length, head: envelopeHeadHash(head) } });
+          // Until the receiver answers, the connect timeout covers it.
+          timer = setTimeout(() => finish(new NvidError('NVID_ERR_TIMEOUT', `${where} did not answer the transfer header within ${options.connectTimeoutMs} ms`)), options.connectTimeoutMs);
+        }, abortWith);
         return;
       }
       conn.send({ type: 'transfer', transferId });
       sendFrames();
     });
+  });
+}
+
+/**
+ * Reads the first `bytes` bytes of the envelope and puts them back, so the
+ * body is then sent from its first byte. Fails if the envelope ends sooner.
+ */
+function readHead(envelope: Readable, bytes: number): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let have = 0;
+    const done = (err?: NvidError) => {
+      envelope.off('data', onData);
+      envelope.off('end', onEnd);
+      envelope.pause();
+      if (err) {
+        reject(err); // ended: nothing can be put back
+        return;
+      }
+      const all = Buffer.concat(parts);
+      envelope.unshift(all);
+      resolve(all.subarray(0, bytes));
+    };
+    const onData = (chunk: Buffer | string) => {
+      const data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      parts.push(data);
+      have += data.length;
+      if (have >= bytes) done();
+    };
+    const onEnd = () => done(new NvidError('NVID_ERR_DELIVERY', `the envelope ended after ${have} bytes, before the ${bytes} its header hash covers`));
+    if (bytes === 0) {
+      resolve(Buffer.alloc(0));
+      return;
+    }
+    envelope.on('data', onData);
+    envelope.once('end', onEnd);
   });
 }
 
@@ -206,6 +247,7 @@ function streamBody(conn: FramedConnection, envelope: Readable, onProgress: ((by
     conn.sendEnd();
     once();
   });
+  envelope.resume(); // it may have been paused after its head was read for a bulk offer the receiver declined
   envelope.once('error', (err) => once(err));
   envelope.once('close', () => {
     if (!envelope.readableEnded) once(new NvidError('NVID_ERR_DELIVERY', 'the envelope stream closed before its end'));

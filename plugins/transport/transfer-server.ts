@@ -154,7 +154,7 @@ export class TransferServer {
       conn.fail(err);
     });
 
-    const startBulk = (socket: Socket, length: number) => {
+    const startBulk = (socket: Socket, length: number, head: string) => {
       if (state !== 'bulk-wait') {
         socket.destroy(); // cannot happen: a settled transfer cancels its token first
         return;
@@ -167,6 +167,7 @@ export class TransferServer {
         socket,
         body: body!,
         length,
+        head,
         idleTimeoutMs: this.options.idleTimeoutMs,
         done: (err) => {
           if (state !== 'bulk') return; // the transfer settled first and cut the socket itself
@@ -203,7 +204,7 @@ export class TransferServer {
             // The TLS link stays quiet until the verdict: the token's expiry, then the bulk socket's idle timer, take over.
             conn.socket.setTimeout(0);
             const ttlMs = this.options.bulkTokenTtlMs ?? DEFAULT_BULK_TOKEN_TTL_MS;
-            token = this.tokens.issue({ transferId, senderId: sender.id, attach: (socket) => startBulk(socket, offer.length) }, () => {
+            token = this.tokens.issue({ transferId, senderId: sender.id, attach: (socket) => startBulk(socket, offer.length, offer.head) }, () => {
               if (state !== 'bulk-wait') return;
               const err = new NvidError('NVID_ERR_TIMEOUT', `the sender did not open the bulk connection for transfer ${transferId} within ${ttlMs} ms`);
               reject(err);

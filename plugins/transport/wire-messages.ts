@@ -29,10 +29,11 @@ export interface RenamedMessage { type: 'renamed'; requestId: number; name: stri
 // ---- transfer link ---------------------------------------------------------
 /**
  * Opens a transfer. Nothing readable: an opaque ID, and with `bulk` the exact
- * envelope length, offering to send the body on the bulk channel. Without
+ * envelope length and the SHA-256 of its first bytes (see bulk-channel.ts),
+ * offering to send the body on the bulk channel. Without
  * `bulk` (or after `bulk-declined`) the body follows as data frames and an end frame.
  */
-export interface TransferMessage { type: 'transfer'; transferId: string; bulk?: { length: number } }
+export interface TransferMessage { type: 'transfer'; transferId: string; bulk?: { length: number; head: string } }
 /** The receiver takes the body on the bulk channel: open it with this single-use token (32 bytes, hex). */
 export interface BulkMessage { type: 'bulk'; token: string }
 /** The receiver keeps bodies inside TLS: send the body as data frames on this connection. */
@@ -86,7 +87,12 @@ const SCHEMAS: Record<MessageType, object> = {
   transfer: shape(
     {
       transferId: { type: 'string', minLength: 1, maxLength: 128 },
-      bulk: { type: 'object', additionalProperties: false, required: ['length'], properties: { length: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } } },
+      bulk: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['length', 'head'],
+        properties: { length: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER }, head: hex64 },
+      },
     },
     ['transfer', 'transferId'],
   ),

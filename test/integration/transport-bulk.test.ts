@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { createIdentity } from '../../core/identity.js';
 import type { HistoryEntry, Identity, Peer } from '../../core/types.js';
 import { sealFile } from '../../plugins/crypto/seal.js';
-import { encodeBulkPreamble } from '../../plugins/transport/bulk-channel.js';
+import { BULK_HEAD_BYTES, encodeBulkPreamble, envelopeHeadHash } from '../../plugins/transport/bulk-channel.js';
 import { Cluster } from '../helpers/cluster.js';
 import { testPatternPng } from '../helpers/media-fixtures.js';
 import { removeDir, tempDir, waitFor } from '../helpers/nvid.js';
@@ -89,7 +89,7 @@ describe('bulk channel between real nvid processes', function () {
       /** Offers `announced` bytes over TLS, then sends `bytes` on the bulk connection and ends it; resolves with the TLS peer once closed. */
       const attempt = async (announced: number, bytes: Buffer): Promise<RawPeer> => {
         const tls = await rawTls(port, mallory);
-        tls.send({ type: 'transfer', transferId: randomUUID(), bulk: { length: announced } });
+        tls.send({ type: 'transfer', transferId: randomUUID(), bulk: { length: announced, head: envelopeHeadHash(bytes.subarray(0, Math.min(announced, BULK_HEAD_BYTES))) } });
         const bulk = await waitFor(() => tls.frames.find((f) => f.kind === 'message' && f.message.type === 'bulk'), 'the bulk token');
         const token = bulk.kind === 'message' ? String(bulk.message.token) : '';
         const raw = await rawTcp(port);

@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { NvidError, isNvidError } from '../../../core/errors.js';
 import type { DeliveryReceipt, Identity } from '../../../core/types.js';
-import { BULK_MAGIC, encodeBulkPreamble, type BulkChannelMode } from '../../../plugins/transport/bulk-channel.js';
+import { BULK_HEAD_BYTES, BULK_MAGIC, encodeBulkPreamble, envelopeHeadHash, type BulkChannelMode } from '../../../plugins/transport/bulk-channel.js';
 import { DEFAULT_LIMITS, type Frame } from '../../../plugins/transport/frame-codec.js';
 import type { RejectInfo } from '../../../plugins/transport/guarded-tls-server.js';
 import { deliverEnvelope } from '../../../plugins/transport/transfer-client.js';
@@ -20,6 +20,9 @@ async function messageOf(peer: RawPeer, type: string): Promise<Record<string, un
 }
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+
+/** The `head` a sender announces for an envelope that starts with `bytes` and is `announced` bytes long. */
+const headOf = (bytes: Buffer, announced = bytes.length) => envelopeHeadHash(bytes.subarray(0, Math.min(announced, BULK_HEAD_BYTES)));
 
 describe('transport bulk channel', function () {
   this.timeout(60_000);
@@ -73,10 +76,10 @@ describe('transport bulk channel', function () {
     return { server, port, rejects, outcomes };
   }
 
-  /** An admitted sender's TLS session that offered the bulk channel for `length` bytes, with the token it was given. */
-  async function offer(port: number, length: number, transferId = `bulk-${Math.random()}`) {
+  /** An admitted sender's TLS session that offered the bulk channel for `length` bytes starting with `head`'s bytes, with the token it was given. */
+  async function offer(port: number, length: number, head: string, transferId = `bulk-${Math.random()}`) {
     const tls = await rawTls(port, identity(2));
-    tls.send({ type: 'transfer', transferId, bulk: { length } });
+    tls.send({ type: 'transfer', transferId, bulk: { length, head } });
     const token = String((await messageOf(tls, 'bulk')).token);
     return { tls, token, transferId };
   }
@@ -107,7 +110,7 @@ describe('transport bulk channel', function () {
   it('takes the body on a connection that presents its token, once: a replay is refused and tokens do not pile up', async () => {
     const r = await receiver({ bulkTokenTtlMs: 300 });
     const body = randomBytes(3 * 1024 * 1024 + 17);
-    const { tls, token, transferId } = await offer(r.port, body.length);
+    const { tls, token, transferId } = await offer(r.port, body.length, headOf(body));
     assert.match(token, /^[0-9a-f]{64}$/);
     const bulk = await bulkConnection(r.port, token, body);
     const ack = await messageOf(tls, 'ack');
@@ -125,7 +128,7 @@ describe('transport bulk channel', function () {
 
   it('closes a bulk connection with a wrong or expired token at once; the waiting transfer fails over TLS when its token expires', async () => {
     const r = await receiver({ bulkTokenTtlMs: 400 });
-    const { tls, token } = await offer(r.port, 1024);
+    const { tls, token } = await offer(r.port, 1024, headOf(Buffer.alloc(1024)));
     const wrong = await bulkConnection(r.port, randomBytes(32).toString('hex'), Buffer.alloc(1024), false);
     await wrong.closed;
     assert.ok(r.rejects.some((x) => x.code === 'NVID_ERR_UNTRUSTED_PEER' && x.reason.includes('unknown or expired')));
@@ -165,8 +168,9 @@ describe('transport bulk channel', function () {
     it(`fails a bulk body with ${what} bytes than announced with ${codes.join(' or ')}, acknowledging nothing`, async () => {
       const r = await receiver();
       const announced = 256 * 1024;
-      const { tls } = await offer(r.port, announced);
-      const bulk = await bulkConnection(r.port, (await messageOf(tls, 'bulk')).token as string, randomBytes(announced + extra), end);
+      const bytes = randomBytes(announced + extra);
+      const { tls, token } = await offer(r.port, announced, headOf(bytes, announced));
+      const bulk = await bulkConnection(r.port, token, bytes, end);
       if (!end) {
         await waitFor(() => r.outcomes.length > 0 || bulk.socket.bytesWritten >= announced + extra + 36, 'the body written');
         bulk.socket.resetAndDestroy();
@@ -179,6 +183,28 @@ describe('transport bulk channel', function () {
       assert.ok(isNvidError(r.outcomes[0]) && r.outcomes[0].code === code, `the receive pipeline failed with ${code}`);
     });
   }
+
+  it('refuses a bulk connection whose first bytes are not the envelope announced over TLS, before the pipeline sees a byte', async () => {
+    const seen: number[] = [];
+    const r = await receiver({
+      receive: async ({ envelope, transferId }) => {
+        let bytes = 0;
+        envelope.on('data', (chunk: Buffer) => (bytes += chunk.length));
+        await digest(envelope).finally(() => seen.push(bytes));
+        return { transferId, receiverId: identity(1).id, sha256: '0'.repeat(64), storedAs: 'x' };
+      },
+    });
+    const announcedEnvelope = randomBytes(200 * 1024);
+    const otherEnvelope = Buffer.from(announcedEnvelope);
+    otherEnvelope[100] = otherEnvelope[100]! ^ 1; // one flipped bit inside the bound head
+    const { tls, token } = await offer(r.port, announcedEnvelope.length, headOf(announcedEnvelope));
+    const bulk = await bulkConnection(r.port, token, otherEnvelope);
+    await Promise.all([tls.closed, bulk.closed]);
+    assert.equal(tls.errorCode(), 'NVID_ERR_UNTRUSTED_PEER');
+    assert.ok(r.rejects.some((x) => x.code === 'NVID_ERR_UNTRUSTED_PEER' && x.reason.includes('does not carry the envelope')));
+    await waitFor(() => seen.length === 1, 'the receive pipeline ended');
+    assert.deepEqual(seen, [0], 'not a byte of the substituted envelope reached the pipeline');
+  });
 
   it('closes only the offending connections on garbage and slow-loris on the bulk path while a bulk transfer completes', async () => {
     const r = await receiver({ authTimeoutMs: 500 });
@@ -199,9 +225,11 @@ describe('transport bulk channel', function () {
 
   it('fails on the sender when its envelope does not match the announced length, and the receiver drops it', async () => {
     const r = await receiver();
-    for (const announced of [1000, 1200]) {
-      const err = await send(identity(2), r.port, Readable.from([randomBytes(1100)]), announced, 'tcp').then(() => undefined, (e: unknown) => e);
-      assert.ok(isNvidError(err, 'NVID_ERR_DELIVERY'), `announced ${announced}, sent 1100`);
+    // Long enough that the hashed head is there either way, so both offers reach the receiver.
+    const envelope = randomBytes(100 * 1024);
+    for (const announced of [90 * 1024, 120 * 1024]) {
+      const err = await send(identity(2), r.port, Readable.from([envelope.subarray(0, 4096), envelope.subarray(4096)]), announced, 'tcp').then(() => undefined, (e: unknown) => e);
+      assert.ok(isNvidError(err, 'NVID_ERR_DELIVERY'), `announced ${announced}, sent ${envelope.length}`);
     }
     await waitFor(() => r.outcomes.length === 2, 'both receive pipelines ended');
     assert.ok(r.outcomes.every((o) => o instanceof NvidError));
