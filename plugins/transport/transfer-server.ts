@@ -283,6 +283,7 @@ export class TransferServer {
         const claim = this.tokens!.claim(token);
         if (claim.kind === 'claimed') {
           pending.markAuthenticated();
+          this.options.log.debug({ remote, transferId: claim.waiter.transferId, sender: claim.waiter.senderId }, 'bulk connection bound to its transfer');
           claim.waiter.attach(socket);
           return;
         }
