@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pino } from 'pino';
-import { NvidError } from '../../../core/errors.js';
 import { createIdentity } from '../../../core/identity.js';
 import type { HistoryLog, IncomingTransfer, PeerDirectory, PluginHost } from '../../../core/plugin-api.js';
 import type { DeliveryReceipt, HistoryEntry, HistoryKind, Identity, Peer, Role } from '../../../core/types.js';
