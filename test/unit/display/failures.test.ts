@@ -8,9 +8,8 @@ import { createHooks } from '../../../core/hooks.js';
 import DisplayPlugin from '../../../plugins/display/index.js';
 import { solidPng } from '../../helpers/media-fixtures.js';
 import { screenColour } from '../../helpers/screen.js';
-import { startXvfb, type Xvfb } from '../../helpers/xvfb.js';
 import { construct } from '../media/test-host.js';
-import { ffplayChildren, startRig, type DisplayRig } from './harness.js';
+import { ffplayChildren, startRig, useDisplaySuite, type DisplayRig } from './harness.js';
 
 async function until(what: string, test: () => Promise<boolean> | boolean, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -22,22 +21,10 @@ async function until(what: string, test: () => Promise<boolean> | boolean, timeo
 
 describe('display plugin: failing players', function () {
   this.timeout(60_000);
-  let xvfb: Xvfb;
+  const suite = useDisplaySuite();
   let rig: DisplayRig | undefined;
 
-  before(async () => {
-    xvfb = await startXvfb('320x240x24');
-  });
-  after(async () => {
-    await xvfb?.stop();
-  });
-  afterEach(async () => {
-    await rig?.stop();
-    rig = undefined;
-    assert.deepEqual(ffplayChildren(), [], 'an ffplay process outlived stop');
-  });
-
-  const colour = () => screenColour(xvfb.display, xvfb.width, xvfb.height);
+  const colour = () => screenColour(suite.xvfb.display, suite.xvfb.width, suite.xvfb.height);
 
   /** Shows red, queues lime, and returns the pid of the player showing red. */
   async function redThenLime(r: DisplayRig): Promise<number> {
@@ -51,7 +38,7 @@ describe('display plugin: failing players', function () {
   }
 
   it('reports a crashed player and plays the next item', async () => {
-    rig = await startRig(xvfb, { policy: 'queue', imageSeconds: 60 });
+    rig = await startRig(suite.xvfb, { policy: 'queue', imageSeconds: 60 });
     process.kill(await redThenLime(rig), 'SIGKILL');
     await until('lime on screen', async () => (await colour()) === 'lime');
     const failed = await rig.t.history.read({ kind: 'failed' });
@@ -61,7 +48,7 @@ describe('display plugin: failing players', function () {
   });
 
   it('reports a hung player (no progress) and plays the next item', async () => {
-    rig = await startRig(xvfb, { policy: 'queue', imageSeconds: 60, stallTimeoutMs: 1500 });
+    rig = await startRig(suite.xvfb, { policy: 'queue', imageSeconds: 60, stallTimeoutMs: 1500 });
     process.kill(await redThenLime(rig), 'SIGSTOP');
     await until('lime on screen', async () => (await colour()) === 'lime');
     const failed = await rig.t.history.read({ kind: 'failed' });
@@ -70,7 +57,7 @@ describe('display plugin: failing players', function () {
   });
 
   it('stops players a crashed run left behind, at the next start', async () => {
-    rig = await startRig(xvfb, { policy: 'replace', imageSeconds: 0 });
+    rig = await startRig(suite.xvfb, { policy: 'replace', imageSeconds: 0 });
     await rig.show(await solidPng(rig.t.dir, 'red.png', 'red'));
     await until('red on screen', async () => (await colour()) === 'red');
     await until('one player', () => ffplayChildren().length === 1);
@@ -78,7 +65,7 @@ describe('display plugin: failing players', function () {
     // A second daemon on the same state folder, as after a crash and restart.
     // (The first one still runs in this process and will start its idle screen again: only the old pid matters.)
     const restarted = { ...rig.t.host, hooks: createHooks() };
-    construct(DisplayPlugin, { display: xvfb.display, audio: false }).apply(restarted);
+    construct(DisplayPlugin, { display: suite.xvfb.display, audio: false }).apply(restarted);
     await restarted.hooks.beforeStart.promise({ role: 'node' });
     await until('the leftover player gone', () => !ffplayChildren().includes(leftover!), 5000);
   });

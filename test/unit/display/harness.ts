@@ -13,7 +13,8 @@ import { findOnPath } from '../../../plugins/media/binaries.js';
 import { DEFAULT_MEDIA_POLICY } from '../../../plugins/display/library.js';
 import { validateMediaFile } from '../../../plugins/media/validate-file.js';
 import { construct, createTestHost, fakeMeta, type TestHost } from '../media/test-host.js';
-import type { Xvfb } from '../../helpers/xvfb.js';
+import assert from 'node:assert/strict';
+import { killLeftoverXvfb, startXvfb, type Xvfb } from '../../helpers/xvfb.js';
 
 /** A started display plugin on a test host. */
 export interface DisplayRig {
@@ -27,6 +28,30 @@ export interface DisplayRig {
 /** What ffprobe says about a test file (the media plugin's own check). */
 export function mediaOf(path: string): Promise<MediaInfo> {
   return validateMediaFile(findOnPath('ffprobe')!, path, DEFAULT_MEDIA_POLICY, 10_000);
+}
+
+/** Rigs started and not yet stopped, so a suite can stop whatever a failed test left running. */
+const liveRigs = new Set<DisplayRig>();
+
+/**
+ * What every display suite shares: one Xvfb for the suite (stale test servers
+ * killed first), every rig stopped after each test, and no ffplay child may
+ * outlive that. Read the server as `suite.xvfb` inside tests.
+ */
+export function useDisplaySuite(size = '320x240x24'): { readonly xvfb: Xvfb } {
+  const suite = {} as { xvfb: Xvfb };
+  before(async () => {
+    killLeftoverXvfb();
+    suite.xvfb = await startXvfb(size);
+  });
+  after(async () => {
+    await suite.xvfb?.stop();
+  });
+  afterEach(async () => {
+    for (const rig of [...liveRigs]) await rig.stop();
+    assert.deepEqual(ffplayChildren(), [], 'an ffplay process outlived stop');
+  });
+  return suite;
 }
 
 /**
@@ -47,7 +72,7 @@ export async function startRig(xvfb: Xvfb, options: Record<string, unknown>, bef
     throw err;
   }
   let stopped = false;
-  return {
+  const rig: DisplayRig = {
     t,
     xvfb,
     async show(path) {
@@ -59,10 +84,13 @@ export async function startRig(xvfb: Xvfb, options: Record<string, unknown>, bef
     async stop() {
       if (stopped) return;
       stopped = true;
+      liveRigs.delete(rig);
       await t.hooks.stop.promise({ role: 'node' });
       await t.dispose();
     },
   };
+  liveRigs.add(rig);
+  return rig;
 }
 
 /** Copies a file into the rig's library folder, as the core keeps received files. */

@@ -6,8 +6,7 @@
 import assert from 'node:assert/strict';
 import { solidPng } from '../../helpers/media-fixtures.js';
 import { ScreenSampler, type Sample } from '../../helpers/screen.js';
-import { startXvfb, type Xvfb } from '../../helpers/xvfb.js';
-import { colourSequence, ffplayChildren, keep, startRig, type DisplayRig } from './harness.js';
+import { colourSequence, ffplayChildren, keep, startRig, useDisplaySuite, type DisplayRig } from './harness.js';
 
 /**
  * Asserts the samples from the first item frame to the last item frame hold no
@@ -26,27 +25,17 @@ function assertNoGap(samples: readonly Sample[], items: readonly string[]): void
 
 describe('display plugin: arrival policies', function () {
   this.timeout(90_000);
-  let xvfb: Xvfb;
+  const suite = useDisplaySuite();
   let rig: DisplayRig | undefined;
   let sampler: ScreenSampler | undefined;
-
-  before(async () => {
-    xvfb = await startXvfb('320x240x24');
-  });
-  after(async () => {
-    await xvfb?.stop();
-  });
   afterEach(async () => {
     await sampler?.stop();
     sampler = undefined;
-    await rig?.stop();
-    rig = undefined;
-    assert.deepEqual(ffplayChildren(), [], 'an ffplay process outlived stop');
   });
 
   it('replace: each arrival takes the screen at once, without a gap', async () => {
-    rig = await startRig(xvfb, { policy: 'replace', imageSeconds: 0 });
-    sampler = new ScreenSampler(xvfb.display, xvfb.width, xvfb.height, 20);
+    rig = await startRig(suite.xvfb, { policy: 'replace', imageSeconds: 0 });
+    sampler = new ScreenSampler(suite.xvfb.display, suite.xvfb.width, suite.xvfb.height, 20);
     await sampler.ready();
     for (const colour of ['red', 'lime', 'blue']) {
       assert.deepEqual(await rig.show(await solidPng(rig.t.dir, `${colour}.png`, colour)), { state: 'showing' });
@@ -59,8 +48,8 @@ describe('display plugin: arrival policies', function () {
   });
 
   it('queue: items play in arrival order, back to back, then the idle screen', async () => {
-    rig = await startRig(xvfb, { policy: 'queue', imageSeconds: 1.2 });
-    sampler = new ScreenSampler(xvfb.display, xvfb.width, xvfb.height, 20);
+    rig = await startRig(suite.xvfb, { policy: 'queue', imageSeconds: 1.2 });
+    sampler = new ScreenSampler(suite.xvfb.display, suite.xvfb.width, suite.xvfb.height, 20);
     await sampler.ready();
     const files = [];
     for (const colour of ['red', 'lime', 'blue']) files.push(await solidPng(rig.t.dir, `${colour}.png`, colour));
@@ -76,11 +65,11 @@ describe('display plugin: arrival policies', function () {
   });
 
   it('loop: cycles through the library kept before start, and a new arrival plays next and stays', async () => {
-    rig = await startRig(xvfb, { policy: 'loop', imageSeconds: 1 }, async (t) => {
+    rig = await startRig(suite.xvfb, { policy: 'loop', imageSeconds: 1 }, async (t) => {
       await keep(t, await solidPng(t.dir, 'red.png', 'red'), 'a-red.png');
       await keep(t, await solidPng(t.dir, 'lime.png', 'lime'), 'b-lime.png');
     });
-    sampler = new ScreenSampler(xvfb.display, xvfb.width, xvfb.height, 20);
+    sampler = new ScreenSampler(suite.xvfb.display, suite.xvfb.width, suite.xvfb.height, 20);
     await sampler.ready();
     // A full cycle: red, lime, and red again.
     await sampler.waitFor((s) => s.name === 'lime', 10_000);

@@ -10,9 +10,8 @@ import { isNvidError } from '../../../core/errors.js';
 import DisplayPlugin from '../../../plugins/display/index.js';
 import { colourClip, solidPng, testPatternPng } from '../../helpers/media-fixtures.js';
 import { ScreenSampler, grabFrame } from '../../helpers/screen.js';
-import { killLeftoverXvfb, startXvfb, type Xvfb } from '../../helpers/xvfb.js';
 import { construct, createTestHost } from '../media/test-host.js';
-import { colourSequence, ffplayChildren, startRig, type DisplayRig } from './harness.js';
+import { colourSequence, ffplayChildren, startRig, useDisplaySuite, type DisplayRig } from './harness.js';
 
 const run = promisify(execFile);
 
@@ -31,24 +30,11 @@ async function decodeRgb(path: string): Promise<Buffer> {
 
 describe('display plugin: showing media on X', function () {
   this.timeout(60_000);
-  let xvfb: Xvfb;
+  const suite = useDisplaySuite();
   let rig: DisplayRig | undefined;
 
-  before(async () => {
-    killLeftoverXvfb();
-    xvfb = await startXvfb('320x240x24');
-  });
-  after(async () => {
-    await xvfb?.stop();
-  });
-  afterEach(async () => {
-    await rig?.stop();
-    rig = undefined;
-    assert.deepEqual(ffplayChildren(), [], 'an ffplay process outlived stop');
-  });
-
   it('shows a test-pattern image full screen: a screenshot matches its pixels', async () => {
-    rig = await startRig(xvfb, { imageSeconds: 0 });
+    rig = await startRig(suite.xvfb, { imageSeconds: 0 });
     const pattern = await testPatternPng(rig.t.dir, 'pattern.png', '320x240');
     const expected = await decodeRgb(pattern);
     assert.deepEqual(await rig.show(pattern), { state: 'showing' });
@@ -67,9 +53,9 @@ describe('display plugin: showing media on X', function () {
   });
 
   it("plays a video: its frames change on screen, then the idle screen returns", async () => {
-    rig = await startRig(xvfb, {});
+    rig = await startRig(suite.xvfb, {});
     const clip = await colourClip(rig.t.dir, 'rgb.mp4', ['red', 'lime', 'blue'], 0.8, '160x120');
-    const sampler = new ScreenSampler(xvfb.display, xvfb.width, xvfb.height, 15);
+    const sampler = new ScreenSampler(suite.xvfb.display, suite.xvfb.width, suite.xvfb.height, 15);
     try {
       await sampler.ready();
       const from = sampler.samples.length;
@@ -87,8 +73,8 @@ describe('display plugin: showing media on X', function () {
   it('returns to a configured idle image when an item ends', async () => {
     const t = await createTestHost('idle');
     const idle = await solidPng(t.dir, 'idle.png', 'magenta');
-    rig = await startRig(xvfb, { idle, imageSeconds: 1 });
-    const sampler = new ScreenSampler(xvfb.display, xvfb.width, xvfb.height, 10);
+    rig = await startRig(suite.xvfb, { idle, imageSeconds: 1 });
+    const sampler = new ScreenSampler(suite.xvfb.display, suite.xvfb.width, suite.xvfb.height, 10);
     try {
       await sampler.waitFor((s) => s.name === 'magenta', 10_000);
       const from = sampler.samples.length;
@@ -119,11 +105,11 @@ describe('display plugin: showing media on X', function () {
   });
 
   it('fails fast at start when the X display cannot be opened', async () => {
-    await assert.rejects(startRig(xvfb, { display: ':4242' }), (e: unknown) => isNvidError(e, 'NVID_ERR_DISPLAY_UNAVAILABLE') && /:4242/.test(e.message));
+    await assert.rejects(startRig(suite.xvfb, { display: ':4242' }), (e: unknown) => isNvidError(e, 'NVID_ERR_DISPLAY_UNAVAILABLE') && /:4242/.test(e.message));
   });
 
   it('screen helper: a grabbed frame has the screen size', async () => {
-    const frame = await grabFrame(xvfb.display, xvfb.width, xvfb.height);
+    const frame = await grabFrame(suite.xvfb.display, suite.xvfb.width, suite.xvfb.height);
     assert.equal(frame.length, 320 * 240 * 3);
   });
 });
