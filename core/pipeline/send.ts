@@ -2,10 +2,9 @@
  * The sending half of the data flow: file -> validate -> seal -> deliver.
  * Reports success only when the receiver acknowledged a verified, stored copy.
  */
-import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream, statSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { asNvidError, NvidError } from '../errors.js';
 import type { DeliveryReceipt, MediaInfo, TransferMeta } from '../types.js';
 import { answered, requireHook, type PipelineContext } from './context.js';
@@ -19,13 +18,6 @@ export interface SendResult {
   readonly media: MediaInfo;
   readonly receipt: DeliveryReceipt;
   readonly seconds: number;
-}
-
-/** SHA-256 of a file, streamed. */
-export async function hashFile(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  await pipeline(createReadStream(path, { highWaterMark: 1024 * 1024 }), hash);
-  return hash.digest('hex');
 }
 
 function statRegularFile(path: string): number {

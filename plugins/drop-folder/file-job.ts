@@ -5,7 +5,7 @@
  * hooks: the send itself is a function handed in (the core's pipeline in the
  * plugin, `PluginHost.send`).
  */
-import { hashFile } from '../../core/pipeline/send.js';
+import { hashFile } from '../../core/file-hash.js';
 import { asNvidError, type NvidError } from '../../core/errors.js';
 import type { TargetFailure } from './error-notes.js';
 import type { DeliveryLedger } from './ledger.js';

@@ -7,15 +7,13 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import type { ErrorCode } from '../../../core/errors.js';
-import { createHooks } from '../../../core/hooks.js';
 import { TransferTracker, type PipelineContext } from '../../../core/pipeline/context.js';
 import { receiveTransfer } from '../../../core/pipeline/receive.js';
-import type { PluginHost } from '../../../core/plugin-api.js';
 import type { Identity, MediaInfo, Peer } from '../../../core/types.js';
 import CryptoPlugin from '../../../plugins/crypto/index.js';
 import { ReceivedIndex } from '../../../core/received-index.js';
+import { makePluginHost } from '../../helpers/plugin-host.js';
 import { asPeer, assertCode, makeMeta, patternBytes, piecewise, sealToBuffer, tempDir, testIdentities } from './helpers.js';
 
 /** A receiving node: the core's pipeline context with the crypto plugin and a stand-in media validator. */
@@ -24,10 +22,9 @@ async function receivingNode(identity: Identity): Promise<{ receive: (envelope: 
   const libraryDir = join(stateDir, 'library');
   const incomingDir = join(stateDir, 'incoming');
   for (const dir of [libraryDir, incomingDir]) mkdirSync(dir);
-  const hooks = createHooks();
-  const log = pino({ level: 'silent' });
-  const history = { append: () => {}, read: async () => [] };
-  new CryptoPlugin().apply({ hooks, role: 'node', identity, stateDir, libraryDir, name: 'bob', log, history } as unknown as PluginHost);
+  const { host, hooks, history } = makePluginHost({ identity, stateDir, name: 'bob' });
+  const log = host.log;
+  new CryptoPlugin().apply(host);
   await hooks.beforeStart.promise({ role: 'node' });
   // Media checks are the media plugin's business; here every decrypted file is "an image".
   hooks.validate.tapPromise('test-media', async ({ path }): Promise<MediaInfo> => {
