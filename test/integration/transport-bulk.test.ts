@@ -14,7 +14,7 @@ import { BULK_HEAD_BYTES, encodeBulkPreamble, envelopeHeadHash } from '../../plu
 import { Cluster } from '../helpers/cluster.js';
 import { testPatternPng } from '../helpers/media-fixtures.js';
 import { removeDir, tempDir, waitFor } from '../helpers/nvid.js';
-import { rawTcp, rawTls, type RawPeer } from '../unit/transport/raw-peer.js';
+import { joinAsNode, rawTcp, rawTls, type RawPeer } from '../unit/transport/raw-peer.js';
 
 interface Status {
   id: string;
@@ -64,9 +64,7 @@ describe('bulk channel between real nvid processes', function () {
   it('stores nothing from a bulk connection with more or fewer bytes than announced (the exact length is stored)', async () => {
     // An admitted peer that speaks the protocol by hand, with a real identity and real sealed envelopes.
     const mallory: Identity = createIdentity('mallory');
-    const session = await rawTls(cluster.coordinatorPort, mallory);
-    session.send({ type: 'hello', name: 'mallory', port: 9 });
-    const keepAlive = setInterval(() => session.send({ type: 'ping' }), 250);
+    const { session, leave } = await joinAsNode(cluster.coordinatorPort, mallory, 'mallory');
     try {
       await cluster.waitForPeers('alpha', ['beta', 'gamma', 'mallory']);
       // Alpha's certificate, as the coordinator lists it to every node.
@@ -121,8 +119,7 @@ describe('bulk channel between real nvid processes', function () {
       assert.equal(libraryOf('alpha').length, libraryBefore + 1);
       assert.equal(await receivedFromMallory(), 1);
     } finally {
-      clearInterval(keepAlive);
-      session.socket.destroy();
+      leave();
     }
   });
 });

@@ -9,7 +9,7 @@ import type { HistoryEntry, Identity, Peer } from '../../core/types.js';
 import { Cluster } from '../helpers/cluster.js';
 import { colourClip, testPatternPng } from '../helpers/media-fixtures.js';
 import { removeDir, tempDir, waitFor } from '../helpers/nvid.js';
-import { rawTcp, rawTls, type RawPeer } from '../unit/transport/raw-peer.js';
+import { joinAsNode, rawTcp, rawTls, type RawPeer } from '../unit/transport/raw-peer.js';
 
 const HEARTBEAT_TIMEOUT_MS = 1500;
 const COORDINATOR_OPTIONS = { heartbeatIntervalMs: 250, heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS, authTimeoutMs: 1500 };
@@ -100,9 +100,7 @@ describe('transport between real nvid processes', function () {
     const clip = await colourClip(dir, 'clip.mp4', ['red', 'green', 'blue', 'white'], 1, '640x480');
     // An admitted but malicious peer: joins like a node, then sends garbage to alpha.
     const mallory: Identity = createIdentity('mallory');
-    const session = await rawTls(cluster.coordinatorPort, mallory);
-    session.send({ type: 'hello', name: 'mallory', port: 9 });
-    const keepAlive = setInterval(() => session.send({ type: 'ping' }), 250);
+    const { session, leave } = await joinAsNode(cluster.coordinatorPort, mallory, 'mallory');
     try {
       await cluster.waitForPeers('alpha', ['beta', 'gamma', 'mallory']);
       const alphaPort = await transferPortOf('alpha');
@@ -142,8 +140,7 @@ describe('transport between real nvid processes', function () {
       for (const code of ['NVID_ERR_BAD_FRAME', 'NVID_ERR_FRAME_TOO_LARGE', 'NVID_ERR_TIMEOUT']) assert.ok(coordCodes.includes(code), `coordinator recorded ${code}`);
       assert.equal(session.isClosed(), false, "mallory's own coordinator session was not affected either");
     } finally {
-      clearInterval(keepAlive);
-      session.socket.destroy();
+      leave();
     }
     for (const name of names) await cluster.waitForPeers(name, names.filter((n) => n !== name));
   });

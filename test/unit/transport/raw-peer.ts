@@ -77,3 +77,17 @@ export async function rawTls(port: number, ident?: Identity): Promise<RawPeer> {
   });
   return peer;
 }
+
+/** A hand-driven node joined to the coordinator (hello, then pings so it stays listed); `leave()` drops it. */
+export async function joinAsNode(coordinatorPort: number, ident: Identity, name: string, port = 9): Promise<{ session: RawPeer; leave(): void }> {
+  const session = await rawTls(coordinatorPort, ident);
+  session.send({ type: 'hello', name, port });
+  const keepAlive = setInterval(() => session.send({ type: 'ping' }), 250);
+  return {
+    session,
+    leave() {
+      clearInterval(keepAlive);
+      session.socket.destroy();
+    },
+  };
+}
