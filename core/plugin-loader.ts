@@ -3,7 +3,7 @@
  * (bundled name, path, or package), validates its options against its own
  * schema, constructs it. Every failure names the plugin and its config key.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -47,8 +47,9 @@ function locate(use: string, baseDir: string, key: string): Located {
   }
 }
 
+/** The bundled plugins: every folder of dist/plugins with an index.js. */
 export function listBundled(): string[] {
-  return ['transport', 'crypto', 'media', 'display', 'drop-folder'].filter((name) => existsSync(join(BUNDLED_PLUGINS_DIR, name, 'index.js')));
+  return readdirSync(BUNDLED_PLUGINS_DIR).filter((name) => existsSync(join(BUNDLED_PLUGINS_DIR, name, 'index.js'))).sort();
 }
 
 function isPluginClass(value: unknown): value is NvidPluginClass {

@@ -163,6 +163,6 @@ export async function main(argv = hideBin(process.argv)): Promise<void> {
     const parsed = (await cli.parseAsync()) as { json?: boolean };
     json = Boolean(parsed.json);
   } catch (err) {
-    fail(err instanceof NvidError ? err : asNvidError(err), json);
+    fail(err, json);
   }
 }
