@@ -77,6 +77,11 @@ export class DropQueue {
   }
 
   /** The watcher saw `path` appear or change (absolute path of a file inside the folder). */
+  /** Whether the queue already tracks `path` (settling, waiting, sending or kept). */
+  knows(path: string): boolean {
+    return this.#items.has(path);
+  }
+
   offer(path: string): void {
     if (this.#closed) return;
     let item = this.#items.get(path);

@@ -5,7 +5,8 @@
  * awaitWriteFinish is off on purpose: the queue checks stability itself for
  * old and new files alike).
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import type { IgnoreRules } from './ignore-rules.js';
 
@@ -49,6 +50,31 @@ export class FolderWatcher {
     watcher.on('unlink', (path: string) => events.fileGone(path));
     watcher.on('error', (err: unknown) => events.error(err instanceof Error ? err : new Error(String(err))));
     await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+  }
+
+  /**
+   * Every file below the folder that the rules do not ignore. The safety net
+   * for events inotify drops: a file written into a folder created a moment
+   * before can land before chokidar watches that folder (seen under load).
+   */
+  listFiles(): string[] {
+    const files: string[] = [];
+    const walk = (dir: string) => {
+      let entries;
+      try {
+        entries = readdirSync(dir, { withFileTypes: true });
+      } catch {
+        return; // removed meanwhile
+      }
+      for (const entry of entries) {
+        const path = join(dir, entry.name);
+        if (this.#rules.isIgnoredPath(path)) continue;
+        if (entry.isDirectory()) walk(path);
+        else if (entry.isFile()) files.push(path);
+      }
+    };
+    walk(this.#folder);
+    return files;
   }
 
   /** Stops watching; safe to call without `start`. */

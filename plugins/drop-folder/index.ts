@@ -46,7 +46,7 @@ export default class DropFolderPlugin implements NvidPlugin {
     if (daemon.role !== 'node') return;
     const options = this.#options;
     const { folder, sentFolder } = resolveFolders(options, daemon.configDir);
-    let running: { queue: DropQueue; watcher: FolderWatcher; ledger: DeliveryLedger } | undefined;
+    let running: { queue: DropQueue; watcher: FolderWatcher; ledger: DeliveryLedger; rescan?: NodeJS.Timeout } | undefined;
     const progress = new SendProgress();
 
     daemon.hooks.start.tapPromise(PLUGIN_NAME, async () => {
@@ -80,6 +80,12 @@ export default class DropFolderPlugin implements NvidPlugin {
         // The core reports it as NVID_ERR_HOOK naming this plugin and the start hook.
         throw new Error(`cannot watch ${folder}: ${(err as Error).message}`, { cause: err });
       }
+      // Only files the queue has never heard of: offering a known one would cut its retry backoff short.
+      running.rescan = setInterval(() => {
+        if (!running) return;
+        for (const path of running.watcher.listFiles()) if (!running.queue.knows(path)) running.queue.offer(path);
+      }, options.rescanMs);
+      running.rescan.unref();
       const { entries, skipped } = ledger.size;
       daemon.log.info(
         { folder, sentFolder: options.afterSend === 'move' ? sentFolder : null, to: options.to, ledgerEntries: entries, ledgerSkippedLines: skipped },
@@ -90,8 +96,9 @@ export default class DropFolderPlugin implements NvidPlugin {
     daemon.hooks.stop.tapPromise(PLUGIN_NAME, async () => {
       // stop may run without start having run (another plugin failed to start).
       if (!running) return;
-      const { queue, watcher, ledger } = running;
+      const { queue, watcher, ledger, rescan } = running;
       running = undefined;
+      clearInterval(rescan);
       await watcher.close();
       await queue.close(STOP_GRACE_MS);
       ledger.close();

@@ -34,6 +34,8 @@ export interface DropFolderOptions {
   readonly stableMs: number;
   /** How often a file still being written is looked at. */
   readonly pollMs: number;
+  /** How often the whole folder is listed, to catch files the watcher's events missed. */
+  readonly rescanMs: number;
   readonly retry: RetryOptions;
   /** Extra file-name patterns to ignore (`*` matches anything, `?` one character), beside the built-in ones. */
   readonly ignore: readonly string[];
@@ -56,6 +58,7 @@ export const DROP_FOLDER_SCHEMA = {
     concurrency: positive(2, 1, 'files sent at the same time'),
     stableMs: positive(2000, 50, 'size and mtime unchanged this long = fully written'),
     pollMs: positive(250, 10, 'how often a settling file is checked'),
+    rescanMs: positive(5000, 100, 'how often the folder is listed to catch files the watcher missed'),
     retry: {
       type: 'object',
       additionalProperties: false,

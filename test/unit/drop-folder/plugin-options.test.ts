@@ -21,6 +21,7 @@ describe('drop-folder: options through the core plugin loader', () => {
       concurrency: 2,
       stableMs: 2000,
       pollMs: 250,
+      rescanMs: 5000,
       retry: { initialMs: 5000, maxMs: 300_000, factor: 2 },
       ignore: [],
       usePolling: false,

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isNvidError } from '../../../core/errors.js';
+import { FolderWatcher } from '../../../plugins/drop-folder/folder-watcher.js';
 import { IgnoreRules, patternToRegExp } from '../../../plugins/drop-folder/ignore-rules.js';
 import { resolveFolders } from '../../../plugins/drop-folder/options.js';
 import { targetsFor } from '../../../plugins/drop-folder/targets.js';
@@ -59,5 +62,21 @@ describe('drop-folder: folder options', () => {
     assert.deepEqual(resolveFolders({ folder: 'drop' }, cwd), { folder: join(cwd, 'drop'), sentFolder: join(cwd, 'drop', '.sent') });
     assert.deepEqual(resolveFolders({ folder: '/data/in', sentFolder: 'out' }, cwd), { folder: '/data/in', sentFolder: join(cwd, 'out') });
     assert.deepEqual(resolveFolders({ folder: '/data/in', sentFolder: '/data/out' }, cwd), { folder: '/data/in', sentFolder: '/data/out' });
+  });
+});
+
+describe('drop-folder: listing the folder (the rescan behind the watcher)', () => {
+  it('lists every file below the folder except ignored names, partial files and the sent folder', () => {
+    const folder = mkdtempSync(join(tmpdir(), 'nvid-df-list-'));
+    try {
+      for (const sub of ['lobby', '.sent/lobby', '.hidden-dir']) mkdirSync(join(folder, sub), { recursive: true });
+      for (const file of ['a.png', 'lobby/b.jpg', 'lobby/c.png.part', '.sent/lobby/d.png', '.hidden-dir/e.png', '.f.png', 'g.mp4.tmp', 'a.png.nvid-error.txt']) {
+        writeFileSync(join(folder, file), 'x');
+      }
+      const watcher = new FolderWatcher(folder, new IgnoreRules(folder, join(folder, '.sent')));
+      assert.deepEqual(watcher.listFiles().map((p) => p.slice(folder.length + 1)).sort(), ['a.png', 'lobby/b.jpg']);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 });
