@@ -6,8 +6,10 @@ import { Daemon } from '../daemon.js';
 import { asNvidError } from '../errors.js';
 import type { Role } from '../types.js';
 import { exitCodeFor } from './exit-codes.js';
+import { tuneGarbageCollector } from './gc-tuning.js';
 
 export async function runDaemon(role: Role, argv: { config?: string; state?: string; name?: string; json?: boolean }): Promise<void> {
+  tuneGarbageCollector();
   let daemon: Daemon;
   try {
     const config = loadConfig({ role, ...(argv.config ? { file: argv.config } : {}), ...(argv.state ? { stateDir: argv.state } : {}), ...(argv.name ? { name: argv.name } : {}) });
