@@ -4,7 +4,6 @@
  * protocol, cipher or player; those arrive through the hooks.
  */
 import { mkdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { NvidConfig } from './config.js';
 import { ControlServer } from './control/server.js';
@@ -23,19 +22,8 @@ import type { IncomingTransfer, PluginHost } from './plugin-api.js';
 import { loadPlugins, type LoadedPlugin } from './plugin-loader.js';
 import { observeCoreEvents } from './core-observers.js';
 import { createControlHandler } from './control/commands.js';
+import { statePaths } from './state-paths.js';
 import type { Identity, ProgressEvent, RejectedEvent, Role } from './types.js';
-
-/** The layout of the state folder. */
-export function statePaths(stateDir: string) {
-  return {
-    identityDir: join(stateDir, 'identity'),
-    history: join(stateDir, 'history.jsonl'),
-    libraryDir: join(stateDir, 'library'),
-    incomingDir: join(stateDir, 'incoming'),
-    controlSocket: join(stateDir, 'control.sock'),
-    receivedIndex: join(stateDir, 'received.jsonl'),
-  };
-}
 
 function prepareStateDir(stateDir: string): void {
   try {

@@ -8,13 +8,12 @@ import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { loadConfig } from '../config.js';
 import { callControl } from '../control/client.js';
-import { statePaths } from '../daemon.js';
+import { statePaths } from '../state-paths.js';
 import { asNvidError, NvidError } from '../errors.js';
 import type { SendResult } from '../pipeline/send.js';
 import type { HistoryEntry, Peer, ProgressEvent, Role } from '../types.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { formatBytes, formatHistory, formatPeers, formatSent, formatStatus } from './format.js';
-import { runDaemon } from './run-daemon.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -96,9 +95,9 @@ export async function main(argv = hideBin(process.argv)): Promise<void> {
       'coordinator',
       'run the coordinator (the address book) in the foreground',
       daemonCommand('coordinator'),
-      async (a) => runDaemon('coordinator', a as unknown as GlobalArgs & { name?: string }),
+      async (a) => (await import('./run-daemon.js')).runDaemon('coordinator', a as unknown as GlobalArgs & { name?: string }),
     )
-    .command('node', 'run a node (sends and displays media) in the foreground', daemonCommand('node'), async (a) => runDaemon('node', a as unknown as GlobalArgs & { name?: string }))
+    .command('node', 'run a node (sends and displays media) in the foreground', daemonCommand('node'), async (a) => (await import('./run-daemon.js')).runDaemon('node', a as unknown as GlobalArgs & { name?: string }))
     .command('status', 'show what the running node is doing', {}, async (a) => {
       const status = (await control(g(a), 'status')) as Record<string, unknown>;
       print(g(a), status, () => formatStatus(status));
