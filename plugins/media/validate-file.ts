@@ -7,7 +7,7 @@ import { stat } from 'node:fs/promises';
 import { NvidError } from '../../core/errors.js';
 import type { MediaInfo } from '../../core/types.js';
 import { declaredPictureSize, inspectProbeReport, type MediaPolicy } from './inspect.js';
-import { checkTail, probeFile } from './probe.js';
+import { judgeTail, probeFile, readTail } from './probe.js';
 
 /**
  * Returns what `path` is, or throws why it may not be shown.
@@ -26,8 +26,11 @@ export async function validateMediaFile(ffprobe: string, path: string, policy: M
   }
   // Check the size before ffprobe reads anything of a huge file.
   if (size > policy.maxFileBytes) throw new NvidError('NVID_ERR_MEDIA_REJECTED', `file is ${size} bytes, over the limit of ${policy.maxFileBytes}`);
+  // The tail is read while the file is probed: it needs no duration, and waiting for one cost a whole ffprobe run.
+  const tail = readTail(ffprobe, path, probeTimeoutMs);
+  tail.catch(() => undefined); // judged below only for videos; an image's failed seek is no error
   const { report, stderr } = await probeFile(ffprobe, path, probeTimeoutMs);
   const info = inspectProbeReport(report, size, policy, declaredPictureSize(stderr));
-  if (info.kind === 'video') await checkTail(ffprobe, path, info.duration, probeTimeoutMs);
+  if (info.kind === 'video') judgeTail(await tail, path, info.duration);
   return info;
 }
