@@ -14,7 +14,8 @@
  * an in-memory open, measured).
  */
 import { createCipheriv, createDecipheriv, type CipherGCM, type DecipherGCM } from 'node:crypto';
-import { Transform, type TransformCallback, type TransformOptions } from 'node:stream';
+import type { FileHandle } from 'node:fs/promises';
+import { Readable, Transform, type TransformCallback, type TransformOptions } from 'node:stream';
 import { NvidError } from '../../core/errors.js';
 import { chunkCount, chunkNonce, chunkPlainLength, TAG_BYTES } from './envelope-format.js';
 
@@ -27,53 +28,62 @@ export interface BodyParams {
 }
 
 /**
- * Encrypts exactly `size` plaintext bytes into sealed chunks. Emits `head`
- * (preamble and sealed header) first. Fails if the source ends short or runs
- * long, since the chunk count is already committed to in the signed header.
+ * The sealing state machine both sealers share: takes plaintext in pieces of
+ * any size and hands out sealed chunks as they form (ciphertext pieces, then
+ * each chunk's tag). Knows the chunk count from the signed size, so it refuses
+ * a source that runs long or ends short.
  */
-export class ChunkSealer extends Transform {
+class BodySealer {
   private readonly chunks: number;
   private index = 0;
   private cipher: CipherGCM | undefined;
   /** Plaintext bytes the current chunk still takes. */
   private left = 0;
+  /** Plaintext bytes sealed so far. */
+  sealed = 0;
 
-  constructor(private readonly body: BodyParams, head: Buffer, options?: TransformOptions) {
-    super({ ...options, highWaterMark: options?.highWaterMark ?? body.chunkSize + TAG_BYTES });
+  constructor(private readonly body: BodyParams) {
     this.chunks = chunkCount(body.size, body.chunkSize);
-    this.push(head);
   }
 
-  override _transform(data: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+  /**
+   * Seals `data`, handing each output piece to `emit`; returns what the last `emit` returned.
+   * @throws NvidError NVID_ERR_BAD_ENVELOPE when the source has more bytes than announced
+   */
+  update(data: Buffer, emit: (piece: Buffer) => boolean): boolean {
+    let more = true;
     let at = 0;
     while (at < data.length) {
       if (this.index === this.chunks || this.body.size === 0) {
-        return done(new NvidError('NVID_ERR_BAD_ENVELOPE', `source has more than the ${this.body.size} bytes announced (file changed while sending?)`));
+        throw new NvidError('NVID_ERR_BAD_ENVELOPE', `source has more than the ${this.body.size} bytes announced (file changed while sending?)`);
       }
       if (!this.cipher) this.startChunk();
       const n = Math.min(this.left, data.length - at);
-      // Pushed as it comes: gathering a chunk's ciphertext and tag into one buffer copied every
+      // Handed on as it comes: gathering a chunk's ciphertext and tag into one buffer copied every
       // byte again and fed the garbage collector (0.67 + ~0.6 CPU-s per GiB on the sender, measured);
       // consumers write the pieces with writev (sockets cork per turn, file streams gather writes).
-      this.push(this.cipher!.update(data.subarray(at, at + n)));
+      more = emit(this.cipher!.update(data.subarray(at, at + n)));
       at += n;
+      this.sealed += n;
       this.left -= n;
-      if (this.left === 0) this.endChunk();
+      if (this.left === 0) more = this.endChunk(emit);
     }
-    done();
+    return more;
   }
 
-  override _flush(done: TransformCallback): void {
+  /**
+   * Seals what the end of the source still owes (an empty body's one empty chunk).
+   * @throws NvidError NVID_ERR_BAD_ENVELOPE when the source ended short
+   */
+  finish(emit: (piece: Buffer) => boolean): void {
     // An empty body is one empty final chunk: just its tag.
     if (this.body.size === 0) {
       this.startChunk();
-      this.endChunk();
+      this.endChunk(emit);
     }
     if (this.index !== this.chunks) {
-      const sealed = Math.min(this.body.size, this.index * this.body.chunkSize) + (this.cipher ? this.body.chunkSize - this.left : 0);
-      return done(new NvidError('NVID_ERR_BAD_ENVELOPE', `source ended after ${sealed} of ${this.body.size} bytes (file changed while sending?)`));
+      throw new NvidError('NVID_ERR_BAD_ENVELOPE', `source ended after ${this.sealed} of ${this.body.size} bytes (file changed while sending?)`);
     }
-    done();
   }
 
   private startChunk(): void {
@@ -81,11 +91,121 @@ export class ChunkSealer extends Transform {
     this.left = chunkPlainLength(this.index, this.body.size, this.body.chunkSize);
   }
 
-  private endChunk(): void {
+  private endChunk(emit: (piece: Buffer) => boolean): boolean {
     this.cipher!.final();
-    this.push(this.cipher!.getAuthTag());
+    const more = emit(this.cipher!.getAuthTag());
     this.cipher = undefined;
     this.index += 1;
+    return more;
+  }
+}
+
+/**
+ * Encrypts exactly `size` plaintext bytes from whatever is piped in into
+ * sealed chunks. Emits `head` (preamble and sealed header) first. Fails if the
+ * source ends short or runs long, since the chunk count is already committed
+ * to in the signed header.
+ */
+export class ChunkSealer extends Transform {
+  private readonly sealer: BodySealer;
+  private readonly pushPiece = (piece: Buffer) => this.push(piece);
+
+  constructor(body: BodyParams, head: Buffer, options?: TransformOptions) {
+    super({ ...options, highWaterMark: options?.highWaterMark ?? body.chunkSize + TAG_BYTES });
+    this.sealer = new BodySealer(body);
+    this.push(head);
+  }
+
+  override _transform(data: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    try {
+      this.sealer.update(data, this.pushPiece);
+    } catch (err) {
+      return done(err as Error);
+    }
+    done();
+  }
+
+  override _flush(done: TransformCallback): void {
+    try {
+      this.sealer.finish(this.pushPiece);
+    } catch (err) {
+      return done(err as Error);
+    }
+    done();
+  }
+}
+
+/** Bytes per file read while sealing a file. */
+const FILE_READ_BYTES = 1024 * 1024;
+
+/**
+ * Seals the first `size` bytes of an open file: reading and sealing in one
+ * stream stage, through one read buffer used over and over. The cipher copies
+ * as it encrypts, so a read buffer is free again as soon as its bytes are
+ * sealed; a fresh buffer per read cost page faults and collector work (a file
+ * stream piped into a {@link ChunkSealer} took 1.3-2.2 CPU-s per GiB sent,
+ * this 0.95-1.25, measured side by side). Reads are large because a system
+ * call costs more than the bytes it moves here (64 KiB reads took 3.7x the CPU
+ * of 1 MiB reads). Closes the file when it ends or is destroyed.
+ */
+export class FileSealer extends Readable {
+  private readonly sealer: BodySealer;
+  private readonly buffer: Buffer;
+  private readonly pushPiece = (piece: Buffer) => this.push(piece);
+  private position = 0;
+  private reading = false;
+
+  constructor(
+    private readonly file: FileHandle,
+    private readonly body: BodyParams,
+    head: Buffer,
+  ) {
+    super({ highWaterMark: FILE_READ_BYTES });
+    this.sealer = new BodySealer(body);
+    // Whole chunks per read, so each read seals straight through.
+    this.buffer = Buffer.allocUnsafeSlow(Math.max(1, Math.floor(FILE_READ_BYTES / body.chunkSize)) * body.chunkSize);
+    this.push(head);
+  }
+
+  override _read(): void {
+    if (this.reading || this.destroyed) return;
+    if (this.position >= this.body.size) {
+      try {
+        this.sealer.finish(this.pushPiece);
+      } catch (err) {
+        return void this.destroy(err as Error);
+      }
+      this.push(null);
+      return;
+    }
+    this.reading = true;
+    const wanted = Math.min(this.buffer.length, this.body.size - this.position);
+    this.file.read(this.buffer, 0, wanted, this.position).then(
+      ({ bytesRead }) => {
+        this.reading = false;
+        if (this.destroyed) return;
+        if (bytesRead === 0) {
+          this.destroy(new NvidError('NVID_ERR_BAD_ENVELOPE', `source ended after ${this.position} of ${this.body.size} bytes (file changed while sending?)`));
+          return;
+        }
+        this.position += bytesRead;
+        let more: boolean;
+        try {
+          more = this.sealer.update(this.buffer.subarray(0, bytesRead), this.pushPiece);
+        } catch (err) {
+          return void this.destroy(err as Error);
+        }
+        if (more) this._read();
+      },
+      (err: unknown) => {
+        this.reading = false;
+        this.destroy(new NvidError('NVID_ERR_DELIVERY', `cannot read the file being sent: ${(err as Error).message}`, { cause: err }));
+      },
+    );
+  }
+
+  override _destroy(err: Error | null, done: (err?: Error | null) => void): void {
+    this.file.close().then(() => done(err), () => done(err));
   }
 }
 
