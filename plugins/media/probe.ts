@@ -83,7 +83,9 @@ export interface TailReport {
  * less on the critical path of every video sent or received.
  */
 export async function readTail(ffprobe: string, path: string, timeoutMs: number): Promise<TailReport> {
-  const args = ['-hide_banner', '-v', 'error', '-select_streams', 'v:0', '-read_intervals', `${FAR_PAST_THE_END_S}%`, '-show_entries', 'packet=pts_time,duration_time', '-print_format', 'json', '-i', path];
+  // Packet times need no stream analysis: a small probe skips decoding the first frames (0.08 s of a
+  // 0.28 s run on a 720p video here; the same packets come out).
+  const args = ['-hide_banner', '-v', 'error', '-probesize', '65536', '-analyzeduration', '0', '-select_streams', 'v:0', '-read_intervals', `${FAR_PAST_THE_END_S}%`, '-show_entries', 'packet=pts_time,duration_time', '-print_format', 'json', '-i', path];
   const { stdout, stderr, exitCode } = await run(ffprobe, args, timeoutMs);
   let lastEnd: number | undefined;
   try {
