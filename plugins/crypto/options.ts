@@ -21,7 +21,7 @@ export interface CryptoOptions {
 }
 
 export const DEFAULT_OPTIONS: CryptoOptions = Object.freeze({
-  chunkSize: 65536,
+  chunkSize: 256 * 1024,
   replayWindowMs: 3_600_000,
   maxClockSkewMs: 300_000,
   replayFile: 'crypto-replay.log',
