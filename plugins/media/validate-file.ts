@@ -3,11 +3,11 @@
  * the tail. Hook-free, so tests and other plugins (display's loop over the
  * library) can call it directly.
  */
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { NvidError } from '../../core/errors.js';
 import type { MediaInfo } from '../../core/types.js';
 import { declaredPictureSize, inspectProbeReport, type MediaPolicy } from './inspect.js';
-import { judgeTail, probeFile, readTail } from './probe.js';
+import { judgeTail, probeFile, probeWithTail, readTail } from './probe.js';
 
 /**
  * Returns what `path` is, or throws why it may not be shown.
@@ -26,11 +26,28 @@ export async function validateMediaFile(ffprobe: string, path: string, policy: M
   }
   // Check the size before ffprobe reads anything of a huge file.
   if (size > policy.maxFileBytes) throw new NvidError('NVID_ERR_MEDIA_REJECTED', `file is ${size} bytes, over the limit of ${policy.maxFileBytes}`);
-  // The tail is read while the file is probed: it needs no duration, and waiting for one cost a whole ffprobe run.
-  const tail = readTail(ffprobe, path, probeTimeoutMs);
-  tail.catch(() => undefined); // judged below only for videos; an image's failed seek is no error
-  const { report, stderr } = await probeFile(ffprobe, path, probeTimeoutMs);
+  // Usually one ffprobe run answers both questions. A JPEG's demuxer cannot seek to the end, so a JPEG
+  // is only probed; a failed run is asked again in two, so that the error names what is wrong.
+  const jpeg = await startsLikeJpeg(path);
+  const both = jpeg ? undefined : await probeWithTail(ffprobe, path, probeTimeoutMs);
+  let tail = both ? Promise.resolve(both.tail) : jpeg ? undefined : readTail(ffprobe, path, probeTimeoutMs);
+  tail?.catch(() => undefined); // judged below only for videos; an image's failed seek is no error
+  const { report, stderr } = both?.probe ?? (await probeFile(ffprobe, path, probeTimeoutMs));
   const info = inspectProbeReport(report, size, policy, declaredPictureSize(stderr));
-  if (info.kind === 'video') judgeTail(await tail, path, info.duration);
+  if (info.kind === 'video') {
+    tail ??= readTail(ffprobe, path, probeTimeoutMs);
+    judgeTail(await tail, path, info.duration);
+  }
   return info;
+}
+
+/** JPEG's start-of-image marker: FF D8 FF. */
+async function startsLikeJpeg(path: string): Promise<boolean> {
+  const file = await open(path, 'r');
+  try {
+    const { buffer, bytesRead } = await file.read(Buffer.alloc(3), 0, 3, 0);
+    return bytesRead === 3 && buffer[0] === 0xff && buffer[1] === 0xd8 && buffer[2] === 0xff;
+  } finally {
+    await file.close();
+  }
 }
