@@ -2,12 +2,14 @@
  * The daemon's config file: read once, validated against its schema with every
  * problem reported together, defaults filled in, then frozen.
  */
-import { readFileSync } from 'node:fs';
-import { hostname, homedir } from 'node:os';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { hostname } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { defaultStateDir, readConfigFile, resolveStateDir } from './config-file.js';
 import { NvidError } from './errors.js';
 import { deepFreeze, validateAgainst } from './schema.js';
 import type { Role } from './types.js';
+
+export { defaultStateDir, readConfigFile };
 
 /** A plugin entry: a bundled name, a path (`./x.js`) or package name, or an object with options. */
 export type PluginSpec = string | { use: string; options?: Record<string, unknown> };
@@ -70,12 +72,6 @@ export const CONFIG_SCHEMA = {
   },
 } as const;
 
-/** `$XDG_STATE_HOME/nvid/<role>`, else `~/.local/state/nvid/<role>`. */
-export function defaultStateDir(role: Role): string {
-  const base = process.env.XDG_STATE_HOME && isAbsolute(process.env.XDG_STATE_HOME) ? process.env.XDG_STATE_HOME : join(homedir(), '.local', 'state');
-  return join(base, 'nvid', role);
-}
-
 export interface LoadConfigOptions {
   role: Role;
   /** Path of the JSON config file; absent = all defaults. */
@@ -84,20 +80,6 @@ export interface LoadConfigOptions {
   stateDir?: string;
   /** `--name NAME` beats the file. */
   name?: string;
-}
-
-export function readConfigFile(file: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new NvidError('NVID_ERR_CONFIG_READ', `cannot read config file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
-  }
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new NvidError('NVID_ERR_CONFIG_READ', `config file ${file} is not valid JSON: ${(err as Error).message}`, { cause: err });
-  }
 }
 
 export function loadConfig(options: LoadConfigOptions): NvidConfig {
@@ -112,7 +94,7 @@ export function loadConfig(options: LoadConfigOptions): NvidConfig {
     throw new NvidError('NVID_ERR_CONFIG_INVALID', `${label} has ${problems.length} problem(s):\n  ${problems.join('\n  ')}`, { details: { problems } });
   }
   const baseDir = options.file ? dirname(resolve(options.file)) : process.cwd();
-  const stateDir = options.stateDir ? resolve(options.stateDir) : typeof data.stateDir === 'string' ? resolve(baseDir, data.stateDir) : defaultStateDir(options.role);
+  const stateDir = resolveStateDir(options.role, data, baseDir, options.stateDir);
   const config: NvidConfig = {
     name: options.name ?? (data.name as string | undefined) ?? (options.role === 'coordinator' ? 'coordinator' : hostname().slice(0, 64)),
     stateDir,

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { loadConfig } from '../config.js';
+import { stateDirFromConfigFile } from '../config-file.js';
 import { callControl } from '../control/client.js';
 import { statePaths } from '../state-paths.js';
 import { asNvidError, NvidError } from '../errors.js';
@@ -33,13 +33,14 @@ function fail(err: unknown, json: boolean): never {
 }
 
 /** The state folder of the node a command talks to: --state, else the config's, else the default. */
-function stateDirOf(argv: GlobalArgs, role: Role = 'node'): string {
+async function stateDirOf(argv: GlobalArgs, role: Role = 'node'): Promise<string> {
   if (argv.state) return resolve(argv.state);
-  return loadConfig({ role, ...(argv.config ? { file: argv.config } : {}) }).stateDir;
+  // A config whose state folder cannot be read off it gets the daemon's full check, for the message.
+  return stateDirFromConfigFile(role, argv.config) ?? (await import('../config.js')).loadConfig({ role, ...(argv.config ? { file: argv.config } : {}) }).stateDir;
 }
 
 async function control(argv: GlobalArgs, command: string, args: Record<string, unknown> = {}, onEvent?: (event: string, data: unknown) => void): Promise<unknown> {
-  const socket = statePaths(stateDirOf(argv)).controlSocket;
+  const socket = statePaths(await stateDirOf(argv)).controlSocket;
   return callControl(socket, command, args, onEvent ? { onEvent } : {});
 }
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT, removeDir, runNvid, tempDir } from '../../helpers/nvid.js';
 
@@ -48,5 +48,21 @@ describe('nvid CLI', function () {
     const json = await runNvid(['status', '--state', state, '--json']);
     assert.equal(json.code, 3);
     assert.equal((JSON.parse(json.stdout) as { error: { code: string } }).error.code, 'NVID_ERR_NOT_RUNNING');
+  });
+
+  it("finds the node through a config file's state folder, relative to the file, and reports a config it cannot read one from", async () => {
+    const configDir = join(dir, 'configs');
+    mkdirSync(configDir, { recursive: true });
+    const relative = join(configDir, 'relative.json');
+    writeFileSync(relative, JSON.stringify({ stateDir: 'screens/lobby', plugins: [] }));
+    const found = await runNvid(['status', '--config', relative]);
+    assert.equal(found.code, 3);
+    assert.ok(found.stderr.includes(join(configDir, 'screens', 'lobby')), `the message names the state folder next to the config: ${found.stderr}`);
+
+    const wrongType = join(configDir, 'wrong.json');
+    writeFileSync(wrongType, JSON.stringify({ stateDir: 42 }));
+    const refused = await runNvid(['status', '--config', wrongType]);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /stateDir.*must be string.*\[NVID_ERR_CONFIG_INVALID\]/s);
   });
 });
