@@ -5,7 +5,7 @@
  * accepted the content; any failure deletes it and records why.
  */
 import { createHash } from 'node:crypto';
-import { createWriteStream, linkSync, unlinkSync } from 'node:fs';
+import { createWriteStream, linkSync, unlinkSync, type WriteStream } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -60,6 +60,11 @@ function keepInLibrary(ctx: PipelineContext, tmp: string, meta: TransferMeta): s
   throw new NvidError('NVID_ERR_BAD_FILE_NAME', `cannot find a free library name for ${name}`);
 }
 
+/** Resolves once `stream` has closed its file (at once if it already has). */
+function closed(stream: WriteStream): Promise<void> {
+  return stream.closed ? Promise.resolve() : new Promise((resolve) => stream.once('close', () => resolve()));
+}
+
 function removeQuietly(path: string | undefined): void {
   if (!path) return;
   try {
@@ -98,7 +103,13 @@ export async function receiveTransfer(ctx: PipelineContext, incoming: IncomingTr
       if (event) ctx.hooks.progress.call(event);
     });
     // A large buffer lets the write stream gather chunks into one writev while a write is in flight.
-    await pipeline(opened.plaintext, createWriteStream(tmp, { flags: 'wx', mode: 0o600, highWaterMark: 1024 * 1024 }));
+    const out = createWriteStream(tmp, { flags: 'wx', mode: 0o600, highWaterMark: 1024 * 1024 });
+    await pipeline(opened.plaintext, out).catch(async (err: unknown) => {
+      // The file is opened asynchronously: a body that fails at once can fail before it exists.
+      // Wait until the stream let go of it, so the cleanup below finds and removes it.
+      await closed(out);
+      throw err;
+    });
     if (measured.bytes() !== meta.size) throw new NvidError('NVID_ERR_TRUNCATED', `received ${measured.bytes()} of ${meta.size} declared bytes`);
     const sha256 = measured.digest();
 
