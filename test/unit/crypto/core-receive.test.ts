@@ -5,19 +5,20 @@
  * in the library nor in the incoming folder.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ErrorCode } from '../../../core/errors.js';
 import { TransferTracker, type PipelineContext } from '../../../core/pipeline/context.js';
 import { receiveTransfer } from '../../../core/pipeline/receive.js';
-import type { Identity, MediaInfo, Peer } from '../../../core/types.js';
+import type { DeliveryReceipt, Identity, MediaInfo, Peer } from '../../../core/types.js';
 import CryptoPlugin from '../../../plugins/crypto/index.js';
 import { ReceivedIndex } from '../../../core/received-index.js';
 import { makePluginHost } from '../../helpers/plugin-host.js';
 import { asPeer, assertCode, makeMeta, patternBytes, piecewise, sealToBuffer, tempDir, testIdentities } from './helpers.js';
 
 /** A receiving node: the core's pipeline context with the crypto plugin and a stand-in media validator. */
-async function receivingNode(identity: Identity): Promise<{ receive: (envelope: Buffer, sender: Peer) => Promise<unknown>; files: () => string[] }> {
+async function receivingNode(identity: Identity): Promise<{ receive: (envelope: Buffer, sender: Peer) => Promise<DeliveryReceipt>; files: () => string[] }> {
   const stateDir = tempDir();
   const libraryDir = join(stateDir, 'library');
   const incomingDir = join(stateDir, 'incoming');
@@ -31,7 +32,17 @@ async function receivingNode(identity: Identity): Promise<{ receive: (envelope: 
     const size = readFileSync(path).length;
     return { kind: 'image', container: 'png_pipe', codec: 'png', width: 1, height: 1, duration: 0, frames: 0, hasAudio: false, size };
   });
-  const ctx = { hooks, identity, history, log, libraryDir, incomingDir, maxReceiveBytes: 1 << 30, transfers: new TransferTracker(), received: new ReceivedIndex(join(stateDir, 'received.jsonl'), libraryDir) } as unknown as PipelineContext;
+  const ctx = {
+    hooks,
+    identity,
+    history,
+    log,
+    libraryDir,
+    incomingDir,
+    maxReceiveBytes: 1 << 30,
+    transfers: new TransferTracker(),
+    received: new ReceivedIndex(join(stateDir, 'received.jsonl'), libraryDir),
+  } as unknown as PipelineContext;
   return {
     receive: (envelope, sender) => receiveTransfer(ctx, { sender, envelope: piecewise(envelope) }),
     files: () => [...readdirSync(libraryDir).map((f) => `library/${f}`), ...readdirSync(incomingDir).map((f) => `incoming/${f}`)],
@@ -82,6 +93,35 @@ describe('crypto plugin in the core receive pipeline', function () {
     await node.receive(good, asPeer(alice, 'alice'));
     await assertCode(node.receive(good, asPeer(alice, 'alice')), 'NVID_ERR_REPLAY');
     assert.deepEqual(node.files(), ['library/slide.png']);
+  });
+});
+
+describe('crypto plugin in the core receive pipeline, a file of many default-size chunks', function () {
+  this.timeout(60_000);
+  const chunkSize = 256 * 1024;
+  const plaintext = patternBytes(11 * 1024 * 1024 + 17, 9);
+
+  async function envelopeFor(receiver: Identity): Promise<Buffer> {
+    const { alice } = testIdentities();
+    return sealToBuffer(plaintext, { recipient: receiver, sender: alice, meta: makeMeta(alice, receiver, plaintext.length, { fileName: 'clip.mp4' }), chunkSize });
+  }
+
+  it('keeps it, and acknowledges the SHA-256 of exactly its bytes', async () => {
+    const { alice, bob } = testIdentities();
+    const node = await receivingNode(bob);
+    const receipt = await node.receive(await envelopeFor(bob), asPeer(alice, 'alice'));
+    assert.equal(receipt.sha256, createHash('sha256').update(plaintext).digest('hex'));
+    assert.deepEqual(node.files(), ['library/clip.mp4']);
+  });
+
+  it('refuses a chunk altered half way with NVID_ERR_CHUNK_AUTH, leaving no file, and the next transfer still hashes right', async () => {
+    const { alice, bob } = testIdentities();
+    const node = await receivingNode(bob);
+    const envelope = await envelopeFor(bob);
+    await assertCode(node.receive(flip(envelope, envelope.length >> 1), asPeer(alice, 'alice')), 'NVID_ERR_CHUNK_AUTH');
+    assert.deepEqual(node.files(), []);
+    const receipt = await node.receive(await envelopeFor(bob), asPeer(alice, 'alice'));
+    assert.equal(receipt.sha256, createHash('sha256').update(plaintext).digest('hex'));
   });
 });
 
