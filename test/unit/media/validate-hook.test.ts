@@ -51,6 +51,13 @@ describe('media plugin: validate hook', function () {
     assert.deepEqual([info.kind, info.codec], ['image', 'png']);
   });
 
+  it('decides by content between image formats too: a PNG named .jpg and a JPEG named .png', async () => {
+    const png = await validate(await solidPng(t.dir, 'really-a-png.jpg', 'red'));
+    assert.deepEqual([png.kind, png.codec], ['image', 'png']);
+    const jpeg = await validate(await solidJpeg(t.dir, 'really-a-jpeg.png', 'blue'));
+    assert.deepEqual([jpeg.kind, jpeg.codec], ['image', 'mjpeg']);
+  });
+
   it('accepts an mp4 as a video with its duration and frame count', async () => {
     const info = await validate(await colourClip(t.dir, 'clip.mp4', ['red', 'lime', 'blue', 'white'], 0.5, '160x120'));
     assert.equal(info.kind, 'video');
