@@ -11,8 +11,9 @@
  * sender's CPU per GiB here (bench/send-throughput; also reproduced by
  * loading the transport plugin into a bare sealing loop). Without incremental
  * marking, the pressure is met by scavenges, and full collections happen only
- * when the (small) old generation really grows, atomically: a few ms at these
- * heap sizes, which nothing in the daemon is sensitive to.
+ * when the (small) old generation really grows, atomically: a few ms at a
+ * node's heap size, which nothing in a node is sensitive to. Nodes only: a
+ * coordinator moves no media, and its heap grows with the nodes connected.
  */
 import { setFlagsFromString } from 'node:v8';
 

@@ -9,7 +9,9 @@ import { exitCodeFor } from './exit-codes.js';
 import { tuneGarbageCollector } from './gc-tuning.js';
 
 export async function runDaemon(role: Role, argv: { config?: string; state?: string; name?: string; json?: boolean }): Promise<void> {
-  tuneGarbageCollector();
+  // Only nodes move media; a coordinator with many connected nodes keeps a larger heap, where
+  // incremental marking is what keeps collections from pausing it.
+  if (role === 'node') tuneGarbageCollector();
   let daemon: Daemon;
   try {
     const config = loadConfig({ role, ...(argv.config ? { file: argv.config } : {}), ...(argv.state ? { stateDir: argv.state } : {}), ...(argv.name ? { name: argv.name } : {}) });
