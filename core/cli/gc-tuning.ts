@@ -17,12 +17,8 @@
  */
 import { setFlagsFromString } from 'node:v8';
 
-let tuned = false;
-
-/** Applies the daemon's GC settings to this process (idempotent; call before the daemon starts moving data). */
+/** Applies a node's GC settings to this process; call before it starts moving data. */
 export function tuneGarbageCollector(): void {
-  if (tuned) return;
-  tuned = true;
   // V8 reads this flag at each marking decision, so setting it after start-up takes effect at once.
   setFlagsFromString('--no-incremental-marking');
 }

@@ -51,11 +51,15 @@ class BodySealer {
   private cipher: CipherGCM | undefined;
   /** Plaintext bytes the current chunk still takes. */
   private left = 0;
-  /** Plaintext bytes sealed so far. */
-  sealed = 0;
+  #sealed = 0;
 
   constructor(private readonly body: BodyParams) {
     this.chunks = chunkCount(body.size, body.chunkSize);
+  }
+
+  /** Plaintext bytes sealed so far. */
+  get sealed(): number {
+    return this.#sealed;
   }
 
   /**
@@ -76,7 +80,7 @@ class BodySealer {
       // consumers write the pieces with writev (sockets cork per turn, file streams gather writes).
       more = emit(this.cipher!.update(data.subarray(at, at + n)));
       at += n;
-      this.sealed += n;
+      this.#sealed += n;
       this.left -= n;
       if (this.left === 0) more = this.endChunk(emit);
     }
@@ -94,7 +98,7 @@ class BodySealer {
       this.endChunk(emit);
     }
     if (this.index !== this.chunks) {
-      throw new NvidError('NVID_ERR_BAD_ENVELOPE', `source ended after ${this.sealed} of ${this.body.size} bytes (file changed while sending?)`);
+      throw new NvidError('NVID_ERR_BAD_ENVELOPE', `source ended after ${this.#sealed} of ${this.body.size} bytes (file changed while sending?)`);
     }
   }
 
@@ -164,7 +168,6 @@ export class FileSealer extends Readable {
   private readonly sealer: BodySealer;
   private readonly buffer: Buffer;
   private readonly pushPiece = (piece: Buffer) => this.push(piece);
-  private position = 0;
   private reading = false;
 
   constructor(
@@ -181,26 +184,16 @@ export class FileSealer extends Readable {
 
   override _read(): void {
     if (this.reading || this.destroyed) return;
-    if (this.position >= this.body.size) {
-      try {
-        this.sealer.finish(this.pushPiece);
-      } catch (err) {
-        return void this.destroy(err as Error);
-      }
-      this.push(null);
-      return;
-    }
+    // Every byte read is sealed at once, so what was sealed is where the next read starts.
+    const position = this.sealer.sealed;
+    if (position >= this.body.size) return this.finishBody();
     this.reading = true;
-    const wanted = Math.min(this.buffer.length, this.body.size - this.position);
-    this.file.read(this.buffer, 0, wanted, this.position).then(
+    this.file.read(this.buffer, 0, Math.min(this.buffer.length, this.body.size - position), position).then(
       ({ bytesRead }) => {
         this.reading = false;
         if (this.destroyed) return;
-        if (bytesRead === 0) {
-          this.destroy(new NvidError('NVID_ERR_BAD_ENVELOPE', `source ended after ${this.position} of ${this.body.size} bytes (file changed while sending?)`));
-          return;
-        }
-        this.position += bytesRead;
+        // A file that shrank since it was measured ends here; finish() names the shortfall.
+        if (bytesRead === 0) return this.finishBody();
         let more: boolean;
         try {
           more = this.sealer.update(this.buffer.subarray(0, bytesRead), this.pushPiece);
@@ -214,6 +207,16 @@ export class FileSealer extends Readable {
         this.destroy(new NvidError('NVID_ERR_DELIVERY', `cannot read the file being sent: ${(err as Error).message}`, { cause: err }));
       },
     );
+  }
+
+  /** The source is done: seal what the end owes, or fail if it came short. */
+  private finishBody(): void {
+    try {
+      this.sealer.finish(this.pushPiece);
+    } catch (err) {
+      return void this.destroy(err as Error);
+    }
+    this.push(null);
   }
 
   override _destroy(err: Error | null, done: (err?: Error | null) => void): void {

@@ -116,7 +116,8 @@ export async function probeWithTail(ffprobe: string, path: string, timeoutMs: nu
   const streams = Array.isArray(report.streams) ? (report.streams as Record<string, unknown>[]) : [];
   const video = streams.find((stream) => stream?.codec_type === 'video');
   const { packets, ...rest } = report;
-  return { probe: { report: rest, stderr }, tail: { lastEnd: lastPacketEnd(packets, video ? numberField(video.index) : -1), stderr, exitCode } };
+  // No video stream: no packet counts (-1 matches none).
+  return { probe: { report: rest, stderr }, tail: { lastEnd: lastPacketEnd(packets, (video && numberField(video.index)) ?? -1), stderr, exitCode } };
 }
 
 /**

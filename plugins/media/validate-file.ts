@@ -3,7 +3,8 @@
  * the tail. Hook-free, so tests and other plugins (display's loop over the
  * library) can call it directly.
  */
-import { open, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { NvidError } from '../../core/errors.js';
 import type { MediaInfo } from '../../core/types.js';
 import { declaredPictureSize, inspectProbeReport, type MediaPolicy } from './inspect.js';
@@ -16,10 +17,19 @@ import { judgeTail, probeFile, probeWithTail, readTail } from './probe.js';
  */
 export async function validateMediaFile(ffprobe: string, path: string, policy: MediaPolicy, probeTimeoutMs: number): Promise<MediaInfo> {
   let size: number;
+  let jpeg: boolean;
   try {
-    const st = await stat(path);
-    if (!st.isFile()) throw new NvidError('NVID_ERR_MEDIA_REJECTED', 'not a regular file');
-    size = st.size;
+    // One open for both questions asked of the file itself: its size, and whether it starts like a JPEG.
+    // Non-blocking, so a FIFO dropped where media is expected is refused instead of waiting for a writer.
+    const file = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    try {
+      const st = await file.stat();
+      if (!st.isFile()) throw new NvidError('NVID_ERR_MEDIA_REJECTED', 'not a regular file');
+      size = st.size;
+      jpeg = startsLikeJpeg((await file.read(Buffer.alloc(3), 0, 3, 0)).buffer);
+    } finally {
+      await file.close();
+    }
   } catch (err) {
     if (err instanceof NvidError) throw err;
     throw new NvidError('NVID_ERR_MEDIA_REJECTED', `cannot read the file: ${(err as Error).message}`, { cause: err });
@@ -28,26 +38,14 @@ export async function validateMediaFile(ffprobe: string, path: string, policy: M
   if (size > policy.maxFileBytes) throw new NvidError('NVID_ERR_MEDIA_REJECTED', `file is ${size} bytes, over the limit of ${policy.maxFileBytes}`);
   // Usually one ffprobe run answers both questions. A JPEG's demuxer cannot seek to the end, so a JPEG
   // is only probed; a failed run is asked again in two, so that the error names what is wrong.
-  const jpeg = await startsLikeJpeg(path);
   const both = jpeg ? undefined : await probeWithTail(ffprobe, path, probeTimeoutMs);
-  let tail = both ? Promise.resolve(both.tail) : jpeg ? undefined : readTail(ffprobe, path, probeTimeoutMs);
-  tail?.catch(() => undefined); // judged below only for videos; an image's failed seek is no error
   const { report, stderr } = both?.probe ?? (await probeFile(ffprobe, path, probeTimeoutMs));
   const info = inspectProbeReport(report, size, policy, declaredPictureSize(stderr));
-  if (info.kind === 'video') {
-    tail ??= readTail(ffprobe, path, probeTimeoutMs);
-    judgeTail(await tail, path, info.duration);
-  }
+  if (info.kind === 'video') judgeTail(both?.tail ?? (await readTail(ffprobe, path, probeTimeoutMs)), path, info.duration);
   return info;
 }
 
 /** JPEG's start-of-image marker: FF D8 FF. */
-async function startsLikeJpeg(path: string): Promise<boolean> {
-  const file = await open(path, 'r');
-  try {
-    const { buffer, bytesRead } = await file.read(Buffer.alloc(3), 0, 3, 0);
-    return bytesRead === 3 && buffer[0] === 0xff && buffer[1] === 0xd8 && buffer[2] === 0xff;
-  } finally {
-    await file.close();
-  }
+function startsLikeJpeg(head: Buffer): boolean {
+  return head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff;
 }

@@ -3,6 +3,8 @@
  * at test time and on the bad files it must refuse.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { isNvidError } from '../../../core/errors.js';
 import type { MediaInfo } from '../../../core/types.js';
 import MediaPlugin from '../../../plugins/media/index.js';
@@ -89,6 +91,13 @@ describe('media plugin: validate hook', function () {
 
   it('rejects a truncated mp4 whose index survived (faststart)', async () => {
     await rejects(await truncatedMp4(t.dir, 'cut-faststart.mp4', { faststart: true }), /truncated video/);
+  });
+
+  it('rejects a folder and a named pipe as not regular files, without waiting for a writer', async () => {
+    await rejects(t.dir, /not a regular file/);
+    const pipe = join(t.dir, 'pipe.mp4');
+    execFileSync('mkfifo', [pipe]);
+    await rejects(pipe, /not a regular file/);
   });
 
   it('rejects random bytes', async () => {
