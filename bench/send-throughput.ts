@@ -1,5 +1,5 @@
 /**
- * npm run bench -- send-throughput [--gib 1] [--rounds 3]
+ * npm run bench -- send-throughput [--gib 1] [--rounds 5] [--warmup 1]
  *
  * A node-to-node encrypted send of a 1 GiB video through real nvid processes
  * (coordinator + two nodes on 127.0.0.1, received file written to disk),
@@ -13,7 +13,9 @@
  * The machine is shared and noisy (the plain TCP copy alone has ranged from
  * 263 to 824 MB/s in one afternoon), so the four copies run interleaved for
  * `--rounds` rounds; figures are medians, and each ratio is the median of the
- * ratios within a round.
+ * ratios within a round. `--warmup` untimed rounds come first: nodes are
+ * long-running daemons, and a fresh one's first send also pays for compiling
+ * its code (about 15% slower than its later sends, measured).
  *
  * Prints `figure NAME VALUE UNIT` lines; no absolute targets are asserted.
  */
@@ -117,13 +119,14 @@ async function main(): Promise<void> {
   const arg = (name: string) => Number(process.argv[process.argv.indexOf(name) + 1]);
   const gib = arg('--gib') || 1;
   // Rounds interleave the four copies, so a slow spell of this shared machine hits all of them; medians are reported.
-  const rounds = arg('--rounds') || 3;
+  const rounds = arg('--rounds') || 5;
+  const warmup = process.argv.includes('--warmup') ? arg('--warmup') : 1;
   rmSync(WORK, { recursive: true, force: true });
   mkdirSync(WORK, { recursive: true });
   const media = noiseVideo(gib * GIB);
   const big = noiseVideo(2 * GIB);
   const size = statSync(media).size;
-  note(`file: ${(size / GIB).toFixed(2)} GiB video; 2 GiB file: ${(statSync(big).size / GIB).toFixed(2)} GiB; ${rounds} rounds`);
+  note(`file: ${(size / GIB).toFixed(2)} GiB video; 2 GiB file: ${(statSync(big).size / GIB).toFixed(2)} GiB; ${warmup} warm-up and ${rounds} measured rounds`);
 
   // scp's baseline needs a private sshd on loopback; nvid a real coordinator and real nodes.
   const sshd = await startSshd(join(WORK, 'sshd'));
@@ -147,7 +150,7 @@ async function main(): Promise<void> {
 
     const results: Round[] = [];
     const mbps = (seconds: number) => size / 1e6 / seconds;
-    for (let round = 1; round <= rounds; round += 1) {
+    for (let round = 1 - warmup; round <= rounds; round += 1) {
       // Baseline 1: plain TCP, file to file, two Node processes. Baseline 2: scp.
       const tcp = await timed(() => plainTcpCopy(media, join(WORK, 'tcp-copy.out')));
       rmSync(join(WORK, 'tcp-copy.out'), { force: true });
@@ -157,8 +160,8 @@ async function main(): Promise<void> {
       emptyLibrary(receiver);
       const tls = await measuredSend(senderTls, receiverTls, media, 'receiver-tls');
       emptyLibrary(receiverTls);
-      results.push({ tcp: tcp.seconds, scp: scp.seconds, bulk, tls });
-      note(`round ${round}: plain TCP ${mbps(tcp.seconds).toFixed(0)} MB/s, scp ${mbps(scp.seconds).toFixed(0)} MB/s, nvid send ${mbps(bulk.seconds).toFixed(0)} MB/s (body inside TLS: ${mbps(tls.seconds).toFixed(0)} MB/s)`);
+      if (round >= 1) results.push({ tcp: tcp.seconds, scp: scp.seconds, bulk, tls });
+      note(`${round >= 1 ? `round ${round}` : 'warm-up round (not counted)'}: plain TCP ${mbps(tcp.seconds).toFixed(0)} MB/s, scp ${mbps(scp.seconds).toFixed(0)} MB/s, nvid send ${mbps(bulk.seconds).toFixed(0)} MB/s (body inside TLS: ${mbps(tls.seconds).toFixed(0)} MB/s)`);
     }
     await receiverTls.stop();
     await senderTls.stop();
