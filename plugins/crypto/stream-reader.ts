@@ -28,9 +28,18 @@ export async function readExactly(stream: Readable, n: number, what: string): Pr
   return parts.length === 1 ? parts[0]! : Buffer.concat(parts, n);
 }
 
-/** Waits for more data; rejects with `ended()` when the stream ends, closes or errors instead. */
+/** `ended()`, naming the stream's own error when it has one. */
+function failure(ended: () => NvidError, err: Error | null | undefined): NvidError {
+  const error = ended();
+  return err ? new NvidError(error.code, `${error.message}: ${err.message}`, { cause: err }) : error;
+}
+
+/**
+ * Waits for more data; rejects with `ended()` when the stream ends, closes or
+ * errors instead, also when that happened before this reader came along.
+ */
 function whenReadable(stream: Readable, ended: () => NvidError): Promise<void> {
-  if (stream.readableEnded || stream.destroyed) return Promise.reject(ended());
+  if (stream.readableEnded || stream.destroyed) return Promise.reject(failure(ended, stream.errored));
   return new Promise((resolve, reject) => {
     const cleanup = () => {
       stream.off('readable', onReadable);
@@ -48,8 +57,7 @@ function whenReadable(stream: Readable, ended: () => NvidError): Promise<void> {
     };
     const onError = (err: Error) => {
       cleanup();
-      const error = ended();
-      reject(new NvidError(error.code, `${error.message}: ${err.message}`, { cause: err }));
+      reject(failure(ended, err));
     };
     stream.on('readable', onReadable);
     stream.on('end', onEnd);

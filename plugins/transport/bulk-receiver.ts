@@ -8,6 +8,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { NvidError } from '../../core/errors.js';
+import type { BodyRateFloor } from './body-rate.js';
 import { BULK_HEAD_BYTES, BULK_MAGIC, BULK_PREAMBLE_BYTES, couldBeBulkPreamble, envelopeHeadHash } from './bulk-channel.js';
 
 export interface PreambleHandlers {
@@ -65,6 +66,8 @@ export interface BulkBodyOptions {
   readonly head: string;
   /** A sender that sends nothing for this long is cut off (as on the TLS path, a consumer stalled this long counts too). */
   readonly idleTimeoutMs: number;
+  /** Told of every body byte and of every pause this end makes, to judge the sender's rate. */
+  readonly rate?: BodyRateFloor;
   /** Called once: without an error once all `length` bytes and the sender's end arrived (the body is ended), else with why not. */
   readonly done: (err?: NvidError) => void;
 }
@@ -115,11 +118,15 @@ export function pumpBulkBody(options: BulkBodyOptions): void {
       return;
     }
     received += chunk.length;
+    options.rate?.received(chunk.length);
     const data = bound ? chunk : checkHead(chunk);
     if (!data || over) return;
     if (body.destroyed) return; // the pipeline gave up; the server closes this socket
     // Backpressure: the body's read() resumes the socket once the consumer wants more.
-    if (!body.push(data)) socket.pause();
+    if (!body.push(data)) {
+      socket.pause();
+      options.rate?.held();
+    }
   };
   socket.on('data', onData);
   socket.once('end', () => {

@@ -121,6 +121,8 @@ export default class TransportPlugin implements NvidPlugin {
       maxUnauthenticated: o.maxUnauthenticated,
       idleTimeoutMs: o.idleTimeoutMs,
       maxActiveTransfers: o.maxActiveTransfers,
+      maxActiveTransfersPerPeer: o.maxActiveTransfersPerPeer,
+      bodyRate: { minBytesPerSecond: o.minBodyBytesPerSecond, windowMs: o.bodyRateWindowMs },
       limits: this.limits(),
       log: daemon.log,
       onReject,

@@ -24,6 +24,9 @@ export interface TransportOptions {
   readonly ackTimeoutMs: number;
   readonly maxUnauthenticated: number;
   readonly maxActiveTransfers: number;
+  readonly maxActiveTransfersPerPeer: number;
+  readonly minBodyBytesPerSecond: number;
+  readonly bodyRateWindowMs: number;
   readonly maxHeaderBytes: number;
   readonly reconnect: { readonly minMs: number; readonly maxMs: number };
   /**
@@ -87,6 +90,14 @@ export const TRANSPORT_SCHEMA = {
     ackTimeoutMs: positive(120000, 10),
     maxUnauthenticated: positive(64),
     maxActiveTransfers: positive(32),
+    maxActiveTransfersPerPeer: { ...positive(8), description: 'transfers one peer may have in progress here at once, so one peer cannot take every slot' },
+    minBodyBytesPerSecond: {
+      type: 'integer',
+      minimum: 0,
+      default: 16 * 1024,
+      description: "a body arriving slower than this over a whole window is cut off (0: no floor); time the receiver holds the sender back doesn't count",
+    },
+    bodyRateWindowMs: { ...positive(30000, 100), description: 'the stretch of a body over which minBodyBytesPerSecond is judged' },
     maxHeaderBytes: positive(64 * 1024, 16 * 1024),
     reconnect: {
       type: 'object',

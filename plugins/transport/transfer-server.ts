@@ -16,6 +16,7 @@ import type { Logger } from 'pino';
 import { NvidError, asNvidError } from '../../core/errors.js';
 import type { DeliveryReceipt, Identity, Peer } from '../../core/types.js';
 import type { BulkChannelMode } from './bulk-channel.js';
+import { BodyRateFloor } from './body-rate.js';
 import { pumpBulkBody, readBulkPreamble } from './bulk-receiver.js';
 import { BulkTokens } from './bulk-tokens.js';
 import type { FrameLimits } from './frame-codec.js';
@@ -40,6 +41,10 @@ export interface TransferServerOptions {
   readonly idleTimeoutMs: number;
   /** Transfers received at once; more are refused as busy (an admitted peer cannot open unbounded pipelines). */
   readonly maxActiveTransfers: number;
+  /** Of those, how many one sender may have: a single peer cannot take every slot. */
+  readonly maxActiveTransfersPerPeer: number;
+  /** The slowest a body may arrive (see {@link BodyRateFloor}). */
+  readonly bodyRate: { readonly minBytesPerSecond: number; readonly windowMs: number };
   readonly limits: FrameLimits;
   readonly log: Logger;
   readonly onReject: (info: RejectInfo) => void;
@@ -72,6 +77,7 @@ export class TransferServer {
   private readonly server: GuardedTlsServer;
   private readonly tokens: BulkTokens<BulkWaiter> | undefined;
   private active = 0;
+  private readonly activeBySender = new Map<string, number>();
   private readonly bodies = { bulk: 0, tls: 0 };
 
   constructor(options: TransferServerOptions) {
@@ -134,8 +140,12 @@ export class TransferServer {
     let body: Readable | undefined;
     let token: string | undefined;
     let bulkSocket: Socket | undefined;
+    let floor: BodyRateFloor | undefined;
     /** What the body's read() wakes up: the TLS link, or the bulk socket once it carries the body. */
-    let resumeSource = () => conn.resume();
+    let resumeSource = () => {
+      floor?.released();
+      conn.resume();
+    };
     const reject = (err: NvidError) => this.options.onReject({ code: err.code, reason: err.message, peerId: sender.id, remote });
     const failBody = (err: NvidError) => {
       if (body && !body.destroyed && !body.readableEnded) body.destroy(err);
@@ -146,13 +156,24 @@ export class TransferServer {
       bulkSocket?.destroy();
     };
 
-    conn.socket.setTimeout(this.options.idleTimeoutMs, () => {
-      if (state !== 'header' && state !== 'body') return;
-      const err = new NvidError('NVID_ERR_TIMEOUT', `sender went quiet for ${this.options.idleTimeoutMs} ms in the middle of a transfer`);
+    /** Ends a transfer whose sender stalls or crawls: recorded, told, and nothing kept. */
+    const cutOff = (err: NvidError) => {
       reject(err);
       failBody(err);
       conn.fail(err);
+      dropBulk();
+    };
+    conn.socket.setTimeout(this.options.idleTimeoutMs, () => {
+      if (state !== 'header' && state !== 'body') return;
+      cutOff(new NvidError('NVID_ERR_TIMEOUT', `sender went quiet for ${this.options.idleTimeoutMs} ms in the middle of a transfer`));
     });
+    const startFloor = () =>
+      new BodyRateFloor({
+        ...this.options.bodyRate,
+        tooSlow: (err) => {
+          if (state === 'body' || state === 'bulk') cutOff(err);
+        },
+      });
 
     const startBulk = (socket: Socket, length: number, head: string) => {
       if (state !== 'bulk-wait') {
@@ -162,14 +183,21 @@ export class TransferServer {
       state = 'bulk';
       bulkSocket = socket;
       this.bodies.bulk += 1;
-      resumeSource = () => socket.resume();
+      const rate = startFloor();
+      floor = rate;
+      resumeSource = () => {
+        rate.released();
+        socket.resume();
+      };
       pumpBulkBody({
         socket,
         body: body!,
         length,
         head,
         idleTimeoutMs: this.options.idleTimeoutMs,
+        rate,
         done: (err) => {
+          rate.stop();
           if (state !== 'bulk') return; // the transfer settled first and cut the socket itself
           state = 'stored';
           if (!err) return;
@@ -189,8 +217,8 @@ export class TransferServer {
           const message = checkMessage(frame.message, SENDER_TO_RECEIVER);
           if (message.type !== 'transfer') throw new NvidError('NVID_ERR_BAD_FRAME', `expected transfer, got ${message.type}`);
           pending.markAuthenticated();
-          if (this.active >= this.options.maxActiveTransfers) {
-            const busy = new NvidError('NVID_ERR_REFUSED', `receiver busy: ${this.active} transfers in progress (limit ${this.options.maxActiveTransfers}); try again shortly`, { details: { reason: 'busy' } });
+          const busy = this.busyFor(sender);
+          if (busy) {
             reject(busy);
             conn.fail(busy);
             state = 'stored';
@@ -198,6 +226,9 @@ export class TransferServer {
           }
           transferId = message.transferId;
           body = new Readable({ highWaterMark: BODY_BUFFER_BYTES, read: () => resumeSource() });
+          // The receive pipeline may not be reading yet (a slow shouldAccept tap, say) when the body breaks:
+          // unheard, the error would take the whole daemon down. A late reader finds it on `body.errored`.
+          body.on('error', () => undefined);
           const offer = message.bulk;
           if (offer && this.tokens) {
             state = 'bulk-wait';
@@ -216,9 +247,11 @@ export class TransferServer {
             if (offer) conn.send({ type: 'bulk-declined' }); // this node keeps bodies inside TLS
             state = 'body';
             this.bodies.tls += 1;
+            floor = startFloor();
           }
           this.runReceive(conn, { sender, transferId, envelope: body }, () => {
             state = 'stored';
+            floor?.stop();
             dropBulk();
           });
           return;
@@ -235,12 +268,17 @@ export class TransferServer {
         }
         if (state !== 'body') throw new NvidError('NVID_ERR_BAD_FRAME', 'data after the end of the body');
         if (frame.kind === 'data') {
+          floor?.received(frame.data.length);
           // Backpressure: stop reading the socket until the consumer asks for more.
-          if (!body!.push(frame.data)) conn.pause();
+          if (!body!.push(frame.data)) {
+            conn.pause();
+            floor?.held();
+          }
           return;
         }
         if (frame.kind === 'end') {
           body!.push(null);
+          floor?.stop();
           state = 'stored';
           conn.socket.setTimeout(0); // verifying and storing may take a while; the sender waits for the ack
           return;
@@ -255,11 +293,13 @@ export class TransferServer {
         throw new NvidError('NVID_ERR_BAD_FRAME', `unexpected ${message.type} inside a body`);
       },
       badInput: (err) => {
+        floor?.stop();
         reject(err);
         failBody(err);
         dropBulk();
       },
       closed: () => {
+        floor?.stop();
         failBody(new NvidError('NVID_ERR_CONNECTION', 'the sender closed the connection before the end of the body'));
         dropBulk();
       },
@@ -298,9 +338,23 @@ export class TransferServer {
     });
   }
 
+  /** Why a new transfer from `sender` must wait, or undefined when a slot is free. */
+  private busyFor(sender: Peer): NvidError | undefined {
+    const { maxActiveTransfers, maxActiveTransfersPerPeer } = this.options;
+    if (this.active >= maxActiveTransfers) {
+      return new NvidError('NVID_ERR_REFUSED', `receiver busy: ${this.active} transfers in progress (limit ${maxActiveTransfers}); try again shortly`, { details: { reason: 'busy' } });
+    }
+    const theirs = this.activeBySender.get(sender.id) ?? 0;
+    if (theirs >= maxActiveTransfersPerPeer) {
+      return new NvidError('NVID_ERR_REFUSED', `receiver busy: ${theirs} transfers from ${sender.name} already in progress (limit per peer ${maxActiveTransfersPerPeer}); try again shortly`, { details: { reason: 'busy' } });
+    }
+    return undefined;
+  }
+
   private runReceive(conn: FramedConnection, incoming: IncomingEnvelope, onSettled: () => void): void {
-    this.active += 1;
     const { transferId, sender } = incoming;
+    this.active += 1;
+    this.activeBySender.set(sender.id, (this.activeBySender.get(sender.id) ?? 0) + 1);
     this.options
       .receive(incoming)
       .then(
@@ -317,6 +371,9 @@ export class TransferServer {
       )
       .finally(() => {
         this.active -= 1;
+        const left = this.activeBySender.get(sender.id)! - 1;
+        if (left > 0) this.activeBySender.set(sender.id, left);
+        else this.activeBySender.delete(sender.id);
         onSettled();
         // Anything the sender still sends is discarded, not buffered.
         if (!incoming.envelope.readableEnded) incoming.envelope.destroy();

@@ -53,6 +53,8 @@ describe('transport bulk channel', function () {
       maxUnauthenticated: extra.maxUnauthenticated ?? 16,
       idleTimeoutMs: 5000,
       maxActiveTransfers: 8,
+      maxActiveTransfersPerPeer: 8,
+      bodyRate: { minBytesPerSecond: 0, windowMs: 30_000 },
       limits: DEFAULT_LIMITS,
       log: silentLog,
       onReject: (info) => rejects.push(info),

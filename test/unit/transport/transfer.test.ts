@@ -6,7 +6,7 @@ import type { DeliveryReceipt, Identity } from '../../../core/types.js';
 import { DEFAULT_LIMITS } from '../../../plugins/transport/frame-codec.js';
 import type { RejectInfo } from '../../../plugins/transport/guarded-tls-server.js';
 import { deliverEnvelope } from '../../../plugins/transport/transfer-client.js';
-import { TransferServer, type IncomingEnvelope } from '../../../plugins/transport/transfer-server.js';
+import { TransferServer, type IncomingEnvelope, type TransferServerOptions } from '../../../plugins/transport/transfer-server.js';
 import { MemoryPeers, digest, identity, peerOf, silentLog, sleep, waitFor } from './helpers.js';
 import { rawTcp, rawTls } from './raw-peer.js';
 
@@ -51,7 +51,12 @@ for (const mode of ['tcp', 'tls'] as const) describe(`transport direct delivery 
   });
 
   /** A receiving node `me` that admits the identities in `admitted`. */
-  async function receiver(me: Identity, admitted: Identity[], receive?: Receive, extra: { authTimeoutMs?: number; idleTimeoutMs?: number; maxUnauthenticated?: number; maxActiveTransfers?: number } = {}) {
+  async function receiver(
+    me: Identity,
+    admitted: Identity[],
+    receive?: Receive,
+    extra: { authTimeoutMs?: number; idleTimeoutMs?: number; maxUnauthenticated?: number; maxActiveTransfers?: number; maxActiveTransfersPerPeer?: number; bodyRate?: TransferServerOptions['bodyRate'] } = {},
+  ) {
     const peers = new MemoryPeers();
     admitted.forEach((id, i) => peers.upsert(peerOf(id, `peer-${i}`)));
     const rejects: RejectInfo[] = [];
@@ -64,6 +69,8 @@ for (const mode of ['tcp', 'tls'] as const) describe(`transport direct delivery 
       maxUnauthenticated: extra.maxUnauthenticated ?? 16,
       idleTimeoutMs: extra.idleTimeoutMs ?? 5000,
       maxActiveTransfers: extra.maxActiveTransfers ?? 8,
+      maxActiveTransfersPerPeer: extra.maxActiveTransfersPerPeer ?? 8,
+      bodyRate: extra.bodyRate ?? { minBytesPerSecond: 0, windowMs: 30_000 },
       limits: DEFAULT_LIMITS,
       log: silentLog,
       onReject: (info) => rejects.push(info),
@@ -175,6 +182,60 @@ for (const mode of ['tcp', 'tls'] as const) describe(`transport direct delivery 
     assert.equal(later.transferId, 'later');
   });
 
+  it('refuses a peer its own transfers beyond the per-peer limit, while another peer still gets through', async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const held: Receive = async (incoming) => {
+      if (incoming.transferId.startsWith('held')) await gate;
+      return hashing(identity(1).id)(incoming);
+    };
+    const r = await receiver(identity(1), [identity(2), identity(3)], held, { maxActiveTransfersPerPeer: 2 });
+    const first = [send(identity(2), r.peer(), source(1024), 'held-1'), send(identity(2), r.peer(), source(1024), 'held-2')];
+    await waitFor(() => r.received.length === 2, 'two transfers of one peer in progress');
+    const err = await send(identity(2), r.peer(), source(1024), 'third').then(() => undefined, (e: unknown) => e);
+    assert.ok(isNvidError(err, 'NVID_ERR_REFUSED'));
+    assert.equal(err.details?.reason, 'busy');
+    assert.match(err.message, /2 transfers from peer-0 already in progress \(limit per peer 2\)/);
+    const other = await send(identity(3), r.peer(), source(1024), 'other-peer');
+    assert.equal(other.transferId, 'other-peer');
+    release();
+    await Promise.all(first);
+    assert.equal((await send(identity(2), r.peer(), source(1024), 'later')).transferId, 'later');
+  });
+
+  it('cuts off a sender that trickles its body under the rate floor, though it never goes quiet', async () => {
+    const r = await receiver(identity(1), [identity(2)], undefined, { bodyRate: { minBytesPerSecond: 64 * 1024, windowMs: 400 } });
+    // A first 64 KiB at once (the bulk channel announces a hash of them), then 256 bytes every 20 ms:
+    // about 12.8 KB/s, far under the floor, and never silent long enough for the idle timeout.
+    let ticks = 0;
+    const trickle = new Readable({
+      read() {
+        if (ticks++ === 0) this.push(Buffer.alloc(64 * 1024));
+        else setTimeout(() => this.push(Buffer.alloc(256, ticks)), 20);
+      },
+    });
+    const started = Date.now();
+    const err = await send(identity(2), r.peer(), { stream: trickle, length: 4 * 1024 * 1024 }).then(() => undefined, (e: unknown) => e);
+    trickle.destroy();
+    assert.ok(isNvidError(err), `expected a refusal, got ${String(err)}`);
+    assert.ok(Date.now() - started < 4000, 'cut within a few windows, long before the 5 s idle timeout could matter');
+    await waitFor(() => r.rejects.some((x) => x.code === 'NVID_ERR_TIMEOUT' && /sender too slow: \d+ bytes\/s/.test(x.reason)), 'the receiver recorded why');
+  });
+
+  it('does not count against the sender the time the receiver holds it back', async () => {
+    // The consumer reads nothing for a second (the body buffer fills and the source pauses), then all of it.
+    // Counted from the first byte, that is about 1 MiB in a second: under a 4 MiB/s floor judged over 300 ms.
+    const late: Receive = async (incoming) => {
+      await sleep(1000);
+      return hashing(identity(1).id)(incoming);
+    };
+    const r = await receiver(identity(1), [identity(2)], late, { bodyRate: { minBytesPerSecond: 4 * 1024 * 1024, windowMs: 300 } });
+    const body = source(8 * 1024 * 1024);
+    const receipt = await send(identity(2), r.peer(), body, 'held-back');
+    assert.equal(receipt.sha256, body.sha256());
+    assert.deepEqual(r.rejects, []);
+  });
+
   it('refuses a certificate that is not an admitted peer before reading a frame', async () => {
     const r = await receiver(identity(1), [identity(2)]);
     const err = await send(identity(3), r.peer(), source(1024 * 1024)).then(() => undefined, (e: unknown) => e);
@@ -245,6 +306,32 @@ for (const mode of ['tcp', 'tls'] as const) describe(`transport direct delivery 
     const err = await send(identity(2), r.peer(), { stream: failing, length: 4 * 1024 * 1024 }).then(() => undefined, (e: unknown) => e);
     assert.ok(isNvidError(err, 'NVID_ERR_CHUNK_AUTH'), 'the sender sees its own failure');
     await waitFor(() => outcomes.length === 1, 'the receive pipeline saw the body fail');
+  });
+
+  it('survives a sender that aborts before the receive pipeline has started reading', async () => {
+    const outcomes: unknown[] = [];
+    // A receive pipeline still busy with something else (a slow shouldAccept tap, say) when the body breaks.
+    const slowToStart: Receive = async (incoming) => {
+      await sleep(500);
+      try {
+        return await hashing(identity(1).id)(incoming);
+      } catch (err) {
+        outcomes.push(err);
+        throw err;
+      }
+    };
+    const r = await receiver(identity(1), [identity(2)], slowToStart);
+    let sent = 0;
+    const failing = new Readable({
+      read() {
+        if (sent >= 256 * 1024) return void this.destroy(new NvidError('NVID_ERR_CHUNK_AUTH', 'the seal stream broke'));
+        sent += 65536;
+        this.push(Buffer.alloc(65536));
+      },
+    });
+    const err = await send(identity(2), r.peer(), { stream: failing, length: 4 * 1024 * 1024 }).then(() => undefined, (e: unknown) => e);
+    assert.ok(isNvidError(err, 'NVID_ERR_CHUNK_AUTH'));
+    await waitFor(() => outcomes.length === 1, 'the late reader found the body failed');
   });
 
   it('refuses a transfer header carrying anything but the transfer ID', async () => {
