@@ -280,59 +280,38 @@ for (const mode of ['tcp', 'tls'] as const) describe(`transport direct delivery 
     assert.ok(body.state.produced < 256 * 1024 * 1024, 'the sender stopped streaming long before the end');
   });
 
-  it('tells the receiver to drop a transfer whose envelope fails on the sender side', async () => {
-    const outcomes: unknown[] = [];
-    const watching: Receive = async (incoming) => {
-      try {
-        return await hashing(identity(1).id)(incoming);
-      } catch (err) {
-        outcomes.push(err);
-        throw err;
-      }
-    };
-    const r = await receiver(identity(1), [identity(2)], watching);
-    let sent = 0;
-    const failing = new Readable({
-      read() {
-        if (sent >= 2 * 1024 * 1024) {
-          this.destroy(new NvidError('NVID_ERR_CHUNK_AUTH', 'the seal stream broke'));
-          return;
+  for (const { title, delayMs, breaksAt } of [
+    { title: 'tells the receiver to drop a transfer whose envelope fails on the sender side', delayMs: 0, breaksAt: 2 * 1024 * 1024 },
+    // The receive pipeline is still busy elsewhere (a slow shouldAccept tap, say) when the body breaks:
+    // the body's error must not go unheard, which would take the whole daemon down.
+    { title: 'survives a sender that aborts before the receive pipeline has started reading', delayMs: 500, breaksAt: 256 * 1024 },
+  ]) {
+    it(title, async () => {
+      const outcomes: unknown[] = [];
+      const watching: Receive = async (incoming) => {
+        await sleep(delayMs);
+        try {
+          return await hashing(identity(1).id)(incoming);
+        } catch (err) {
+          outcomes.push(err);
+          throw err;
         }
-        sent += 65536;
-        this.push(Buffer.alloc(65536));
-      },
+      };
+      const r = await receiver(identity(1), [identity(2)], watching);
+      let sent = 0;
+      const failing = new Readable({
+        read() {
+          if (sent >= breaksAt) return void this.destroy(new NvidError('NVID_ERR_CHUNK_AUTH', 'the seal stream broke'));
+          sent += 65536;
+          this.push(Buffer.alloc(65536));
+        },
+      });
+      // Announced longer than it gets: the stream breaks first.
+      const err = await send(identity(2), r.peer(), { stream: failing, length: 4 * 1024 * 1024 }).then(() => undefined, (e: unknown) => e);
+      assert.ok(isNvidError(err, 'NVID_ERR_CHUNK_AUTH'), 'the sender sees its own failure');
+      await waitFor(() => outcomes.length === 1, 'the receive pipeline saw the body fail');
     });
-    // Announced longer than it gets: the stream breaks first.
-    const err = await send(identity(2), r.peer(), { stream: failing, length: 4 * 1024 * 1024 }).then(() => undefined, (e: unknown) => e);
-    assert.ok(isNvidError(err, 'NVID_ERR_CHUNK_AUTH'), 'the sender sees its own failure');
-    await waitFor(() => outcomes.length === 1, 'the receive pipeline saw the body fail');
-  });
-
-  it('survives a sender that aborts before the receive pipeline has started reading', async () => {
-    const outcomes: unknown[] = [];
-    // A receive pipeline still busy with something else (a slow shouldAccept tap, say) when the body breaks.
-    const slowToStart: Receive = async (incoming) => {
-      await sleep(500);
-      try {
-        return await hashing(identity(1).id)(incoming);
-      } catch (err) {
-        outcomes.push(err);
-        throw err;
-      }
-    };
-    const r = await receiver(identity(1), [identity(2)], slowToStart);
-    let sent = 0;
-    const failing = new Readable({
-      read() {
-        if (sent >= 256 * 1024) return void this.destroy(new NvidError('NVID_ERR_CHUNK_AUTH', 'the seal stream broke'));
-        sent += 65536;
-        this.push(Buffer.alloc(65536));
-      },
-    });
-    const err = await send(identity(2), r.peer(), { stream: failing, length: 4 * 1024 * 1024 }).then(() => undefined, (e: unknown) => e);
-    assert.ok(isNvidError(err, 'NVID_ERR_CHUNK_AUTH'));
-    await waitFor(() => outcomes.length === 1, 'the late reader found the body failed');
-  });
+  }
 
   it('refuses a transfer header carrying anything but the transfer ID', async () => {
     const r = await receiver(identity(1), [identity(2)]);
