@@ -12,7 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import { asNvidError, NvidError } from '../errors.js';
 import type { IncomingTransfer } from '../plugin-api.js';
 import type { DeliveryReceipt, MediaInfo, TransferMeta } from '../types.js';
-import { answered, hasTaps, requireHook, type PipelineContext } from './context.js';
+import { answered, hasTaps, noUnheardErrors, requireHook, type PipelineContext } from './context.js';
 
 const TRANSFER_ID = /^[A-Za-z0-9-]{8,64}$/;
 
@@ -76,6 +76,8 @@ function removeQuietly(path: string | undefined): void {
 
 export async function receiveTransfer(ctx: PipelineContext, incoming: IncomingTransfer): Promise<DeliveryReceipt> {
   const { sender } = incoming;
+  // It can fail (the sender aborts) while a shouldAccept tap still decides, before anything reads it.
+  noUnheardErrors(incoming.envelope);
   let stage = 'accept';
   let meta: TransferMeta | undefined;
   let tmp: string | undefined;
@@ -87,6 +89,7 @@ export async function receiveTransfer(ctx: PipelineContext, incoming: IncomingTr
 
     stage = 'open';
     const opened = answered(await ctx.hooks.open.promise({ envelope: incoming.envelope, sender }), 'open', 'cannot receive');
+    noUnheardErrors(opened.plaintext);
     meta = opened.meta;
     if (meta.senderId !== sender.id) throw new NvidError('NVID_ERR_BAD_SIGNATURE', 'the envelope names another sender than the authenticated connection');
     if (meta.receiverId !== ctx.identity.id) throw new NvidError('NVID_ERR_WRONG_RECIPIENT', 'the envelope is addressed to another node');

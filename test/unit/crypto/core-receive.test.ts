@@ -8,7 +8,9 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ErrorCode } from '../../../core/errors.js';
+import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { NvidError, type ErrorCode } from '../../../core/errors.js';
 import { TransferTracker, type PipelineContext } from '../../../core/pipeline/context.js';
 import { receiveTransfer } from '../../../core/pipeline/receive.js';
 import type { DeliveryReceipt, Identity, MediaInfo, Peer } from '../../../core/types.js';
@@ -18,7 +20,11 @@ import { makePluginHost } from '../../helpers/plugin-host.js';
 import { asPeer, assertCode, makeMeta, patternBytes, piecewise, sealToBuffer, tempDir, testIdentities } from './helpers.js';
 
 /** A receiving node: the core's pipeline context with the crypto plugin and a stand-in media validator. */
-async function receivingNode(identity: Identity): Promise<{ receive: (envelope: Buffer, sender: Peer) => Promise<DeliveryReceipt>; files: () => string[] }> {
+async function receivingNode(identity: Identity): Promise<{
+  receive: (envelope: Buffer | Readable, sender: Peer) => Promise<DeliveryReceipt>;
+  files: () => string[];
+  hooks: ReturnType<typeof makePluginHost>['hooks'];
+}> {
   const stateDir = tempDir();
   const libraryDir = join(stateDir, 'library');
   const incomingDir = join(stateDir, 'incoming');
@@ -44,7 +50,8 @@ async function receivingNode(identity: Identity): Promise<{ receive: (envelope: 
     received: new ReceivedIndex(join(stateDir, 'received.jsonl'), libraryDir),
   } as unknown as PipelineContext;
   return {
-    receive: (envelope, sender) => receiveTransfer(ctx, { sender, envelope: piecewise(envelope) }),
+    receive: (envelope, sender) => receiveTransfer(ctx, { sender, envelope: Buffer.isBuffer(envelope) ? piecewise(envelope) : envelope }),
+    hooks,
     files: () => [...readdirSync(libraryDir).map((f) => `library/${f}`), ...readdirSync(incomingDir).map((f) => `incoming/${f}`)],
   };
 }
@@ -82,6 +89,24 @@ describe('crypto plugin in the core receive pipeline', function () {
       assert.deepEqual(node.files(), []);
     });
   }
+
+  it('survives a body that breaks while a shouldAccept tap is still deciding, and keeps nothing', async () => {
+    const { alice, bob } = testIdentities();
+    const node = await receivingNode(bob);
+    // A policy plugin that takes its time once it has seen the header (it might ask a schedule, say).
+    node.hooks.shouldAccept.tapPromise('slow-policy', async ({ meta }) => {
+      if (meta) await sleep(300);
+      return undefined;
+    });
+    const envelope = await envelopeFor(bob);
+    // The transport's body: the envelope up to its last chunk, then the sender aborts.
+    const body = new Readable({ read() {} });
+    body.on('error', () => undefined);
+    body.push(envelope.subarray(0, envelope.length - 600));
+    setTimeout(() => body.destroy(new NvidError('NVID_ERR_CONNECTION', 'sender aborted the transfer: disk error')), 100);
+    await assertCode(node.receive(body, asPeer(alice, 'alice')), 'NVID_ERR_TRUNCATED');
+    assert.deepEqual(node.files(), []);
+  });
 
   it('refuses an envelope for another node, a forged sender and a replay, leaving only the first good copy', async () => {
     const { alice, bob, carol } = testIdentities();
