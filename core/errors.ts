@@ -28,7 +28,7 @@ export const ERROR_CODES = {
   NVID_ERR_AMBIGUOUS_PEER: 'more than one peer matches that name',
   NVID_ERR_BAD_FRAME: 'a frame on the wire is malformed, too large or of an unknown type or version',
   NVID_ERR_FRAME_TOO_LARGE: 'a length prefix exceeds the configured limit',
-  NVID_ERR_TIMEOUT: 'a peer did not answer or authenticate in time',
+  NVID_ERR_TIMEOUT: "a peer did not answer, authenticate or send in time (a body slower than the receiver's floor counts too)",
   NVID_ERR_NOT_ADMITTED: 'the coordinator refused to admit this node (token or fingerprint policy)',
   NVID_ERR_UNTRUSTED_PEER: 'a TLS peer presented a certificate that is not an admitted peer',
   NVID_ERR_COORDINATOR_MISMATCH: "the coordinator's certificate does not match the pinned fingerprint",
