@@ -1,7 +1,6 @@
 /**
  * What the send and receive pipelines need from the daemon, and nothing more.
  */
-import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { NvidHooks } from '../hooks.js';
 import type { HistoryLog, PeerDirectory } from '../plugin-api.js';
@@ -74,15 +73,4 @@ export function requireHook(hooks: NvidHooks, hook: keyof NvidHooks, pluginKind:
 export function answered<T>(value: T | undefined, hook: string, action: string): T {
   if (value === undefined) throw new NvidError('NVID_ERR_NOT_AVAILABLE', `${action}: not available: no plugin answered the "${hook}" hook`);
   return value;
-}
-
-/**
- * A stream one plugin hands to another through the core can fail before
- * anything reads it (a sender aborting while a shouldAccept tap decides, a
- * sealer reading ahead): unheard, that error would take the whole daemon
- * down. The stream's reader still learns of it (`errored`, or its pipeline's
- * rejection), so the core only makes sure it is heard.
- */
-export function noUnheardErrors(stream: Readable): void {
-  stream.on('error', () => undefined);
 }

@@ -12,7 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import { asNvidError, NvidError } from '../errors.js';
 import type { IncomingTransfer } from '../plugin-api.js';
 import type { DeliveryReceipt, MediaInfo, TransferMeta } from '../types.js';
-import { answered, hasTaps, noUnheardErrors, requireHook, type PipelineContext } from './context.js';
+import { answered, hasTaps, requireHook, type PipelineContext } from './context.js';
 
 const TRANSFER_ID = /^[A-Za-z0-9-]{8,64}$/;
 
@@ -60,6 +60,16 @@ function keepInLibrary(ctx: PipelineContext, tmp: string, meta: TransferMeta): s
   throw new NvidError('NVID_ERR_BAD_FILE_NAME', `cannot find a free library name for ${name}`);
 }
 
+/**
+ * The envelope and its plaintext can fail (the sender aborts, a chunk is bad)
+ * while a shouldAccept tap still decides, before anything reads them:
+ * unheard, that error would take the whole daemon down. Their reader still
+ * learns of it (`errored`, and the pipeline's rejection).
+ */
+function noUnheardErrors(stream: Readable): void {
+  stream.on('error', () => undefined);
+}
+
 /** Resolves once `stream` has closed its file (at once if it already has). */
 function closed(stream: WriteStream): Promise<void> {
   return stream.closed ? Promise.resolve() : new Promise((resolve) => stream.once('close', () => resolve()));
@@ -76,7 +86,6 @@ function removeQuietly(path: string | undefined): void {
 
 export async function receiveTransfer(ctx: PipelineContext, incoming: IncomingTransfer): Promise<DeliveryReceipt> {
   const { sender } = incoming;
-  // It can fail (the sender aborts) while a shouldAccept tap still decides, before anything reads it.
   noUnheardErrors(incoming.envelope);
   let stage = 'accept';
   let meta: TransferMeta | undefined;

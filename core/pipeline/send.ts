@@ -7,7 +7,7 @@ import { statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { asNvidError, NvidError } from '../errors.js';
 import type { DeliveryReceipt, MediaInfo, TransferMeta } from '../types.js';
-import { answered, noUnheardErrors, requireHook, type PipelineContext } from './context.js';
+import { answered, requireHook, type PipelineContext } from './context.js';
 
 export interface SendResult {
   readonly transferId: string;
@@ -56,8 +56,6 @@ export async function sendFile(ctx: PipelineContext, file: string, to: string): 
     });
     stage = 'seal';
     const envelope = answered(await ctx.hooks.seal.promise({ path, recipient: peer, meta }), 'seal', 'cannot send');
-    // The sealer may read ahead (and fail) before a deliver tap starts reading.
-    noUnheardErrors(envelope.stream);
 
     stage = 'deliver';
     const total = envelope.length ?? size;

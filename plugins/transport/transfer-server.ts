@@ -142,10 +142,7 @@ export class TransferServer {
     let bulkSocket: Socket | undefined;
     let floor: BodyRateFloor | undefined;
     /** What the body's read() wakes up: the TLS link, or the bulk socket once it carries the body. */
-    let resumeSource = () => {
-      floor?.released();
-      conn.resume();
-    };
+    let resumeSource = () => conn.resume();
     const reject = (err: NvidError) => this.options.onReject({ code: err.code, reason: err.message, peerId: sender.id, remote });
     const failBody = (err: NvidError) => {
       if (body && !body.destroyed && !body.readableEnded) body.destroy(err);
@@ -183,12 +180,8 @@ export class TransferServer {
       state = 'bulk';
       bulkSocket = socket;
       this.bodies.bulk += 1;
-      const rate = startFloor();
-      floor = rate;
-      resumeSource = () => {
-        rate.released();
-        socket.resume();
-      };
+      const rate = (floor = startFloor());
+      resumeSource = () => socket.resume();
       pumpBulkBody({
         socket,
         body: body!,
@@ -225,7 +218,14 @@ export class TransferServer {
             return;
           }
           transferId = message.transferId;
-          body = new Readable({ highWaterMark: BODY_BUFFER_BYTES, read: () => resumeSource() });
+          body = new Readable({
+            highWaterMark: BODY_BUFFER_BYTES,
+            // The consumer wants more: the source flows again, and so does the sender's clock.
+            read: () => {
+              floor?.released();
+              resumeSource();
+            },
+          });
           // The receive pipeline may not be reading yet (a slow shouldAccept tap, say) when the body breaks:
           // unheard, the error would take the whole daemon down. A late reader finds it on `body.errored`.
           body.on('error', () => undefined);

@@ -90,23 +90,28 @@ describe('crypto plugin in the core receive pipeline', function () {
     });
   }
 
-  it('survives a body that breaks while a shouldAccept tap is still deciding, and keeps nothing', async () => {
-    const { alice, bob } = testIdentities();
-    const node = await receivingNode(bob);
-    // A policy plugin that takes its time once it has seen the header (it might ask a schedule, say).
-    node.hooks.shouldAccept.tapPromise('slow-policy', async ({ meta }) => {
-      if (meta) await sleep(300);
-      return undefined;
+  // A policy plugin that takes its time (it might ask a schedule, say), before the header is read or after
+  // it verified, while the sender aborts. Nothing listens to the broken stream then but the core itself.
+  for (const [when, slowCall] of [
+    ['before the header is read', 'first'],
+    ['after the header verified', 'second'],
+  ] as const) {
+    it(`survives a body that breaks while a shouldAccept tap is still deciding ${when}, and keeps nothing`, async () => {
+      const { alice, bob } = testIdentities();
+      const node = await receivingNode(bob);
+      node.hooks.shouldAccept.tapPromise('slow-policy', async ({ meta }) => {
+        if ((meta === undefined) === (slowCall === 'first')) await sleep(300);
+        return undefined;
+      });
+      const envelope = await envelopeFor(bob);
+      // The transport's body: the envelope up to its last chunk, then the sender aborts.
+      const body = new Readable({ read() {} });
+      body.push(envelope.subarray(0, envelope.length - 600));
+      setTimeout(() => body.destroy(new NvidError('NVID_ERR_CONNECTION', 'sender aborted the transfer: disk error')), 100);
+      await assertCode(node.receive(body, asPeer(alice, 'alice')), 'NVID_ERR_TRUNCATED');
+      assert.deepEqual(node.files(), []);
     });
-    const envelope = await envelopeFor(bob);
-    // The transport's body: the envelope up to its last chunk, then the sender aborts.
-    const body = new Readable({ read() {} });
-    body.on('error', () => undefined);
-    body.push(envelope.subarray(0, envelope.length - 600));
-    setTimeout(() => body.destroy(new NvidError('NVID_ERR_CONNECTION', 'sender aborted the transfer: disk error')), 100);
-    await assertCode(node.receive(body, asPeer(alice, 'alice')), 'NVID_ERR_TRUNCATED');
-    assert.deepEqual(node.files(), []);
-  });
+  }
 
   it('refuses an envelope for another node, a forged sender and a replay, leaving only the first good copy', async () => {
     const { alice, bob, carol } = testIdentities();
