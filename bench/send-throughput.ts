@@ -17,6 +17,11 @@
  * long-running daemons, and a fresh one's first send also pays for compiling
  * its code (about 15% slower than its later sends, measured).
  *
+ * Each copy is also charged the machine's busy CPU seconds over it (all
+ * processes, kernel included: `*_machine_cpu_s_per_gib`). With both ends on
+ * one 2-core machine, half of that is the least wall time a copy could take,
+ * which tells a copy that does more work apart from one that waits.
+ *
  * Prints `figure NAME VALUE UNIT` lines; no absolute targets are asserted.
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -64,6 +69,16 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / TICKS;
 }
 
+/**
+ * CPU seconds the whole machine has been busy (all cores, kernel and interrupts
+ * included, other guests' steal excluded). Over one copy it counts every
+ * process the copy needed: ssh and sshd, or the CLI, both nodes and their ffprobe runs.
+ */
+function machineBusySeconds(): number {
+  const [user, nice, system, , , irq, softirq] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  return (user! + nice! + system! + irq! + softirq!) / TICKS;
+}
+
 function peakRssMiB(pid: number): number {
   const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return Number(match?.[1] ?? 0) / 1024;
@@ -74,10 +89,12 @@ function resetPeakRss(pid: number): void {
   writeFileSync(`/proc/${pid}/clear_refs`, '5');
 }
 
-async function timed<T>(work: () => Promise<T>): Promise<{ seconds: number; value: T }> {
+/** Wall time of `work`, and the machine's busy CPU seconds over it. */
+async function timed<T>(work: () => Promise<T>): Promise<{ seconds: number; machineCpu: number; value: T }> {
+  const busy = machineBusySeconds();
   const start = process.hrtime.bigint();
   const value = await work();
-  return { seconds: Number(process.hrtime.bigint() - start) / 1e9, value };
+  return { seconds: Number(process.hrtime.bigint() - start) / 1e9, machineCpu: machineBusySeconds() - busy, value };
 }
 
 async function scpCopy(sshd: Sshd, file: string, dest: string): Promise<void> {
@@ -92,13 +109,13 @@ async function scpCopy(sshd: Sshd, file: string, dest: string): Promise<void> {
 type Node = Awaited<ReturnType<Cluster['startNode']>>;
 
 /** One timed `nvid send` of `file` from `sender` to the node named `to`, with the CPU each side spent on it. */
-async function measuredSend(sender: Node, receiver: Node, file: string, to = 'receiver'): Promise<{ seconds: number; cpu: { sender: number; receiver: number } }> {
+async function measuredSend(sender: Node, receiver: Node, file: string, to = 'receiver'): Promise<{ seconds: number; machineCpu: number; cpu: { sender: number; receiver: number } }> {
   const pids = { sender: sender.child.pid!, receiver: receiver.child.pid! };
   const cpuBefore = { sender: cpuSeconds(pids.sender), receiver: cpuSeconds(pids.receiver) };
   const send = await timed(() => sender.cli(['send', file, '--to', to], { timeoutMs: 600_000 }));
   if (send.value.code !== 0) throw new Error(`nvid send to ${to} failed (${send.value.code ?? send.value.signal}): ${send.value.stderr}`);
   const cpu = { sender: cpuSeconds(pids.sender) - cpuBefore.sender, receiver: cpuSeconds(pids.receiver) - cpuBefore.receiver };
-  return { seconds: send.seconds, cpu };
+  return { seconds: send.seconds, machineCpu: send.machineCpu, cpu };
 }
 
 /** The middle value (the mean of the two middle ones for an even count). */
@@ -108,9 +125,14 @@ function median(values: readonly number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+interface Copy {
+  readonly seconds: number;
+  readonly machineCpu: number;
+}
+
 interface Round {
-  readonly tcp: number;
-  readonly scp: number;
+  readonly tcp: Copy;
+  readonly scp: Copy;
   readonly bulk: Awaited<ReturnType<typeof measuredSend>>;
   readonly tls: Awaited<ReturnType<typeof measuredSend>>;
 }
@@ -160,7 +182,7 @@ async function main(): Promise<void> {
       emptyLibrary(receiver);
       const tls = await measuredSend(senderTls, receiverTls, media, 'receiver-tls');
       emptyLibrary(receiverTls);
-      if (round >= 1) results.push({ tcp: tcp.seconds, scp: scp.seconds, bulk, tls });
+      if (round >= 1) results.push({ tcp, scp, bulk, tls });
       note(`${round >= 1 ? `round ${round}` : 'warm-up round (not counted)'}: plain TCP ${mbps(tcp.seconds).toFixed(0)} MB/s, scp ${mbps(scp.seconds).toFixed(0)} MB/s, nvid send ${mbps(bulk.seconds).toFixed(0)} MB/s (body inside TLS: ${mbps(tls.seconds).toFixed(0)} MB/s)`);
     }
     await receiverTls.stop();
@@ -174,13 +196,17 @@ async function main(): Promise<void> {
     const rss = { sender: peakRssMiB(pids.sender), receiver: peakRssMiB(pids.receiver) };
 
     const gibs = size / GIB;
-    figure('plain_tcp_mb_per_s', mbps(median(results.map((r) => r.tcp))), 'MB/s');
-    figure('scp_mb_per_s', mbps(median(results.map((r) => r.scp))), 'MB/s');
+    figure('plain_tcp_mb_per_s', mbps(median(results.map((r) => r.tcp.seconds))), 'MB/s');
+    figure('scp_mb_per_s', mbps(median(results.map((r) => r.scp.seconds))), 'MB/s');
+    // What each copy costs the machine as a whole: on two cores shared by both ends, half of it is the least wall time the copy could take.
+    figure('plain_tcp_machine_cpu_s_per_gib', median(results.map((r) => r.tcp.machineCpu)) / gibs, 's');
+    figure('scp_machine_cpu_s_per_gib', median(results.map((r) => r.scp.machineCpu)) / gibs, 's');
     for (const [suffix, runOf] of [['', (r: Round) => r.bulk], ['_tls_body', (r: Round) => r.tls]] as const) {
       figure(`nvid_send_mb_per_s${suffix}`, mbps(median(results.map((r) => runOf(r).seconds))), 'MB/s');
       // Ratios within each round (same spell of the machine), then their median.
-      figure(`send_vs_scp_ratio${suffix}`, median(results.map((r) => r.scp / runOf(r).seconds)), 'x');
-      figure(`send_vs_tcp_ratio${suffix}`, median(results.map((r) => r.tcp / runOf(r).seconds)), 'x');
+      figure(`send_vs_scp_ratio${suffix}`, median(results.map((r) => r.scp.seconds / runOf(r).seconds)), 'x');
+      figure(`send_vs_tcp_ratio${suffix}`, median(results.map((r) => r.tcp.seconds / runOf(r).seconds)), 'x');
+      figure(`nvid_machine_cpu_s_per_gib${suffix}`, median(results.map((r) => runOf(r).machineCpu)) / gibs, 's');
       figure(`sender_cpu_s_per_gib${suffix}`, median(results.map((r) => runOf(r).cpu.sender)) / gibs, 's');
       figure(`receiver_cpu_s_per_gib${suffix}`, median(results.map((r) => runOf(r).cpu.receiver)) / gibs, 's');
     }
