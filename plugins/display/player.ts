@@ -49,8 +49,12 @@ export function ffplayArgs(spec: PlayerSpec): string[] {
   return args;
 }
 
-/** A status line with a numeric clock ("   0.06 M-V: ..."), printed once a frame is on display. */
-const FRAME_SHOWN = /\d+\.\d+ M-V:/;
+/**
+ * A status line with a numeric clock, printed once a frame is on display:
+ * "   0.06 M-V: ..." for a picture alone, "   0.06 A-V: ..." once a video's
+ * sound plays too (with no audio device, or with `-an`, it stays M-V).
+ */
+const FRAME_SHOWN = /\d+\.\d+ [AM]-V:/;
 
 /** A running ffplay. */
 export class FfplayPlayer {

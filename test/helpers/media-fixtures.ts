@@ -45,6 +45,15 @@ export function colourClip(dir: string, name: string, colours: readonly string[]
   return ffmpeg(join(dir, name), ['-f', 'lavfi', '-i', graph, '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', ...(options.faststart ? ['-movflags', '+faststart'] : [])]);
 }
 
+/** An H.264 + AAC mp4: ffmpeg's test pattern with a steady sine tone of `hz` under it. */
+export function clipWithTone(dir: string, name: string, hz: number, seconds = 2, size = '160x120'): Promise<string> {
+  return ffmpeg(join(dir, name), [
+    '-f', 'lavfi', '-i', `testsrc2=s=${size}:r=25:d=${seconds}`,
+    '-f', 'lavfi', '-i', `sine=frequency=${hz}:sample_rate=44100:duration=${seconds}`,
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-ac', '1', '-shortest',
+  ]);
+}
+
 /** A plain text file with an image's name: ffprobe exits 0 on it. */
 export async function textAsPng(dir: string, name = 'not-an-image.png'): Promise<string> {
   const path = join(dir, name);
