@@ -43,7 +43,15 @@ export interface MediaInfo {
   readonly hasAudio: boolean;
   /** Bytes. */
   readonly size: number;
+  /**
+   * How a still must be turned to stand upright (EXIF orientation 2-8, as a
+   * phone writes it for a portrait photo). Absent: show it as stored.
+   */
+  readonly orientation?: Orientation;
 }
+
+/** EXIF orientation 1-8: 1 as stored, 3 upside down, 6 and 8 a quarter turn, 2, 4, 5 and 7 mirrored. */
+export type Orientation = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8;
 
 /** The signed facts about one transfer. Travels encrypted; checked by the receiver. */
 export interface TransferMeta {

@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NvidError } from '../../core/errors.js';
+import type { Orientation } from '../../core/types.js';
 import { moveWindow, viewableWindowId, type ScreenSize } from './x11.js';
 
 /** What to play and how. */
@@ -23,7 +24,20 @@ export interface PlayerSpec {
    * shows its first frame (see `FfplayPlayer.bringOnScreen`).
    */
   readonly offscreen?: boolean;
+  /** A still's EXIF orientation: it is turned upright on screen (ffplay ignores the tag). */
+  readonly orientation?: Orientation;
 }
+
+/** The filter that stands a picture of each EXIF orientation upright. */
+const UPRIGHT: Readonly<Record<Exclude<Orientation, 1>, string>> = {
+  2: 'hflip',
+  3: 'hflip,vflip',
+  4: 'vflip',
+  5: 'transpose=cclock_flip',
+  6: 'transpose=clock',
+  7: 'transpose=clock_flip',
+  8: 'transpose=cclock',
+};
 
 /** How a player ended. `expected` is true when nvid stopped it. */
 export interface PlayerExit {
@@ -43,6 +57,7 @@ export function ffplayArgs(spec: PlayerSpec): string[] {
   const args = ['-hide_banner', '-loglevel', 'error', '-stats', '-window_title', spec.title, '-noborder', '-fs', '-sn'];
   if (spec.screen) args.push('-x', String(spec.screen.width), '-y', String(spec.screen.height), '-left', spec.offscreen ? String(spec.screen.width) : '0', '-top', '0');
   if (!spec.audio) args.push('-an');
+  if (spec.orientation !== undefined && spec.orientation !== 1) args.push('-vf', UPRIGHT[spec.orientation]);
   if (spec.lavfi) args.push('-f', 'lavfi', spec.input);
   // "file:" keeps a name starting with "-" from being read as an option.
   else args.push(spec.input.startsWith('/') ? spec.input : `file:${spec.input}`);

@@ -179,7 +179,7 @@ export class ScreenController {
     const { screen, audio, idle } = this.#setup;
     const title = `nvid-${process.pid}-${++this.#titleCounter}`;
     const offscreen = Boolean(this.#setup.xwininfo && this.#setup.xdotool);
-    if (item) return { input: item.path, audio: audio && item.media.kind === 'video', title, screen, offscreen };
+    if (item) return { input: item.path, audio: audio && item.media.kind === 'video', title, screen, offscreen, ...(item.media.orientation ? { orientation: item.media.orientation } : {}) };
     if (idle !== 'black' && existsSync(idle)) return { input: idle, audio: false, title, screen, offscreen };
     // A very low frame rate keeps the idle player nearly free.
     return { input: `color=c=black:s=${screen.width}x${screen.height}:r=2`, lavfi: true, audio: false, title, screen, offscreen };

@@ -6,7 +6,8 @@
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { NvidError } from '../../core/errors.js';
-import type { MediaInfo } from '../../core/types.js';
+import type { MediaInfo, Orientation } from '../../core/types.js';
+import { jpegOrientation, ORIENTATION_HEAD_BYTES } from './exif-orientation.js';
 import { declaredPictureSize, inspectProbeReport, type MediaPolicy } from './inspect.js';
 import { judgeTail, probeFile, probeWithTail, readTail } from './probe.js';
 
@@ -18,6 +19,7 @@ import { judgeTail, probeFile, probeWithTail, readTail } from './probe.js';
 export async function validateMediaFile(ffprobe: string, path: string, policy: MediaPolicy, probeTimeoutMs: number): Promise<MediaInfo> {
   let size: number;
   let jpeg: boolean;
+  let orientation: Orientation = 1;
   try {
     // One open for both questions asked of the file itself: its size, and whether it starts like a JPEG.
     // Non-blocking, so a FIFO dropped where media is expected is refused instead of waiting for a writer.
@@ -27,6 +29,10 @@ export async function validateMediaFile(ffprobe: string, path: string, policy: M
       if (!st.isFile()) throw new NvidError('NVID_ERR_MEDIA_REJECTED', 'not a regular file');
       size = st.size;
       jpeg = startsLikeJpeg((await file.read(Buffer.alloc(3), 0, 3, 0)).buffer);
+      if (jpeg) {
+        const { buffer, bytesRead } = await file.read(Buffer.alloc(ORIENTATION_HEAD_BYTES), 0, ORIENTATION_HEAD_BYTES, 0);
+        orientation = jpegOrientation(buffer.subarray(0, bytesRead));
+      }
     } finally {
       await file.close();
     }
@@ -42,7 +48,7 @@ export async function validateMediaFile(ffprobe: string, path: string, policy: M
   const { report, stderr } = both?.probe ?? (await probeFile(ffprobe, path, probeTimeoutMs));
   const info = inspectProbeReport(report, size, policy, declaredPictureSize(stderr));
   if (info.kind === 'video') judgeTail(both?.tail ?? (await readTail(ffprobe, path, probeTimeoutMs)), path, info.duration);
-  return info;
+  return info.kind === 'image' && orientation !== 1 ? { ...info, orientation } : info;
 }
 
 /** JPEG's start-of-image marker: FF D8 FF. */

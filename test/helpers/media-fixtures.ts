@@ -45,6 +45,48 @@ export function colourClip(dir: string, name: string, colours: readonly string[]
   return ffmpeg(join(dir, name), ['-f', 'lavfi', '-i', graph, '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', ...(options.faststart ? ['-movflags', '+faststart'] : [])]);
 }
 
+/**
+ * An EXIF APP1 segment holding only an orientation tag, in either byte order,
+ * as a camera writes it. `value` is written as given (tests feed bad ones too).
+ */
+export function exifOrientationSegment(value: number, byteOrder: 'II' | 'MM' = 'II'): Buffer {
+  const tiff = Buffer.alloc(8 + 2 + 12 + 4);
+  const little = byteOrder === 'II';
+  const u16 = (v: number, at: number) => (little ? tiff.writeUInt16LE(v, at) : tiff.writeUInt16BE(v, at));
+  const u32 = (v: number, at: number) => (little ? tiff.writeUInt32LE(v, at) : tiff.writeUInt32BE(v, at));
+  tiff.write(byteOrder, 0, 'latin1');
+  u16(42, 2);
+  u32(8, 4); // IFD0 right after the header
+  u16(1, 8); // one entry
+  u16(0x0112, 10); // Orientation
+  u16(3, 12); // SHORT
+  u32(1, 14); // one value
+  u16(value, 18); // left-justified in the value field
+  const body = Buffer.concat([Buffer.from('Exif\0\0', 'latin1'), tiff]);
+  const head = Buffer.from([0xff, 0xe1, 0, 0]);
+  head.writeUInt16BE(body.length + 2, 2);
+  return Buffer.concat([head, body]);
+}
+
+/** `jpeg` with `segment` inserted after its start-of-image marker (and after ffmpeg's JFIF APP0, as cameras order them). */
+export function withSegment(jpeg: Buffer, segment: Buffer): Buffer {
+  const app0 = jpeg[2] === 0xff && jpeg[3] === 0xe0 ? 4 + jpeg.readUInt16BE(4) : 2;
+  return Buffer.concat([jpeg.subarray(0, app0), segment, jpeg.subarray(app0)]);
+}
+
+/**
+ * A photo as a phone stores a portrait shot: the sensor's landscape picture
+ * (`top` colour above `bottom`) with EXIF orientation `orientation`. Turned
+ * upright for orientation 6, `top` ends up on the right.
+ */
+export async function sidewaysPhoto(dir: string, name: string, top: string, bottom: string, orientation = 6, size = '160x120'): Promise<string> {
+  const [w, h] = size.split('x').map(Number) as [number, number];
+  const plain = await ffmpeg(join(dir, `${name}.plain.jpg`), ['-f', 'lavfi', '-i', `color=c=${top}:s=${size},drawbox=x=0:y=${h / 2}:w=${w}:h=${h / 2}:color=${bottom}:t=fill`, '-frames:v', '1', '-q:v', '2', '-c:v', 'mjpeg', '-f', 'image2pipe']);
+  const out = join(dir, name);
+  await writeFile(out, withSegment(await readFile(plain), exifOrientationSegment(orientation)));
+  return out;
+}
+
 /** An H.264 + AAC mp4: ffmpeg's test pattern with a steady sine tone of `hz` under it. */
 export function clipWithTone(dir: string, name: string, hz: number, seconds = 2, size = '160x120'): Promise<string> {
   return ffmpeg(join(dir, name), [

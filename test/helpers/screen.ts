@@ -51,6 +51,13 @@ export function dominantColour(frame: Buffer): Dominant {
   return { colour, share: total ? best / total : 0 };
 }
 
+/** The name of the colour of one pixel of an rgb24 frame `width` pixels wide ('black' included), or undefined. */
+export function colourAt(frame: Buffer, width: number, x: number, y: number): string | undefined {
+  const i = (y * width + x) * 3;
+  const pixel = { r: frame[i]!, g: frame[i + 1]!, b: frame[i + 2]! };
+  return pixel.r < 24 && pixel.g < 24 && pixel.b < 24 ? 'black' : nameColour(pixel);
+}
+
 /** Whether every pixel is (nearly) black. */
 export function isAllBlack(frame: Buffer, threshold = 24): boolean {
   for (let i = 0; i < frame.length; i++) if (frame[i]! > threshold) return false;

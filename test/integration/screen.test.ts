@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Cluster } from '../helpers/cluster.js';
-import { hugePng, randomBytesFile, solidPng, textAsPng, truncatedMp4 } from '../helpers/media-fixtures.js';
+import { hugePng, randomBytesFile, sidewaysPhoto, solidPng, textAsPng, truncatedMp4 } from '../helpers/media-fixtures.js';
 import { REPO_ROOT, removeDir, sleep, tempDir, waitFor } from '../helpers/nvid.js';
-import { screenColour } from '../helpers/screen.js';
+import { colourAt, grabFrame, screenColour } from '../helpers/screen.js';
 import { startXvfb, type Xvfb } from '../helpers/xvfb.js';
 
 const TRUSTS_ANYTHING = join(REPO_ROOT, 'test', 'fixtures', 'plugins', 'trusts-anything.js');
@@ -66,4 +66,22 @@ describe('a screen node, as its viewers see it', function () {
       assert.equal(await colour(), 'red', 'the screen still shows the last good picture');
     });
   }
+
+  it('stands a phone\'s portrait photo upright: stored sideways with an EXIF orientation, it shows tall, not on its side', async () => {
+    // The sensor's picture: red above blue. Orientation 6 turns it a quarter clockwise: blue on the left, red on the right.
+    const photo = await sidewaysPhoto(dir, 'portrait.jpg', 'red', 'blue', 6);
+    const sent = await cluster.node('laptop').cli(['send', photo, '--to', 'lobby']);
+    assert.equal(sent.code, 0, sent.stderr);
+    // Upright it is 120x160: scaled to the 240-pixel height it spans x 70-250, with black on either side.
+    const expected = { left: 'black', blueHalf: 'blue', redHalf: 'red', right: 'black' };
+    const looks = async () => {
+      const frame = await grabFrame(screen.display, screen.width, screen.height);
+      const at = (x: number) => [60, 180].map((y) => colourAt(frame, screen.width, x, y));
+      const [left, blueHalf, redHalf, right] = [20, 115, 205, 300].map(at).map(([top, bottom]) => (top === bottom ? top : `${top}/${bottom}`));
+      return { left, blueHalf, redHalf, right };
+    };
+    await waitFor(async () => JSON.stringify(await looks()) === JSON.stringify(expected), 'the photo to stand upright on the lobby screen', 10_000, 100).catch(async (err: Error) => {
+      throw new Error(`${err.message}; the screen shows ${JSON.stringify(await looks())}`);
+    });
+  });
 });

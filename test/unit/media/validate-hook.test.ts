@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { isNvidError } from '../../../core/errors.js';
 import type { MediaInfo } from '../../../core/types.js';
 import MediaPlugin from '../../../plugins/media/index.js';
-import { colourClip, hugePng, randomBytesFile, solidJpeg, solidPng, testPatternPng, textAsPng, truncatedMp4 } from '../../helpers/media-fixtures.js';
+import { colourClip, hugePng, randomBytesFile, sidewaysPhoto, solidJpeg, solidPng, testPatternPng, textAsPng, truncatedMp4 } from '../../helpers/media-fixtures.js';
 import { construct, createTestHost, type TestHost } from './test-host.js';
 
 describe('media plugin: validate hook', function () {
@@ -46,6 +46,13 @@ describe('media plugin: validate hook', function () {
   it('accepts a JPEG as an image', async () => {
     const info = await validate(await solidJpeg(t.dir, 'blue.jpg', 'blue', '96x64'));
     assert.deepEqual([info.kind, info.codec, info.width, info.height], ['image', 'mjpeg', 96, 64]);
+  });
+
+  it('tells how a phone\'s sideways JPEG must be turned (EXIF orientation), and says nothing for one stored upright', async () => {
+    const sideways = await validate(await sidewaysPhoto(t.dir, 'portrait.jpg', 'red', 'blue', 6));
+    assert.deepEqual([sideways.kind, sideways.width, sideways.height, sideways.orientation], ['image', 160, 120, 6]);
+    const upright = await validate(await solidJpeg(t.dir, 'upright.jpg', 'blue'));
+    assert.equal('orientation' in upright, false);
   });
 
   it('decides by content, not by the extension: a PNG named .mp4 is an image', async () => {
