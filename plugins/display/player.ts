@@ -24,6 +24,8 @@ export interface PlayerSpec {
    * shows its first frame (see `FfplayPlayer.bringOnScreen`).
    */
   readonly offscreen?: boolean;
+  /** Play the input over and over (an animated GIF) instead of holding its last frame. */
+  readonly loop?: boolean;
   /** A still's EXIF orientation: it is turned upright on screen (ffplay ignores the tag). */
   readonly orientation?: Orientation;
 }
@@ -57,6 +59,7 @@ export function ffplayArgs(spec: PlayerSpec): string[] {
   const args = ['-hide_banner', '-loglevel', 'error', '-stats', '-window_title', spec.title, '-noborder', '-fs', '-sn'];
   if (spec.screen) args.push('-x', String(spec.screen.width), '-y', String(spec.screen.height), '-left', spec.offscreen ? String(spec.screen.width) : '0', '-top', '0');
   if (!spec.audio) args.push('-an');
+  if (spec.loop) args.push('-loop', '0');
   if (spec.orientation !== undefined && spec.orientation !== 1) args.push('-vf', UPRIGHT[spec.orientation]);
   if (spec.lavfi) args.push('-f', 'lavfi', spec.input);
   // "file:" keeps a name starting with "-" from being read as an option.

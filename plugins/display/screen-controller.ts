@@ -59,6 +59,20 @@ interface Showing {
 
 const IDLE = 'idle' as const;
 
+/**
+ * An animated GIF: a short clip that browsers and chat apps loop for as long
+ * as it shows. Played once like a video it would be gone (or frozen) after a
+ * second or two, so it loops and stays up like a still.
+ */
+function isAnimation(media: MediaInfo): boolean {
+  return media.kind === 'video' && media.container.split(',').includes('gif');
+}
+
+/** Shown for `imageSeconds` rather than for its own duration. */
+function showsLikeStill(media: MediaInfo): boolean {
+  return media.kind === 'image' || isAnimation(media);
+}
+
 /** Runs the screen. Create, `start()`, `submit()` items, `stop()`. */
 export class ScreenController {
   readonly #setup: ScreenSetup;
@@ -164,7 +178,7 @@ export class ScreenController {
       const index = current?.item ? this.#library.findIndex((i) => i.path === current.item?.path) : -1;
       const next = this.#library[(index + 1) % this.#library.length]!;
       // A lone still image in the cycle just stays up: restarting it would only flicker.
-      if (current?.item && next.path === current.item.path && next.media.kind === 'image' && current.player.running) {
+      if (current?.item && next.path === current.item.path && showsLikeStill(next.media) && current.player.running) {
         current.ended = false;
         this.#armTimer(current);
         return undefined;
@@ -179,7 +193,10 @@ export class ScreenController {
     const { screen, audio, idle } = this.#setup;
     const title = `nvid-${process.pid}-${++this.#titleCounter}`;
     const offscreen = Boolean(this.#setup.xwininfo && this.#setup.xdotool);
-    if (item) return { input: item.path, audio: audio && item.media.kind === 'video', title, screen, offscreen, ...(item.media.orientation ? { orientation: item.media.orientation } : {}) };
+    if (item) {
+      const { media } = item;
+      return { input: item.path, audio: audio && media.kind === 'video', title, screen, offscreen, ...(media.orientation ? { orientation: media.orientation } : {}), ...(isAnimation(media) ? { loop: true } : {}) };
+    }
     if (idle !== 'black' && existsSync(idle)) return { input: idle, audio: false, title, screen, offscreen };
     // A very low frame rate keeps the idle player nearly free.
     return { input: `color=c=black:s=${screen.width}x${screen.height}:r=2`, lavfi: true, audio: false, title, screen, offscreen };
@@ -234,12 +251,17 @@ export class ScreenController {
     this.#resolveFirstShown?.();
   }
 
-  /** Images end after `imageSeconds` (0: never); videos after their duration, counted from the first frame. */
+  /**
+   * Images end after `imageSeconds` (0: never); videos after their duration,
+   * counted from the first frame; an animated GIF after `imageSeconds` (0:
+   * never), but not before one whole round of its animation.
+   */
   #armTimer(showing: Showing): void {
     if (showing.timer) clearTimeout(showing.timer);
     const media = showing.item?.media;
     if (!media) return;
-    const seconds = media.kind === 'video' ? Math.max(media.duration, 0.2) : this.#setup.imageSeconds;
+    const { imageSeconds } = this.#setup;
+    const seconds = isAnimation(media) ? imageSeconds && Math.max(imageSeconds, media.duration) : media.kind === 'video' ? Math.max(media.duration, 0.2) : imageSeconds;
     if (seconds <= 0) return;
     showing.timer = setTimeout(() => {
       showing.ended = true;

@@ -96,6 +96,13 @@ export function clipWithTone(dir: string, name: string, hz: number, seconds = 2,
   ]);
 }
 
+/** An animated GIF that shows each colour in turn for `secondsEach` seconds (one round; GIFs loop in every browser). */
+export function animatedGif(dir: string, name: string, colours: readonly string[], secondsEach = 0.5, size = '160x120'): Promise<string> {
+  const inputs = colours.map((c, i) => `color=c=${c}:s=${size}:r=10:d=${secondsEach}[v${i}]`).join(';');
+  const graph = `${inputs};${colours.map((_, i) => `[v${i}]`).join('')}concat=n=${colours.length}:v=1:a=0`;
+  return ffmpeg(join(dir, name), ['-f', 'lavfi', '-i', graph, '-f', 'gif']);
+}
+
 /** A plain text file with an image's name: ffprobe exits 0 on it. */
 export async function textAsPng(dir: string, name = 'not-an-image.png'): Promise<string> {
   const path = join(dir, name);
