@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { isNvidError } from '../../../core/errors.js';
 import DisplayPlugin from '../../../plugins/display/index.js';
 import { animatedGif, colourClip, solidPng, testPatternPng } from '../../helpers/media-fixtures.js';
-import { ScreenSampler, grabFrame } from '../../helpers/screen.js';
+import { ScreenSampler, grabFrame, type Sample } from '../../helpers/screen.js';
 import { construct, createTestHost } from '../media/test-host.js';
 import { colourSequence, ffplayChildren, mediaOf, startRig, useDisplaySuite, type DisplayRig } from './harness.js';
 
@@ -33,6 +33,23 @@ describe('display plugin: showing media on X', function () {
   const suite = useDisplaySuite();
   let rig: DisplayRig | undefined;
 
+  /**
+   * Shows `path` on the rig while sampling the screen 15 times a second, and
+   * hands `watch` the sampler and the first sample that is red (every clip
+   * here starts red), with the sampling index of the show.
+   */
+  async function watchShowing(path: string, watch: (sampler: ScreenSampler, red: Sample, from: number) => Promise<void>): Promise<void> {
+    const sampler = new ScreenSampler(suite.xvfb.display, suite.xvfb.width, suite.xvfb.height, 15);
+    try {
+      await sampler.ready();
+      const from = sampler.samples.length;
+      await rig!.show(path);
+      await watch(sampler, await sampler.waitFor((s) => s.name === 'red', 10_000, from), from);
+    } finally {
+      await sampler.stop();
+    }
+  }
+
   it('shows a test-pattern image full screen: a screenshot matches its pixels', async () => {
     rig = await startRig(suite.xvfb, { imageSeconds: 0 });
     const pattern = await testPatternPng(rig.t.dir, 'pattern.png', '320x240');
@@ -55,58 +72,37 @@ describe('display plugin: showing media on X', function () {
   it("plays a video: its frames change on screen, then the idle screen returns", async () => {
     rig = await startRig(suite.xvfb, {});
     const clip = await colourClip(rig.t.dir, 'rgb.mp4', ['red', 'lime', 'blue'], 0.8, '160x120');
-    const sampler = new ScreenSampler(suite.xvfb.display, suite.xvfb.width, suite.xvfb.height, 15);
-    try {
-      await sampler.ready();
-      const from = sampler.samples.length;
-      await rig.show(clip);
-      const red = await sampler.waitFor((s) => s.name === 'red', 10_000, from);
+    await watchShowing(clip, async (sampler, red, from) => {
       const idle = await sampler.waitFor((s) => s.t > red.t && s.black, 15_000, from);
       await sampler.waitFor((s) => s.t > idle.t + 300, 5000);
       const seen = colourSequence(sampler.runs(from));
       assert.deepEqual(seen.slice(seen.indexOf('red')), ['red', 'lime', 'blue', 'black'], `saw ${seen.join(' → ')}`);
-    } finally {
-      await sampler.stop();
-    }
+    });
   });
 
   it('keeps an animated GIF moving, round after round, for as long as it is up', async () => {
     rig = await startRig(suite.xvfb, { imageSeconds: 0 });
     const gif = await animatedGif(rig.t.dir, 'red-blue.gif', ['red', 'blue'], 0.5);
     assert.equal((await mediaOf(gif)).kind, 'video', 'ffprobe calls an animated GIF a video');
-    const sampler = new ScreenSampler(suite.xvfb.display, suite.xvfb.width, suite.xvfb.height, 15);
-    try {
-      await sampler.ready();
-      const from = sampler.samples.length;
-      await rig.show(gif);
-      const red = await sampler.waitFor((s) => s.name === 'red', 10_000, from);
+    await watchShowing(gif, async (sampler, red) => {
       // Four of its one-second rounds: played once, it would have frozen or left for the idle screen after the first.
       await sampler.waitFor((s) => s.t > red.t + 4_000, 10_000);
       const shown = colourSequence(sampler.runs(sampler.samples.indexOf(red)));
       assert.ok(!shown.includes('black'), `the GIF gave way to the idle screen: ${shown.join(' → ')}`);
       assert.ok(shown.length >= 6, `the GIF stopped moving: ${shown.join(' → ')}`);
-    } finally {
-      await sampler.stop();
-    }
+    });
   });
 
   it('shows an animated GIF for imageSeconds, like a still, not for its own short round', async () => {
     rig = await startRig(suite.xvfb, { imageSeconds: 2.5 });
     const gif = await animatedGif(rig.t.dir, 'red-blue.gif', ['red', 'blue'], 0.5);
-    const sampler = new ScreenSampler(suite.xvfb.display, suite.xvfb.width, suite.xvfb.height, 15);
-    try {
-      await sampler.ready();
-      const from = sampler.samples.length;
-      await rig.show(gif);
-      const red = await sampler.waitFor((s) => s.name === 'red', 10_000, from);
+    await watchShowing(gif, async (sampler, red, from) => {
       const idle = await sampler.waitFor((s) => s.t > red.t && s.black, 15_000, from);
       // Its timer starts once it is on screen; the idle screen cannot come before it runs out.
       assert.ok(idle.t - red.t >= 2_300, `the GIF left after ${idle.t - red.t} ms of its 2.5 s`);
       const shown = colourSequence(sampler.runs(sampler.samples.indexOf(red)));
       assert.ok(shown.filter((name) => name !== 'black').length >= 4, `it kept moving until then: ${shown.join(' → ')}`);
-    } finally {
-      await sampler.stop();
-    }
+    });
   });
 
   it('returns to a configured idle image when an item ends', async () => {
