@@ -68,6 +68,15 @@ export function ffplayArgs(spec: PlayerSpec): string[] {
 }
 
 /**
+ * Player windows bypass the window manager (override-redirect, an SDL hint).
+ * A window manager puts a full-screen window on screen the moment it maps,
+ * ignoring the off-screen start, and frames it: under openbox a switch then
+ * flashed black for a frame now and then. Nothing is lost: a player takes no
+ * input, and nvid sizes and places its windows itself.
+ */
+const UNMANAGED_WINDOW = { SDL_X11_FORCE_OVERRIDE_REDIRECT: '1' } as const;
+
+/**
  * A status line with a numeric clock, printed once a frame is on display:
  * "   0.06 M-V: ..." for a picture alone, "   0.06 A-V: ..." once a video's
  * sound plays too (with no audio device, or with `-an`, it stays M-V).
@@ -126,7 +135,7 @@ export class FfplayPlayer {
   static spawn(ffplay: string, spec: PlayerSpec, display: string, deathSignalWrapper?: string): FfplayPlayer {
     const args = ffplayArgs(spec);
     const [command, argv] = deathSignalWrapper ? [deathSignalWrapper, ['--pdeathsig', 'SIGKILL', '--', ffplay, ...args]] : [ffplay, args];
-    const child = spawn(command, argv, { detached: true, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, DISPLAY: display } });
+    const child = spawn(command, argv, { detached: true, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, DISPLAY: display, ...UNMANAGED_WINDOW } });
     // Without a listener, a failed spawn would crash the daemon; the exit event reports it instead.
     child.once('error', () => undefined);
     return new FfplayPlayer(child, spec.title);

@@ -14,6 +14,7 @@ import { DEFAULT_MEDIA_POLICY } from '../../../plugins/display/library.js';
 import { validateMediaFile } from '../../../plugins/media/validate-file.js';
 import { construct, createTestHost, fakeMeta, type TestHost } from '../media/test-host.js';
 import assert from 'node:assert/strict';
+import type { Sample } from '../../helpers/screen.js';
 import { killLeftoverXvfb, startXvfb, type Xvfb } from '../../helpers/xvfb.js';
 
 /** A started display plugin on a test host. */
@@ -118,4 +119,19 @@ export function colourSequence(runs: readonly [string, number][], minFrames = 2)
     if (out.at(-1) !== name) out.push(name);
   }
   return out;
+}
+
+/**
+ * Asserts the samples from the first item frame to the last item frame hold no
+ * black frame, and that they were taken at least 10 times a second.
+ */
+export function assertNoGap(samples: readonly Sample[], items: readonly string[]): void {
+  const first = samples.findIndex((s) => items.includes(s.name));
+  const last = samples.findLastIndex((s) => items.includes(s.name));
+  assert.ok(first >= 0 && last > first, 'the items never showed');
+  const window = samples.slice(first, last + 1);
+  const seconds = (window.at(-1)!.t - window[0]!.t) / 1000;
+  assert.ok(window.length / seconds >= 10, `only ${(window.length / seconds).toFixed(1)} samples per second`);
+  const black = window.filter((s) => s.black);
+  assert.equal(black.length, 0, `${black.length} black frames between items, at ${black.map((s) => s.t).join(', ')} ms`);
 }

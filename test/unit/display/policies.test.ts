@@ -5,23 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { solidPng } from '../../helpers/media-fixtures.js';
-import { ScreenSampler, type Sample } from '../../helpers/screen.js';
-import { colourSequence, ffplayChildren, keep, startRig, useDisplaySuite, type DisplayRig } from './harness.js';
-
-/**
- * Asserts the samples from the first item frame to the last item frame hold no
- * black frame, and that they were taken at least 10 times a second.
- */
-function assertNoGap(samples: readonly Sample[], items: readonly string[]): void {
-  const first = samples.findIndex((s) => items.includes(s.name));
-  const last = samples.findLastIndex((s) => items.includes(s.name));
-  assert.ok(first >= 0 && last > first, 'the items never showed');
-  const window = samples.slice(first, last + 1);
-  const seconds = (window.at(-1)!.t - window[0]!.t) / 1000;
-  assert.ok(window.length / seconds >= 10, `only ${(window.length / seconds).toFixed(1)} samples per second`);
-  const black = window.filter((s) => s.black);
-  assert.equal(black.length, 0, `${black.length} black frames between items, at ${black.map((s) => s.t).join(', ')} ms`);
-}
+import { ScreenSampler } from '../../helpers/screen.js';
+import { assertNoGap, colourSequence, ffplayChildren, keep, startRig, useDisplaySuite, type DisplayRig } from './harness.js';
 
 describe('display plugin: arrival policies', function () {
   this.timeout(90_000);

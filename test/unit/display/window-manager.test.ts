@@ -1,0 +1,74 @@
+/**
+ * The display under a window manager (openbox), as on a desktop or a kiosk
+ * session, not only on a bare X server: a new player still opens off screen,
+ * where the window manager leaves it, and the hand-over between items stays
+ * gapless.
+ */
+import assert from 'node:assert/strict';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
+import { FfplayPlayer } from '../../../plugins/display/player.js';
+import { findOnPath } from '../../../plugins/media/binaries.js';
+import { colourClip, solidPng } from '../../helpers/media-fixtures.js';
+import { waitFor } from '../../helpers/nvid.js';
+import { ScreenSampler } from '../../helpers/screen.js';
+import { assertNoGap, colourSequence, startRig, useDisplaySuite } from './harness.js';
+
+const run = promisify(execFile);
+
+/** Whether a window manager has claimed the screen (EWMH: it sets _NET_SUPPORTING_WM_CHECK on the root window). */
+async function managed(display: string): Promise<boolean> {
+  const { stdout } = await run('xprop', ['-display', display, '-root', '_NET_SUPPORTING_WM_CHECK']);
+  return /window id/.test(stdout);
+}
+
+/** Where the window titled `title` sits on screen (its left edge). */
+async function windowLeft(display: string, title: string): Promise<number> {
+  const { stdout } = await run('xwininfo', ['-display', display, '-name', title]);
+  return Number(/Absolute upper-left X:\s+(-?\d+)/.exec(stdout)?.[1]);
+}
+
+describe('display plugin: under a window manager', function () {
+  this.timeout(90_000);
+  const suite = useDisplaySuite();
+  let wm: ChildProcess;
+  before(async () => {
+    wm = spawn('openbox', [], { env: { ...process.env, DISPLAY: suite.xvfb.display }, stdio: 'ignore' });
+    await waitFor(() => managed(suite.xvfb.display), 'openbox to manage the screen', 10_000, 100);
+  });
+  after(() => {
+    wm.kill();
+  });
+
+  it('leaves a new player off screen, where nvid opens it, until it has drawn', async () => {
+    const { display, width, height } = suite.xvfb;
+    const title = 'nvid-wm-test';
+    const player = FfplayPlayer.spawn(findOnPath('ffplay')!, { input: `color=c=red:s=${width}x${height}`, lavfi: true, audio: false, title, screen: { width, height }, offscreen: true }, display);
+    try {
+      await player.waitVisible('xwininfo', display, 10_000);
+      assert.equal(await windowLeft(display, title), width, 'the window manager pulled the new window on screen before it had drawn');
+      await player.bringOnScreen('xdotool', display);
+      assert.equal(await windowLeft(display, title), 0);
+    } finally {
+      await player.stop();
+    }
+  });
+
+  it('goes from picture to video to picture without a black frame', async () => {
+    const rig = await startRig(suite.xvfb, { policy: 'queue', imageSeconds: 1.2 });
+    const sampler = new ScreenSampler(suite.xvfb.display, suite.xvfb.width, suite.xvfb.height, 20);
+    try {
+      await sampler.ready();
+      const files = [await solidPng(rig.t.dir, 'red.png', 'red'), await colourClip(rig.t.dir, 'lime-blue.mp4', ['lime', 'blue'], 0.8), await solidPng(rig.t.dir, 'yellow.png', 'yellow')];
+      for (const file of files) await rig.show(file);
+      const yellow = await sampler.waitFor((s) => s.name === 'yellow', 20_000);
+      const idle = await sampler.waitFor((s) => s.t > yellow.t && s.black, 10_000);
+      await sampler.waitFor((s) => s.t > idle.t + 300, 5000);
+      const seen = colourSequence(sampler.runs());
+      assert.deepEqual(seen.slice(seen.indexOf('red')), ['red', 'lime', 'blue', 'yellow', 'black'], `saw ${seen.join(' → ')}`);
+      assertNoGap(sampler.samples, ['red', 'lime', 'blue', 'yellow']);
+    } finally {
+      await sampler.stop();
+    }
+  });
+});
