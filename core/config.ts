@@ -23,6 +23,8 @@ export interface NvidConfig {
   readonly plugins: readonly PluginSpec[];
   /** Largest envelope a node agrees to store, before validation even starts. */
   readonly maxReceiveBytes: number;
+  /** Disk space a node keeps free: a file that would eat into it is refused before it is sent. */
+  readonly minFreeDiskBytes: number;
   /** Fingerprints (lowercase hex) of the only senders accepted; undefined = any admitted peer. Never names: names are labels. */
   readonly acceptFrom: readonly string[] | undefined;
   /** Folder the config file is in; plugin paths are relative to it. */
@@ -64,6 +66,7 @@ export const CONFIG_SCHEMA = {
       },
     },
     maxReceiveBytes: { type: 'integer', minimum: 1, default: 8 * 1024 ** 3 },
+    minFreeDiskBytes: { type: 'integer', minimum: 0, default: 64 * 1024 ** 2 },
     acceptFrom: {
       type: 'array',
       items: { type: 'string', pattern: '^([0-9a-fA-F]{2}:?){31}[0-9a-fA-F]{2}$' },
@@ -101,6 +104,7 @@ export function loadConfig(options: LoadConfigOptions): NvidConfig {
     log: data.log as NvidConfig['log'],
     plugins: (data.plugins as PluginSpec[] | undefined) ?? [...DEFAULT_PLUGINS[options.role]],
     maxReceiveBytes: data.maxReceiveBytes as number,
+    minFreeDiskBytes: data.minFreeDiskBytes as number,
     acceptFrom: (data.acceptFrom as string[] | undefined)?.map((id) => id.replace(/:/g, '').toLowerCase()),
     baseDir,
   };

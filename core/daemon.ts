@@ -98,6 +98,7 @@ export class Daemon {
       libraryDir: this.paths.libraryDir,
       incomingDir: this.paths.incomingDir,
       maxReceiveBytes: this.config.maxReceiveBytes,
+      minFreeDiskBytes: this.config.minFreeDiskBytes,
       transfers: this.transfers,
       received: this.#received!,
     };

@@ -17,6 +17,7 @@ export interface PipelineContext {
   readonly libraryDir: string;
   readonly incomingDir: string;
   readonly maxReceiveBytes: number;
+  readonly minFreeDiskBytes: number;
   readonly transfers: TransferTracker;
   readonly received: ReceivedIndex;
 }
@@ -50,6 +51,13 @@ export class TransferTracker {
 
   end(transferId: string): void {
     this.#active.delete(transferId);
+  }
+
+  /** Bytes still to come into transfers being received. */
+  owedToReceives(): number {
+    let owed = 0;
+    for (const t of this.#active.values()) if (t.direction === 'receive') owed += Math.max(0, t.total - t.bytes);
+    return owed;
   }
 
   list(): Array<ProgressEvent & { startedAt: number }> {

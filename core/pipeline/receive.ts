@@ -9,6 +9,7 @@ import { createWriteStream, linkSync, unlinkSync, type WriteStream } from 'node:
 import { basename, extname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { assertRoomFor } from '../disk-space.js';
 import { asNvidError, NvidError } from '../errors.js';
 import type { IncomingTransfer } from '../plugin-api.js';
 import type { DeliveryReceipt, MediaInfo, TransferMeta } from '../types.js';
@@ -70,6 +71,11 @@ function noUnheardErrors(stream: Readable): void {
   stream.on('error', () => undefined);
 }
 
+/** The disk filled up while a file was written, though it had room when the transfer began (another writer, a growing log). */
+function diskFilledUp(err: Error): NvidError {
+  return new NvidError('NVID_ERR_NO_SPACE', `the disk where this node keeps received files filled up during the transfer (${err.message})`, { cause: err });
+}
+
 /** Resolves once `stream` has closed its file (at once if it already has). */
 function closed(stream: WriteStream): Promise<void> {
   return stream.closed ? Promise.resolve() : new Promise((resolve) => stream.once('close', () => resolve()));
@@ -104,6 +110,7 @@ export async function receiveTransfer(ctx: PipelineContext, incoming: IncomingTr
     if (meta.receiverId !== ctx.identity.id) throw new NvidError('NVID_ERR_WRONG_RECIPIENT', 'the envelope is addressed to another node');
     if (!TRANSFER_ID.test(meta.transferId)) throw new NvidError('NVID_ERR_BAD_ENVELOPE', 'malformed transfer ID');
     if (meta.size > ctx.maxReceiveBytes) throw new NvidError('NVID_ERR_REFUSED', `file of ${meta.size} bytes exceeds this node's maxReceiveBytes ${ctx.maxReceiveBytes}`);
+    assertRoomFor(ctx.incomingDir, meta.size, ctx.transfers.owedToReceives(), ctx.minFreeDiskBytes);
     const accepted = await ctx.hooks.shouldAccept.promise({ sender, meta });
     if (accepted !== undefined) throw new NvidError('NVID_ERR_REFUSED', `refused by policy: ${accepted}`);
 
@@ -151,7 +158,7 @@ export async function receiveTransfer(ctx: PipelineContext, incoming: IncomingTr
     removeQuietly(tmp);
     if (meta) ctx.transfers.end(meta.transferId);
     // A failure inside the plaintext stream keeps the crypto plugin's code (chunk auth, truncation).
-    const error = asNvidError(err, 'NVID_ERR_REFUSED');
+    const error = (err as NodeJS.ErrnoException).code === 'ENOSPC' ? diskFilledUp(err as Error) : asNvidError(err, 'NVID_ERR_REFUSED');
     ctx.history.append('rejected', { stage, code: error.code, reason: error.message, from: sender.id, fromName: sender.name, transferId: meta?.transferId });
     ctx.log.warn({ stage, code: error.code, from: sender.name }, `rejected a transfer: ${error.message}`);
     await ctx.hooks.rejected.promise({ stage, code: error.code, reason: error.message, peerId: sender.id, ...(meta ? { meta } : {}) }).catch(() => undefined);

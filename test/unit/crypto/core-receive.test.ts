@@ -46,6 +46,7 @@ async function receivingNode(identity: Identity): Promise<{
     libraryDir,
     incomingDir,
     maxReceiveBytes: 1 << 30,
+    minFreeDiskBytes: 0,
     transfers: new TransferTracker(),
     received: new ReceivedIndex(join(stateDir, 'received.jsonl'), libraryDir),
   } as unknown as PipelineContext;
