@@ -23,7 +23,7 @@ export interface NvidConfig {
   readonly plugins: readonly PluginSpec[];
   /** Largest envelope a node agrees to store, before validation even starts. */
   readonly maxReceiveBytes: number;
-  /** Disk space a node keeps free: a file that would eat into it is refused before it is sent. */
+  /** Disk space a node keeps free: a file that would eat into it is refused as soon as its header is read. */
   readonly minFreeDiskBytes: number;
   /** Fingerprints (lowercase hex) of the only senders accepted; undefined = any admitted peer. Never names: names are labels. */
   readonly acceptFrom: readonly string[] | undefined;

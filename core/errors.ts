@@ -35,7 +35,7 @@ export const ERROR_CODES = {
   NVID_ERR_CONNECTION: 'a connection failed or closed before the exchange finished',
   NVID_ERR_DELIVERY: 'the receiver did not acknowledge a transfer',
   NVID_ERR_REFUSED: 'the receiver refused the transfer (policy, validation or decryption); the reason is attached',
-  NVID_ERR_NO_SPACE: "the receiver's disk has no room for the file (checked before it is sent, or it filled up meanwhile)",
+  NVID_ERR_NO_SPACE: "the receiver's disk has no room for the file (checked when its header arrives, or it filled up during the transfer)",
   // crypto
   NVID_ERR_BAD_ENVELOPE: 'an envelope header or layout is malformed',
   NVID_ERR_BAD_SIGNATURE: "the envelope header signature does not verify against the sender's certificate",
