@@ -70,9 +70,9 @@ export function ffplayArgs(spec: PlayerSpec): string[] {
 /**
  * Player windows bypass the window manager (override-redirect, an SDL hint).
  * A window manager puts a full-screen window on screen the moment it maps,
- * ignoring the off-screen start, and frames it: under openbox a switch then
- * flashed black for a frame now and then. Nothing is lost: a player takes no
- * input, and nvid sizes and places its windows itself.
+ * ignoring the off-screen start, and frames it: under openbox, still, video,
+ * still then flashed black for a frame in most runs. Nothing is lost: a player
+ * takes no input, and nvid sizes and places its windows itself.
  */
 const UNMANAGED_WINDOW = { SDL_X11_FORCE_OVERRIDE_REDIRECT: '1' } as const;
 
