@@ -15,6 +15,7 @@ import { asNvidError } from '../../core/errors.js';
 import type { HistoryLog } from '../../core/plugin-api.js';
 import type { MediaInfo, TransferMeta } from '../../core/types.js';
 import type { DisplayPolicy } from './options.js';
+import { fileOrientation } from '../media/exif-orientation.js';
 import { FfplayPlayer, type PlayerSpec } from './player.js';
 import type { PlayerRegistry } from './player-registry.js';
 import type { ScreenSize } from './x11.js';
@@ -197,7 +198,11 @@ export class ScreenController {
       const { media } = item;
       return { input: item.path, audio: audio && media.kind === 'video', title, screen, offscreen, ...(media.orientation ? { orientation: media.orientation } : {}), ...(isAnimation(media) ? { loop: true } : {}) };
     }
-    if (idle !== 'black' && existsSync(idle)) return { input: idle, audio: false, title, screen, offscreen };
+    if (idle !== 'black' && existsSync(idle)) {
+      // The idle image never passes the media check, so its orientation is read here.
+      const orientation = fileOrientation(idle);
+      return { input: idle, audio: false, title, screen, offscreen, ...(orientation !== 1 ? { orientation } : {}) };
+    }
     // A very low frame rate keeps the idle player nearly free.
     return { input: `color=c=black:s=${screen.width}x${screen.height}:r=2`, lavfi: true, audio: false, title, screen, offscreen };
   }

@@ -5,6 +5,7 @@
  * sideways. Only the tag is read, from the first bytes of the file: no
  * decoding.
  */
+import { closeSync, openSync, readSync } from 'node:fs';
 import type { Orientation } from '../../core/types.js';
 
 
@@ -38,6 +39,20 @@ export function jpegOrientation(head: Buffer): Orientation {
     at += 2 + length;
   }
   return 1;
+}
+
+/** The orientation of the JPEG at `path`: 1 for any other file, or one that cannot be read. */
+export function fileOrientation(path: string): Orientation {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const head = Buffer.alloc(ORIENTATION_HEAD_BYTES);
+    return jpegOrientation(head.subarray(0, readSync(fd, head, 0, head.length, 0)));
+  } catch {
+    return 1;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 /** The orientation tag of a TIFF structure's first directory (IFD0). */

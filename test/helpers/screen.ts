@@ -58,6 +58,15 @@ export function colourAt(frame: Buffer, width: number, x: number, y: number): st
   return pixel.r < 24 && pixel.g < 24 && pixel.b < 24 ? 'black' : nameColour(pixel);
 }
 
+/**
+ * The colour of each column `xs` of the screen, sampled at the rows `ys`:
+ * the colour name when every row agrees, else the names joined by "/".
+ */
+export async function columnColours(display: string, width: number, height: number, xs: readonly number[], ys: readonly number[]): Promise<string[]> {
+  const frame = await grabFrame(display, width, height);
+  return xs.map((x) => [...new Set(ys.map((y) => colourAt(frame, width, x, y)))].join('/'));
+}
+
 /** Whether every pixel is (nearly) black. */
 export function isAllBlack(frame: Buffer, threshold = 24): boolean {
   for (let i = 0; i < frame.length; i++) if (frame[i]! > threshold) return false;

@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { isNvidError } from '../../../core/errors.js';
 import DisplayPlugin from '../../../plugins/display/index.js';
-import { animatedGif, colourClip, solidPng, testPatternPng } from '../../helpers/media-fixtures.js';
-import { ScreenSampler, grabFrame, type Sample } from '../../helpers/screen.js';
+import { animatedGif, colourClip, sidewaysPhoto, solidPng, testPatternPng } from '../../helpers/media-fixtures.js';
+import { ScreenSampler, columnColours, grabFrame, type Sample } from '../../helpers/screen.js';
+import { waitFor } from '../../helpers/nvid.js';
 import { construct, createTestHost } from '../media/test-host.js';
 import { colourSequence, ffplayChildren, mediaOf, startRig, useDisplaySuite, type DisplayRig } from './harness.js';
 
@@ -118,6 +119,20 @@ describe('display plugin: showing media on X', function () {
       await sampler.waitFor((s) => s.t > yellow.t && s.name === 'magenta', 10_000, from);
     } finally {
       await sampler.stop();
+      await t.dispose();
+    }
+  });
+
+  it('stands a sideways idle photo upright, like any received one', async () => {
+    const t = await createTestHost('idle-photo');
+    // Red above blue as stored; EXIF orientation 6 turns it a quarter clockwise: blue left, red right.
+    try {
+      rig = await startRig(suite.xvfb, { idle: await sidewaysPhoto(t.dir, 'portrait.jpg', 'red', 'blue', 6) });
+      const looks = () => columnColours(suite.xvfb.display, suite.xvfb.width, suite.xvfb.height, [20, 115, 205, 300], [60, 180]);
+      await waitFor(async () => (await looks()).join() === 'black,blue,red,black', 'the idle photo to stand upright', 10_000, 100).catch(async (err: Error) => {
+        throw new Error(`${err.message}; the screen shows ${(await looks()).join(', ')} from left to right`);
+      });
+    } finally {
       await t.dispose();
     }
   });
