@@ -33,11 +33,13 @@ describe('display plugin: under a window manager', function () {
   const suite = useDisplaySuite();
   let wm: ChildProcess;
   before(async () => {
-    wm = spawn('openbox', [], { env: { ...process.env, DISPLAY: suite.xvfb.display }, stdio: 'ignore' });
+    const openbox = findOnPath('openbox');
+    if (!openbox) throw new Error('openbox is not installed: apt-get install openbox (scripts/bootstrap.sh does when run as root)');
+    wm = spawn(openbox, [], { env: { ...process.env, DISPLAY: suite.xvfb.display }, stdio: 'ignore' });
     await waitFor(() => managed(suite.xvfb.display), 'openbox to manage the screen', 10_000, 100);
   });
   after(() => {
-    wm.kill();
+    wm?.kill();
   });
 
   it('leaves a new player off screen, where nvid opens it, until it has drawn', async () => {
