@@ -21,18 +21,18 @@ export async function validateMediaFile(ffprobe: string, path: string, policy: M
   let jpeg: boolean;
   let orientation: Orientation = 1;
   try {
-    // One open for both questions asked of the file itself: its size, and whether it starts like a JPEG.
-    // Non-blocking, so a FIFO dropped where media is expected is refused instead of waiting for a writer.
+    // One open and one read for what is asked of the file itself: its size, whether it starts like a
+    // JPEG, and a JPEG's orientation. Non-blocking, so a FIFO dropped where media is expected is
+    // refused instead of waiting for a writer.
     const file = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
     try {
       const st = await file.stat();
       if (!st.isFile()) throw new NvidError('NVID_ERR_MEDIA_REJECTED', 'not a regular file');
       size = st.size;
-      jpeg = startsLikeJpeg((await file.read(Buffer.alloc(3), 0, 3, 0)).buffer);
-      if (jpeg) {
-        const { buffer, bytesRead } = await file.read(Buffer.alloc(ORIENTATION_HEAD_BYTES), 0, ORIENTATION_HEAD_BYTES, 0);
-        orientation = jpegOrientation(buffer.subarray(0, bytesRead));
-      }
+      const { buffer, bytesRead } = await file.read(Buffer.alloc(Math.min(size, ORIENTATION_HEAD_BYTES)), 0, Math.min(size, ORIENTATION_HEAD_BYTES), 0);
+      const head = buffer.subarray(0, bytesRead);
+      jpeg = startsLikeJpeg(head);
+      if (jpeg) orientation = jpegOrientation(head);
     } finally {
       await file.close();
     }
