@@ -11,8 +11,8 @@
 import { spawn } from 'node:child_process';
 import { basename } from 'node:path';
 import DisplayPlugin from '../plugins/display/index.js';
-import { findOnPath } from '../plugins/media/binaries.js';
-import { DEFAULT_MEDIA_POLICY } from '../plugins/display/library.js';
+import { findOnPath } from '../core/media-tools/binaries.js';
+import { DEFAULT_MEDIA_POLICY } from '../plugins/media/options.js';
 import { validateMediaFile } from '../plugins/media/validate-file.js';
 import { solidPng } from '../test/helpers/media-fixtures.js';
 import { ScreenSampler } from '../test/helpers/screen.js';

@@ -3,33 +3,45 @@
  * log (as the prototype's did), progress goes to the log, throttled, and the
  * config's `acceptFrom` list refuses every other sender.
  */
-import type { Daemon } from './daemon.js';
+import type { Logger } from 'pino';
+import type { NvidHooks } from './hooks.js';
+import type { HistoryLog } from './plugin-api.js';
 
 const CORE = 'nvid:core';
 const PROGRESS_LOG_INTERVAL_MS = 2000;
 
-export function observeCoreEvents(daemon: Daemon): void {
-  const { hooks, log } = daemon;
+/** What the core's observers need, and nothing more. */
+export interface ObserverPort {
+  readonly hooks: Pick<NvidHooks, 'peerJoined' | 'peerLeft' | 'peerRenamed' | 'peerUpdated' | 'acceptSender' | 'progress'>;
+  readonly history: HistoryLog;
+  readonly log: Logger;
+  /** Fingerprints allowed to push media here; undefined lets every admitted peer. */
+  readonly acceptFrom: readonly string[] | undefined;
+}
+
+export function observeCoreEvents({ hooks, history, log, acceptFrom }: ObserverPort): void {
   hooks.peerJoined.tap(CORE, (peer) => {
-    daemon.history.append('peer-joined', { id: peer.id, name: peer.name, address: peer.address, port: peer.port });
+    history.append('peer-joined', { id: peer.id, name: peer.name, address: peer.address, port: peer.port });
     log.info({ peer: peer.name, id: peer.id }, 'peer joined');
   });
   hooks.peerLeft.tap(CORE, (peer) => {
-    daemon.history.append('peer-left', { id: peer.id, name: peer.name });
+    history.append('peer-left', { id: peer.id, name: peer.name });
     log.info({ peer: peer.name, id: peer.id }, 'peer left');
   });
   hooks.peerRenamed.tap(CORE, ({ peer, oldName }) => {
-    daemon.history.append('peer-renamed', { id: peer.id, name: peer.name, oldName });
+    history.append('peer-renamed', { id: peer.id, name: peer.name, oldName });
     log.info({ peer: peer.name, oldName, id: peer.id }, 'peer renamed');
   });
-  const acceptFrom = daemon.config.acceptFrom;
+  hooks.peerUpdated.tap(CORE, ({ peer, previous }) => {
+    history.append('peer-updated', { id: peer.id, name: peer.name, address: peer.address, port: peer.port, previousAddress: previous.address, previousPort: previous.port });
+    log.info({ peer: peer.name, id: peer.id }, 'peer updated');
+  });
   if (acceptFrom) {
     const allowed = new Set(acceptFrom);
-    hooks.shouldAccept.tapPromise(CORE, async ({ sender }) => (allowed.has(sender.id) ? undefined : `sender ${sender.name} (${sender.id.slice(0, 16)}) is not in this node's acceptFrom list`));
+    hooks.acceptSender.tapPromise(CORE, async ({ sender }) => (allowed.has(sender.id) ? undefined : `sender ${sender.name} (${sender.id.slice(0, 16)}) is not in this node's acceptFrom list`));
   }
   const lastLogged = new Map<string, number>();
   hooks.progress.tap(CORE, (event) => {
-    for (const listener of daemon.progressListeners) listener(event);
     const now = Date.now();
     const done = event.bytes >= event.total;
     if (!done && now - (lastLogged.get(event.transferId) ?? 0) < PROGRESS_LOG_INTERVAL_MS) return;

@@ -6,7 +6,9 @@
 import { mkdirSync, statSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { NvidConfig } from './config.js';
+import { createControlHandler } from './control/commands.js';
 import { ControlServer } from './control/server.js';
+import { observeCoreEvents } from './core-observers.js';
 import { NvidError } from './errors.js';
 import { guardHooks, tapOnlyView } from './hook-guard.js';
 import { createHooks, type NvidHooks } from './hooks.js';
@@ -14,16 +16,17 @@ import { JsonLinesHistory } from './history.js';
 import { loadOrCreateIdentity } from './identity.js';
 import { createLogger } from './logger.js';
 import { PeerTable } from './peers.js';
-import { ReceivedIndex } from './received-index.js';
-import { TransferTracker, type PipelineContext } from './pipeline/context.js';
+import type { PipelineContext } from './pipeline/context.js';
+import { answered, requireHook } from './pipeline/hook-checks.js';
+import { removeLeftoverParts } from './pipeline/leftovers.js';
 import { receiveTransfer } from './pipeline/receive.js';
 import { sendFile } from './pipeline/send.js';
-import type { IncomingTransfer, PluginHost } from './plugin-api.js';
+import { TransferTracker } from './pipeline/transfer-tracker.js';
+import type { IncomingTransfer, PeerView, PluginHost, ScreenPowers, TransportPowers } from './plugin-api.js';
 import { loadPlugins, type LoadedPlugin } from './plugin-loader.js';
-import { observeCoreEvents } from './core-observers.js';
-import { createControlHandler } from './control/commands.js';
+import { ReceivedIndex } from './received-index.js';
 import { statePaths } from './state-paths.js';
-import type { Identity, ProgressEvent, RejectedEvent, Role } from './types.js';
+import type { DisplayedEvent, DisplayFailedEvent, Identity, MediaInfo, RejectedEvent, Role, SendOptions } from './types.js';
 
 function prepareStateDir(stateDir: string): void {
   try {
@@ -44,8 +47,6 @@ export class Daemon {
   readonly log: Logger;
   readonly paths: ReturnType<typeof statePaths>;
   readonly transfers = new TransferTracker();
-  /** Control connections following a send's progress. */
-  readonly progressListeners = new Set<(event: ProgressEvent) => void>();
   #name: string;
   #identity: Identity | undefined;
   #history: JsonLinesHistory | undefined;
@@ -104,7 +105,55 @@ export class Daemon {
     };
   }
 
-  #hostFor(plugin: LoadedPlugin): PluginHost {
+  /** Send a file as `nvid send` does (see PluginHost.send). */
+  send(file: string, to: string, options: SendOptions = {}) {
+    return sendFile(this.pipelineContext(), file, to, options);
+  }
+
+  /** Check a file already on this node with the configured media rules (see PluginHost.validateMedia). */
+  async validateMedia(path: string): Promise<MediaInfo> {
+    requireHook(this.hooks, 'validate', 'media', 'cannot check media');
+    return answered(await this.hooks.validate.promise({ path, side: 'local' }), 'validate', 'cannot check media');
+  }
+
+  #reportRejected(event: RejectedEvent & Record<string, unknown>, log: Logger): void {
+    this.history.append('rejected', { ...event });
+    this.hooks.rejected.promise(event).catch((err: Error) => log.error({ err: err.message }, 'a rejected-event observer failed'));
+  }
+
+  #transportPowers(log: Logger): TransportPowers {
+    return Object.freeze({
+      peers: this.peers,
+      receive: (incoming: IncomingTransfer) => receiveTransfer(this.pipelineContext(), incoming),
+      setName: (name: string) => {
+        if (name !== this.#name) log.info({ from: this.#name, to: name }, 'name assigned');
+        this.#name = name;
+      },
+    });
+  }
+
+  #screenPowers(log: Logger): ScreenPowers {
+    const observerFailed = (err: Error) => log.error({ err: err.message }, 'a display-event observer failed');
+    return Object.freeze({
+      shown: (event: DisplayedEvent) => {
+        const { media, meta, path, at } = event;
+        this.history.append('displayed', { path, at, kind: media.kind, width: media.width, height: media.height, transferId: meta?.transferId, fileName: meta?.fileName });
+        this.hooks.displayed.promise(event).catch(observerFailed);
+      },
+      failed: (event: DisplayFailedEvent) => {
+        this.history.append('display-failed', { code: event.code, reason: event.reason, path: event.path, transferId: event.meta?.transferId });
+        this.hooks.displayFailed.promise(event).catch(observerFailed);
+      },
+    });
+  }
+
+  /** The peer table as every plugin but the transport sees it: no mutators. */
+  #peerView(): PeerView {
+    const peers = this.peers;
+    return Object.freeze({ list: () => peers.list(), get: (id: string) => peers.get(id), resolve: (nameOrId: string) => peers.resolve(nameOrId) });
+  }
+
+  #hostFor(plugin: LoadedPlugin, peerView: PeerView): PluginHost {
     const daemon = this;
     const log = this.log.child({ plugin: plugin.name });
     return Object.freeze({
@@ -118,18 +167,13 @@ export class Daemon {
         return daemon.name;
       },
       log,
-      peers: this.peers,
+      peers: peerView,
       history: this.history,
-      setName: (name: string) => {
-        if (name !== daemon.#name) log.info({ from: daemon.#name, to: name }, 'name assigned');
-        daemon.#name = name;
-      },
-      receive: (incoming: IncomingTransfer) => receiveTransfer(this.pipelineContext(), incoming),
-      send: (file: string, to: string) => sendFile(this.pipelineContext(), file, to),
-      reportRejected: (event: RejectedEvent & Record<string, unknown>) => {
-        daemon.history.append('rejected', { ...event });
-        daemon.hooks.rejected.promise(event).catch((err: Error) => log.error({ err: err.message }, 'a rejected-event observer failed'));
-      },
+      send: (file: string, to: string, options?: SendOptions) => this.send(file, to, options),
+      validateMedia: (path: string) => this.validateMedia(path),
+      reportRejected: (event: RejectedEvent & Record<string, unknown>) => this.#reportRejected(event, log),
+      ...(plugin.provides.includes('transport') ? { transport: this.#transportPowers(log) } : {}),
+      ...(plugin.provides.includes('display') ? { screen: this.#screenPowers(log) } : {}),
     });
   }
 
@@ -154,18 +198,24 @@ export class Daemon {
     this.#peers = new PeerTable(this.hooks, identity.id);
     this.#received = new ReceivedIndex(this.paths.receivedIndex, this.paths.libraryDir);
     if (identity.created) this.log.info({ id: identity.id, dir: this.paths.identityDir }, 'made a new identity');
-    observeCoreEvents(this);
+    observeCoreEvents({ hooks: this.hooks, history: this.#history, log: this.log, acceptFrom: this.config.acceptFrom });
 
+    const peerView = this.#peerView();
     for (const plugin of this.#plugins) {
       try {
-        await plugin.instance.apply(this.#hostFor(plugin));
+        await plugin.instance.apply(this.#hostFor(plugin, peerView));
       } catch (err) {
-        throw new NvidError('NVID_ERR_PLUGIN_APPLY', `plugin "${plugin.name}" (${plugin.key}) failed in apply(): ${(err as Error).message}`, { cause: err });
+        // A plugin written for an older API keeps that code: the message says what to change.
+        const code = err instanceof NvidError && err.code === 'NVID_ERR_PLUGIN_API' ? err.code : 'NVID_ERR_PLUGIN_APPLY';
+        throw new NvidError(code, `plugin "${plugin.name}" (${plugin.key}) failed in apply(): ${(err as Error).message}`, { cause: err });
       }
     }
 
-    this.#control = new ControlServer(this.paths.controlSocket, createControlHandler(this));
+    this.#control = new ControlServer(this.paths.controlSocket, createControlHandler(this.#controlPort()));
     await this.#control.listen();
+    // Only now is it sure that no other node serves this state folder: what is left in incoming/ is nobody's.
+    const leftovers = removeLeftoverParts(this.paths.incomingDir);
+    if (leftovers.files > 0) this.log.info(leftovers, 'removed partial files of transfers that ended with the last run');
     const event = { role: this.role } as const;
     try {
       await this.hooks.beforeStart.promise(event);
@@ -178,6 +228,28 @@ export class Daemon {
     this.#state = 'running';
     this.history.append('started', { role: this.role, id: identity.id, name: this.name, pid: process.pid, plugins: this.#plugins.map((p) => p.name) });
     this.log.info({ role: this.role, id: identity.id, name: this.name, plugins: this.#plugins.map((p) => p.name), control: this.paths.controlSocket }, 'started');
+  }
+
+  #controlPort() {
+    const daemon = this;
+    return {
+      role: this.role,
+      get name() {
+        return daemon.name;
+      },
+      identity: this.identity,
+      stateDir: this.config.stateDir,
+      get uptimeSeconds() {
+        return daemon.uptimeSeconds;
+      },
+      plugins: this.#plugins.map((p) => ({ name: p.name, source: p.source })),
+      hooks: this.hooks,
+      peers: this.#peerView(),
+      history: this.history,
+      transfersInFlight: () => this.transfers.list(),
+      send: (file: string, to: string, options: SendOptions) => this.send(file, to, options),
+      requestStop: () => process.kill(process.pid, 'SIGTERM'),
+    };
   }
 
   async stop(): Promise<void> {

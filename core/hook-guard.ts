@@ -4,7 +4,7 @@
  * Deliberate NvidErrors (a rejected file, a refused peer) pass through as they
  * are: their code is the answer, not a plugin bug.
  */
-import type { NvidHooks, HookName } from './hooks.js';
+import { RETIRED_HOOKS, type NvidHooks, type HookName } from './hooks.js';
 import { NvidError } from './errors.js';
 import type { PluginHooks } from './plugin-api.js';
 
@@ -62,7 +62,12 @@ export function guardHooks(hooks: NvidHooks): void {
 
 const TAP_METHODS = ['tap', 'tapAsync', 'tapPromise', 'isUsed', 'intercept', 'withOptions'] as const;
 
-/** A frozen view of the hooks with only tap methods: plugins tap, the core calls. */
+/**
+ * A frozen view of the hooks with only tap methods: plugins tap, the core calls.
+ * Asking it for a hook that does not exist throws at once, naming what replaced
+ * a retired hook, so a plugin written for an older API fails at load time with
+ * words instead of "cannot read properties of undefined".
+ */
 export function tapOnlyView(hooks: NvidHooks): PluginHooks {
   const view: Record<string, unknown> = {};
   for (const [name, hook] of Object.entries(hooks)) {
@@ -73,5 +78,14 @@ export function tapOnlyView(hooks: NvidHooks): PluginHooks {
     }
     view[name] = Object.freeze(facade);
   }
-  return Object.freeze(view) as unknown as PluginHooks;
+  Object.freeze(view);
+  return new Proxy(view, {
+    get(target, property, receiver) {
+      if (typeof property === 'string' && !(property in target) && property !== 'then' && property !== 'toJSON') {
+        const retired = RETIRED_HOOKS[property];
+        throw new NvidError('NVID_ERR_PLUGIN_API', retired ?? `there is no "${property}" hook; hooks: ${Object.keys(target).join(', ')}`);
+      }
+      return Reflect.get(target, property, receiver);
+    },
+  }) as unknown as PluginHooks;
 }

@@ -2,12 +2,33 @@
  * The public API for plugin authors. A plugin is a class (or object) with
  * `apply(daemon)`; it taps `daemon.hooks` and may use the services below.
  * See docs/plugins.md for the contract of each hook.
+ *
+ * Powers go by role: every plugin gets the read-only services; only the
+ * plugin that declares `provides: ['transport']` gets `daemon.transport`
+ * (feed the peer table, hand incoming envelopes to the core, record the name
+ * the coordinator gave), and only the one that declares `provides: ['display']`
+ * gets `daemon.screen` (say when an item is really on the glass).
  */
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { NvidHooks } from './hooks.js';
-import type { SendResult } from './pipeline/send.js';
-import type { DeliveryReceipt, HistoryEntry, HistoryKind, Identity, Peer, RejectedEvent, Role } from './types.js';
+import type {
+  DeliveryReceipt,
+  DisplayedEvent,
+  DisplayFailedEvent,
+  HistoryEntry,
+  HistoryKind,
+  Identity,
+  MediaInfo,
+  Peer,
+  RejectedEvent,
+  Role,
+  SendOptions,
+  SendResult,
+} from './types.js';
+
+/** The plugin API this core speaks. A plugin may declare the version it was written for in `apiVersion`. */
+export const PLUGIN_API_VERSION = 2;
 
 /** A hook as plugins see it: tap methods only, never call. */
 export type TapOnly<H> = Omit<H, 'call' | 'callAsync' | 'promise'>;
@@ -15,15 +36,19 @@ export type TapOnly<H> = Omit<H, 'call' | 'callAsync' | 'promise'>;
 /** All hooks, tap-only. */
 export type PluginHooks = { readonly [K in keyof NvidHooks]: TapOnly<NvidHooks[K]> };
 
-/** The admitted peers this node knows, kept current by the transport plugin. */
-export interface PeerDirectory {
+/** The admitted peers this node knows, as every plugin sees them: read only. */
+export interface PeerView {
   list(): Peer[];
   get(id: string): Peer | undefined;
   /** Exact name match first, then a unique ID prefix (at least 8 hex digits). Throws NVID_ERR_UNKNOWN_PEER / NVID_ERR_AMBIGUOUS_PEER. */
   resolve(nameOrId: string): Peer;
+}
+
+/** The peer table with its mutators: the transport's to keep current. */
+export interface PeerDirectory extends PeerView {
   /** Replace the whole table (e.g. after (re)joining); emits joined/left/renamed for the differences. */
   replaceAll(peers: readonly Peer[]): void;
-  /** Add or update one peer; emits peerJoined or peerRenamed. */
+  /** Add or update one peer; emits peerJoined, peerRenamed or peerUpdated. */
   upsert(peer: Peer): void;
   /** Remove one peer; emits peerLeft. */
   remove(id: string): void;
@@ -44,6 +69,31 @@ export interface IncomingTransfer {
   readonly envelope: Readable;
 }
 
+/** What only the transport plugin may do. */
+export interface TransportPowers {
+  /** The peer table, writable: the transport keeps it in step with the coordinator. */
+  readonly peers: PeerDirectory;
+  /**
+   * Run the receive pipeline (accept -> open -> store to a temporary file -> validate -> keep -> display).
+   * Resolves once the file is verified and stored, with the receipt to acknowledge; rejects with an
+   * NvidError (and leaves no file behind) otherwise.
+   */
+  receive(incoming: IncomingTransfer): Promise<DeliveryReceipt>;
+  /** Record the name the coordinator assigned (it may differ from the requested one). */
+  setName(name: string): void;
+}
+
+/** What only the display plugin may do: report what really happened on the glass. */
+export interface ScreenPowers {
+  /** An item's first frame is on screen: writes `displayed` to the history and fires the `displayed` event. */
+  shown(event: DisplayedEvent): void;
+  /** An item could not be shown: writes `display-failed` and fires `displayFailed`. */
+  failed(event: DisplayFailedEvent): void;
+}
+
+/** Roles a plugin can provide; each brings its powers and may be provided by one plugin only. */
+export type PluginRole = 'transport' | 'display';
+
 /** What a plugin's `apply` receives. */
 export interface PluginHost {
   readonly hooks: PluginHooks;
@@ -60,27 +110,29 @@ export interface PluginHost {
   readonly name: string;
   /** A logger already labelled with the plugin's name. */
   readonly log: Logger;
-  readonly peers: PeerDirectory;
+  readonly peers: PeerView;
   readonly history: HistoryLog;
-  /** Record the name the coordinator assigned (it may differ from the requested one). */
-  setName(name: string): void;
-  /**
-   * Run the receive pipeline (accept -> open -> store to a temporary file -> validate -> keep -> display).
-   * Resolves once the file is verified and stored, with the receipt to acknowledge; rejects with an
-   * NvidError (and leaves no file behind) otherwise.
-   */
-  receive(incoming: IncomingTransfer): Promise<DeliveryReceipt>;
   /**
    * Run the send pipeline (validate -> seal -> deliver) for a file, as `nvid send` does. Resolves only
-   * once the receiver acknowledged a verified, stored copy; rejects with an NvidError otherwise
-   * (for plugins that originate sends, like the drop folder).
+   * once the receiver acknowledged a verified, stored copy; rejects with an NvidError otherwise.
+   * `options.onStart` learns the transfer ID and size before any byte moves, `onProgress` follows
+   * the bytes, and aborting `options.signal` cancels the send (NVID_ERR_CANCELLED).
    */
-  send(file: string, to: string): Promise<SendResult>;
+  send(file: string, to: string, options?: SendOptions): Promise<SendResult>;
+  /**
+   * Check a file already on this node with the media rules the user configured (the `validate`
+   * hook, `side: 'local'`): its MediaInfo, or an NvidError saying why it may not be shown.
+   */
+  validateMedia(path: string): Promise<MediaInfo>;
   /**
    * Record a refusal only this plugin saw (a connection dropped for bad frames, a coordinator that
    * refused us): a 'rejected' history entry with these fields, and the `rejected` event for observers.
    */
   reportRejected(event: RejectedEvent & Record<string, unknown>): void;
+  /** Present only for the plugin that declares `provides: ['transport']`. */
+  readonly transport?: TransportPowers;
+  /** Present only for the plugin that declares `provides: ['display']`. */
+  readonly screen?: ScreenPowers;
 }
 
 /** A plugin instance. */
@@ -88,11 +140,21 @@ export interface NvidPlugin {
   apply(daemon: PluginHost): void | Promise<void>;
 }
 
-/** A plugin module's default export: a class taking its (validated) options, with a JSON schema for them. */
-export interface NvidPluginClass<Options = Record<string, unknown>> {
-  new (options: Options): NvidPlugin;
+/** What a plugin declares about itself, as statics of its class (or fields of a plugin object). */
+export interface PluginDeclaration {
   /** JSON schema of the options object. */
   readonly schema?: object;
   /** Name used for every tap and in error messages. */
   readonly pluginName?: string;
+  /** The plugin API version it was written for (see PLUGIN_API_VERSION); a mismatch stops the start with a clear error. */
+  readonly apiVersion?: number;
+  /** Roles it provides, and so the powers it receives. */
+  readonly provides?: readonly PluginRole[];
+  /** The error codes it raises beyond the core's, each with one line saying what it means (docs/errors.md lists them all). */
+  readonly errorCodes?: Readonly<Record<string, string>>;
+}
+
+/** A plugin module's default export: a class taking its (validated) options, with its declaration as statics. */
+export interface NvidPluginClass<Options = Record<string, unknown>> extends PluginDeclaration {
+  new (options: Options): NvidPlugin;
 }

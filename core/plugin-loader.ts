@@ -8,8 +8,8 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { PluginSpec } from './config.js';
-import { NvidError } from './errors.js';
-import type { NvidPlugin, NvidPluginClass } from './plugin-api.js';
+import { ERROR_CODE_PATTERN, NvidError } from './errors.js';
+import { PLUGIN_API_VERSION, type NvidPlugin, type NvidPluginClass, type PluginDeclaration, type PluginRole } from './plugin-api.js';
 import { deepFreeze, validateAgainst } from './schema.js';
 
 /** dist/plugins, beside dist/core. */
@@ -22,6 +22,10 @@ export interface LoadedPlugin {
   readonly key: string;
   readonly source: 'bundled' | 'path' | 'package';
   readonly instance: NvidPlugin;
+  /** Roles it provides, and so the powers its host carries. */
+  readonly provides: readonly PluginRole[];
+  /** Its own error codes and what they mean. */
+  readonly errorCodes: Readonly<Record<string, string>>;
 }
 
 interface Located {
@@ -56,12 +60,44 @@ function isPluginClass(value: unknown): value is NvidPluginClass {
   return typeof value === 'function' && typeof (value as { prototype?: { apply?: unknown } }).prototype?.apply === 'function';
 }
 
-function isPluginObject(value: unknown): value is NvidPlugin & { schema?: object; pluginName?: string } {
+function isPluginObject(value: unknown): value is NvidPlugin & PluginDeclaration {
   return typeof value === 'object' && value !== null && typeof (value as NvidPlugin).apply === 'function';
 }
 
-/** Loads one plugin entry; does not call apply. */
-export async function loadPlugin(spec: PluginSpec, index: number, baseDir: string): Promise<LoadedPlugin> {
+const ROLES: readonly PluginRole[] = ['transport', 'display'];
+
+/**
+ * Checks what a plugin says about itself before it is built: the API version it was
+ * written for (as Homebridge checks its plugins' engines), the roles it claims and
+ * the shape of its own error codes.
+ */
+function checkDeclaration(declared: PluginDeclaration, name: string, key: string): void {
+  if (declared.apiVersion !== undefined && declared.apiVersion !== PLUGIN_API_VERSION) {
+    throw new NvidError(
+      'NVID_ERR_PLUGIN_API',
+      `plugin "${name}" (${key}) was written for plugin API ${String(declared.apiVersion)}; this nvid speaks plugin API ${PLUGIN_API_VERSION} (see docs/plugins.md, "Changes in plugin API 2")`,
+    );
+  }
+  for (const role of declared.provides ?? []) {
+    if (!ROLES.includes(role)) throw new NvidError('NVID_ERR_PLUGIN_SHAPE', `plugin "${name}" (${key}) provides "${String(role)}"; roles a plugin can provide: ${ROLES.join(', ')}`);
+  }
+  for (const code of Object.keys(declared.errorCodes ?? {})) {
+    if (!ERROR_CODE_PATTERN.test(code)) throw new NvidError('NVID_ERR_PLUGIN_SHAPE', `plugin "${name}" (${key}) declares the error code "${code}"; codes look like NVID_ERR_SOME_WORDS`);
+  }
+}
+
+/** A plugin module found and checked, not yet constructed. */
+interface Candidate {
+  readonly name: string;
+  readonly key: string;
+  readonly source: LoadedPlugin['source'];
+  readonly exported: NvidPluginClass | (NvidPlugin & PluginDeclaration);
+  readonly options: Record<string, unknown>;
+  /** What is wrong with its options, each line with its key path. */
+  readonly problems: readonly string[];
+}
+
+async function findPlugin(spec: PluginSpec, index: number, baseDir: string): Promise<Candidate> {
   const key = `plugins[${index}]`;
   const use = typeof spec === 'string' ? spec : spec.use;
   const options = structuredClone(typeof spec === 'string' ? {} : (spec.options ?? {}));
@@ -76,34 +112,54 @@ export async function loadPlugin(spec: PluginSpec, index: number, baseDir: strin
   if (!isPluginClass(exported) && !isPluginObject(exported)) {
     throw new NvidError('NVID_ERR_PLUGIN_SHAPE', `${key} ("${use}"): the module's default export must be a class with apply(daemon) or an object with apply(daemon)`);
   }
-  const schema = exported.schema;
   const name = exported.pluginName ?? (isPluginClass(exported) ? exported.name : use);
+  checkDeclaration(exported, name, key);
   const optionsKey = `${key}.options`;
-  if (schema) {
-    const problems = validateAgainst(schema, options, optionsKey);
-    if (problems.length > 0) {
-      throw new NvidError('NVID_ERR_PLUGIN_OPTIONS', `plugin "${name}" (${key}) has invalid options:\n  ${problems.join('\n  ')}`, { details: { problems } });
-    }
-  } else if (Object.keys(options).length > 0) {
-    throw new NvidError('NVID_ERR_PLUGIN_OPTIONS', `plugin "${name}" (${key}) takes no options, but ${optionsKey} has: ${Object.keys(options).join(', ')}`);
-  }
+  let problems: string[] = [];
+  if (exported.schema) problems = validateAgainst(exported.schema, options, optionsKey);
+  else if (Object.keys(options).length > 0) problems = [`${optionsKey}: plugin "${name}" takes no options, but has: ${Object.keys(options).join(', ')}`];
+  return { name, key, source: located.source, exported, options, problems };
+}
+
+function construct(candidate: Candidate): LoadedPlugin {
+  const { exported, name, key } = candidate;
   let instance: NvidPlugin;
   try {
-    instance = isPluginClass(exported) ? new exported(deepFreeze(options)) : exported;
+    instance = isPluginClass(exported) ? new exported(deepFreeze(candidate.options)) : exported;
   } catch (err) {
     throw new NvidError('NVID_ERR_PLUGIN_APPLY', `plugin "${name}" (${key}) failed in its constructor: ${(err as Error).message}`, { cause: err });
   }
-  return { name, key, source: located.source, instance };
+  return { name, key, source: candidate.source, instance, provides: exported.provides ?? [], errorCodes: exported.errorCodes ?? {} };
 }
 
-/** Loads every entry in order; the first failure stops the start. */
-export async function loadPlugins(specs: readonly PluginSpec[], baseDir: string): Promise<LoadedPlugin[]> {
-  const loaded: LoadedPlugin[] = [];
-  for (const [index, spec] of specs.entries()) loaded.push(await loadPlugin(spec, index, baseDir));
-  const seen = new Set<string>();
-  for (const plugin of loaded) {
-    if (seen.has(plugin.name)) throw new NvidError('NVID_ERR_PLUGIN_SHAPE', `plugin "${plugin.name}" is listed twice (${plugin.key})`);
-    seen.add(plugin.name);
+/** Loads one plugin entry; does not call apply. */
+export async function loadPlugin(spec: PluginSpec, index: number, baseDir: string): Promise<LoadedPlugin> {
+  return (await loadPlugins([spec], baseDir, index))[0]!;
+}
+
+/**
+ * Loads every entry in order. A plugin that cannot be found or is of the wrong shape stops the
+ * start at once; option problems are gathered first, so one start lists every plugin's.
+ */
+export async function loadPlugins(specs: readonly PluginSpec[], baseDir: string, firstIndex = 0): Promise<LoadedPlugin[]> {
+  const candidates: Candidate[] = [];
+  for (const [index, spec] of specs.entries()) candidates.push(await findPlugin(spec, firstIndex + index, baseDir));
+  const faulty = candidates.filter((c) => c.problems.length > 0);
+  if (faulty.length > 0) {
+    const problems = faulty.flatMap((c) => c.problems);
+    const who = faulty.map((c) => `"${c.name}" (${c.key})`).join(', ');
+    throw new NvidError('NVID_ERR_PLUGIN_OPTIONS', `invalid options for plugin${faulty.length > 1 ? 's' : ''} ${who}:\n  ${problems.join('\n  ')}`, { details: { problems } });
   }
-  return loaded;
+  const seen = new Set<string>();
+  const providers = new Map<PluginRole, string>();
+  for (const candidate of candidates) {
+    if (seen.has(candidate.name)) throw new NvidError('NVID_ERR_PLUGIN_SHAPE', `plugin "${candidate.name}" is listed twice (${candidate.key})`);
+    seen.add(candidate.name);
+    for (const role of candidate.exported.provides ?? []) {
+      const other = providers.get(role);
+      if (other) throw new NvidError('NVID_ERR_PLUGIN_SHAPE', `plugins "${other}" and "${candidate.name}" both provide ${role}; list only one`);
+      providers.set(role, candidate.name);
+    }
+  }
+  return candidates.map(construct);
 }

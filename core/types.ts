@@ -70,8 +70,11 @@ export interface TransferMeta {
 /** Argument of `hooks.validate`. */
 export interface ValidateRequest {
   readonly path: string;
-  /** `send`: before sealing; `receive`: after decryption, before display (never trust the sender). */
-  readonly side: 'send' | 'receive';
+  /**
+   * `send`: before sealing; `receive`: after decryption, before display (never trust the sender);
+   * `local`: a file already on this node that a plugin wants to show again (e.g. a library loop).
+   */
+  readonly side: 'send' | 'receive' | 'local';
   /** Present on the receiving side. */
   readonly meta?: TransferMeta;
 }
@@ -108,6 +111,8 @@ export interface DeliverRequest {
   readonly envelope: SealedEnvelope;
   /** Called with bytes sent so far; the core turns it into progress events. */
   readonly onProgress?: (sentBytes: number) => void;
+  /** Aborted when the caller cancels: stop sending and close the connection, so the receiver discards the partial file. */
+  readonly signal?: AbortSignal;
 }
 
 /** What the receiver acknowledged. Returned by `hooks.deliver` only after the receiver verified and stored the file. */
@@ -119,10 +124,15 @@ export interface DeliveryReceipt {
   readonly storedAs: string;
 }
 
-/** Argument of `hooks.shouldAccept`: who wants to send to us. */
-export interface AcceptRequest {
+/** Argument of `hooks.acceptSender`: who wants to send to us, before anything of the envelope is read. */
+export interface AcceptSenderRequest {
   readonly sender: Peer;
-  readonly meta?: TransferMeta;
+}
+
+/** Argument of `hooks.acceptTransfer`: the same sender, now with the header it signed (verified). */
+export interface AcceptTransferRequest {
+  readonly sender: Peer;
+  readonly meta: TransferMeta;
 }
 
 /** Argument of `hooks.display`. */
@@ -144,19 +154,26 @@ export interface ControlRequest {
   readonly args: Readonly<Record<string, unknown>>;
 }
 
-/** The history log's entry kinds. */
+/**
+ * The history log's entry kinds. Every event hook but `progress` writes the
+ * kind of the same name (`sendFailed` -> `send-failed`); `started`, `stopped`
+ * and `validated` have no event of their own.
+ */
 export type HistoryKind =
   | 'started'
   | 'stopped'
   | 'peer-joined'
   | 'peer-left'
   | 'peer-renamed'
+  | 'peer-updated'
   | 'validated'
   | 'sent'
+  | 'send-failed'
   | 'received'
-  | 'displayed'
   | 'rejected'
-  | 'failed';
+  | 'queued'
+  | 'displayed'
+  | 'display-failed';
 
 /** One line of the history log. */
 export interface HistoryEntry {
@@ -187,19 +204,64 @@ export interface ReceivedEvent {
   readonly media: MediaInfo;
   readonly sha256: string;
 }
+/** An item's first frame is on the screen (not merely handed to a player). */
 export interface DisplayedEvent {
   readonly path: string;
   readonly media: MediaInfo;
+  /** Absent for items the display shows on its own (a library loop, the idle picture). */
+  readonly meta?: TransferMeta;
+  /** Milliseconds since the epoch when the first frame was seen. */
+  readonly at: number;
+}
+/** A stable error code: `NVID_ERR_` and upper-case words. The core's are in core/errors.ts, each plugin declares its own. */
+export type NvidErrorCode = `NVID_ERR_${string}`;
+
+/**
+ * Where an incoming transfer or connection was refused: `accept` (policy),
+ * `open` (decryption and header checks), `validate` (media checks), `store`
+ * (disk), `transport` (a connection or the coordinator).
+ */
+export type RejectStage = 'accept' | 'open' | 'validate' | 'store' | 'transport';
+
+/** An incoming transfer (or connection) that was refused; nothing of it is kept. */
+export interface RejectedEvent {
+  readonly stage: RejectStage;
+  readonly code: NvidErrorCode;
+  readonly reason: string;
+  readonly meta?: Partial<TransferMeta>;
+  /** The authenticated peer, when the refusal came after its certificate checked out. */
+  readonly peerId?: string;
+}
+
+/** Where an outgoing send failed: before sealing (`send`: file, peer), `validate`, `seal`, `deliver`. */
+export type SendStage = 'send' | 'validate' | 'seal' | 'deliver';
+
+/** A send of ours that did not reach a verified, stored copy on the receiver. */
+export interface SendFailedEvent {
+  readonly stage: SendStage;
+  readonly code: NvidErrorCode;
+  readonly reason: string;
+  readonly path: string;
+  /** What the caller asked for (a name or an ID prefix). */
+  readonly to: string;
   readonly meta?: TransferMeta;
 }
-export interface RejectedEvent {
-  /** Which step refused: `accept`, `open`, `validate`, `display`, `send`, `deliver`. */
-  readonly stage: string;
-  readonly code: string;
+
+/** The display took an item but shows it later (policy `queue`). */
+export interface QueuedEvent {
+  readonly path: string;
+  readonly media: MediaInfo;
+  readonly meta?: TransferMeta;
+  /** Items ahead of this one. */
+  readonly position: number;
+}
+
+/** An item could not be shown (the player crashed, hung or the X server went away). */
+export interface DisplayFailedEvent {
+  readonly code: NvidErrorCode;
   readonly reason: string;
-  readonly path?: string;
-  readonly meta?: Partial<TransferMeta>;
-  readonly peerId?: string;
+  readonly path: string;
+  readonly meta?: TransferMeta;
 }
 export interface ProgressEvent {
   readonly transferId: string;
@@ -211,3 +273,48 @@ export interface ProgressEvent {
 
 /** Fields plugins add to `nvid status` through `hooks.status`. */
 export type StatusReport = Record<string, unknown>;
+
+/** What a send is about once it has started: known before the first byte moves. */
+export interface SendStart {
+  readonly transferId: string;
+  readonly file: string;
+  readonly to: { readonly id: string; readonly name: string };
+  /** Plaintext bytes. */
+  readonly size: number;
+  /** Bytes that will cross the wire (the envelope), the `total` of every progress report. */
+  readonly total: number;
+  readonly media: MediaInfo;
+}
+
+/** One progress report of a send, for a progress bar. */
+export interface SendProgress {
+  readonly transferId: string;
+  readonly bytes: number;
+  readonly total: number;
+  /** Bytes per second since the send started moving bytes. */
+  readonly rate: number;
+  /** Seconds left at the current rate; undefined until a rate is known. */
+  readonly secondsLeft?: number;
+}
+
+/** How a caller follows and steers one send. */
+export interface SendOptions {
+  /** Called once, when the transfer ID and size are known and before any byte moves. */
+  readonly onStart?: (start: SendStart) => void;
+  /** Called as bytes move, at most every 200 ms and once at the end. */
+  readonly onProgress?: (progress: SendProgress) => void;
+  /** Aborting it cancels the send (NVID_ERR_CANCELLED); the receiver keeps nothing. */
+  readonly signal?: AbortSignal;
+}
+
+/** What `send` resolves with: the receiver verified and stored the file. */
+export interface SendResult {
+  readonly transferId: string;
+  readonly to: { readonly id: string; readonly name: string };
+  readonly file: string;
+  readonly size: number;
+  readonly sha256: string;
+  readonly media: MediaInfo;
+  readonly receipt: DeliveryReceipt;
+  readonly seconds: number;
+}

@@ -1,7 +1,7 @@
 /**
  * Exit codes that mean something to scripts. Documented in README.md.
  */
-import type { ErrorCode } from '../errors.js';
+import type { NvidErrorCode } from '../errors.js';
 
 export const EXIT = {
   ok: 0,
@@ -12,9 +12,12 @@ export const EXIT = {
   refused: 5,
   unknownPeer: 6,
   fileNotFound: 7,
+  receiverGone: 8,
+  /** As a shell reports a command stopped by Ctrl-C. */
+  cancelled: 130,
 } as const;
 
-export function exitCodeFor(code: ErrorCode | string | undefined): number {
+export function exitCodeFor(code: NvidErrorCode | string | undefined): number {
   switch (code) {
     case 'NVID_ERR_USAGE':
     case 'NVID_ERR_CONFIG_READ':
@@ -23,7 +26,12 @@ export function exitCodeFor(code: ErrorCode | string | undefined): number {
     case 'NVID_ERR_PLUGIN_SHAPE':
     case 'NVID_ERR_PLUGIN_OPTIONS':
     case 'NVID_ERR_PLUGIN_APPLY':
+    case 'NVID_ERR_PLUGIN_API':
       return EXIT.usage;
+    case 'NVID_ERR_RECEIVER_GONE':
+      return EXIT.receiverGone;
+    case 'NVID_ERR_CANCELLED':
+      return EXIT.cancelled;
     case 'NVID_ERR_NOT_RUNNING':
       return EXIT.notRunning;
     case 'NVID_ERR_NOT_AVAILABLE':

@@ -2,7 +2,7 @@
  * Human output of the control commands; `--json` bypasses all of this.
  */
 import type { HistoryEntry, Peer } from '../types.js';
-import type { SendResult } from '../pipeline/send.js';
+import type { SendResult } from '../types.js';
 
 function table(rows: string[][]): string {
   if (rows.length === 0) return '';

@@ -10,10 +10,10 @@ import { stateDirFromConfigFile } from '../config-file.js';
 import { callControl } from '../control/client.js';
 import { statePaths } from '../state-paths.js';
 import { asNvidError, NvidError } from '../errors.js';
-import type { SendResult } from '../pipeline/send.js';
-import type { HistoryEntry, Peer, ProgressEvent, Role } from '../types.js';
+import type { HistoryEntry, Peer, Role } from '../types.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
-import { formatBytes, formatHistory, formatPeers, formatSent, formatStatus } from './format.js';
+import { formatHistory, formatPeers, formatStatus } from './format.js';
+import { sendCommand } from './send-command.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -66,19 +66,6 @@ function print(argv: GlobalArgs, value: unknown, human: () => string): void {
   process.stdout.write(`${argv.json ? JSON.stringify(value, null, 2) : human()}\n`);
 }
 
-/** A one-line progress bar on a terminal; nothing when output is piped (logs carry progress there). */
-function progressPrinter(): ((event: string, data: unknown) => void) | undefined {
-  if (!process.stderr.isTTY) return undefined;
-  return (event, data) => {
-    if (event !== 'progress') return;
-    const p = data as ProgressEvent;
-    const fraction = p.total > 0 ? Math.min(1, p.bytes / p.total) : 1;
-    const width = 30;
-    const bar = '#'.repeat(Math.round(fraction * width)).padEnd(width, '.');
-    process.stderr.write(`\r[${bar}] ${Math.floor(fraction * 100)}% ${formatBytes(p.bytes)} / ${formatBytes(p.total)} to ${p.peerName}${fraction >= 1 ? '\n' : ''}`);
-  };
-}
-
 function daemonCommand(role: Role) {
   return (y: Argv<GlobalArgs>) =>
     y.option('name', { type: 'string', describe: 'name to ask the coordinator for (overrides the config)' }).example(`$0 ${role} --config config/${role === 'node' ? 'meeting-room' : 'coordinator'}.json`, `run a ${role} in the foreground`);
@@ -109,11 +96,11 @@ export async function main(argv = hideBin(process.argv)): Promise<void> {
     })
     .command(
       'send <file>',
-      'send an image or video to a peer; succeeds only once the receiver verified and stored it',
+      'send an image or video to a peer; succeeds only once the receiver verified and stored it (Ctrl-C cancels; --json streams progress as JSON lines)',
       (y) => y.positional('file', { type: 'string', demandOption: true, describe: 'image or video file' }).option('to', { alias: 't', type: 'string', demandOption: true, describe: 'peer name or ID prefix' }),
       async (a) => {
-        const result = (await control(g(a), 'send', { file: resolve(a.file as string), to: a.to }, progressPrinter())) as SendResult;
-        print(g(a), result, () => formatSent(result));
+        const socket = statePaths(await stateDirOf(g(a))).controlSocket;
+        await sendCommand(socket, resolve(a.file as string), a.to as string, g(a).json);
       },
     )
     .command('rename <name>', "change this node's name (the coordinator tells every peer)", (y) => y.positional('name', { type: 'string', demandOption: true }), async (a) => {

@@ -7,6 +7,8 @@ import { readJsonLines, writeLine, type ControlReplyLine } from './protocol.js';
 
 export interface CallOptions {
   onEvent?: (event: string, data: unknown) => void;
+  /** Aborting hangs up: the node stops the command's work (a send is cancelled). */
+  signal?: AbortSignal;
 }
 
 export function callControl(socketPath: string, command: string, args: Record<string, unknown> = {}, options: CallOptions = {}): Promise<unknown> {
@@ -21,6 +23,7 @@ export function callControl(socketPath: string, command: string, args: Record<st
       else resolve(value);
     };
     socket.once('connect', () => writeLine(socket, { id: 1, command, args }));
+    options.signal?.addEventListener('abort', () => finish(new NvidError('NVID_ERR_CANCELLED', `${command}: cancelled by the caller`)), { once: true });
     socket.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') {
         finish(new NvidError('NVID_ERR_NOT_RUNNING', `no node is running for this state folder (nothing answers on ${socketPath}); start one with: nvid node --config FILE`));

@@ -3,12 +3,29 @@
  * built-in commands; anything else goes to plugins through `hooks.control`.
  */
 import { isAbsolute, resolve } from 'node:path';
-import type { Daemon } from '../daemon.js';
 import { NvidError } from '../errors.js';
-import { requireHook, answered } from '../pipeline/context.js';
-import { sendFile } from '../pipeline/send.js';
-import type { HistoryKind } from '../types.js';
+import type { NvidHooks } from '../hooks.js';
+import type { HistoryLog, PeerView } from '../plugin-api.js';
+import type { HistoryKind, Identity, ProgressEvent, Role, SendOptions, SendResult } from '../types.js';
+import { answered, requireHook } from '../pipeline/hook-checks.js';
 import type { ControlHandler } from './server.js';
+
+/** What the control commands need from the daemon, and nothing more. */
+export interface ControlPort {
+  readonly role: Role;
+  readonly name: string;
+  readonly identity: Identity;
+  readonly stateDir: string;
+  readonly uptimeSeconds: number;
+  readonly plugins: ReadonlyArray<{ readonly name: string; readonly source: string }>;
+  readonly hooks: Pick<NvidHooks, 'status' | 'rename' | 'screenshot' | 'control'>;
+  readonly peers: PeerView;
+  readonly history: HistoryLog;
+  transfersInFlight(): Array<ProgressEvent & { startedAt: number }>;
+  send(file: string, to: string, options: SendOptions): Promise<SendResult>;
+  /** Ask the process to stop, as SIGTERM does. */
+  requestStop(): void;
+}
 
 const NAME = /^[^\u0000-\u001f\u007f/\\]{1,64}$/;
 
@@ -18,8 +35,8 @@ function stringArg(args: Record<string, unknown>, key: string, command: string):
   return value;
 }
 
-export function createControlHandler(daemon: Daemon): ControlHandler {
-  return async (command, args, emit) => {
+export function createControlHandler(daemon: ControlPort): ControlHandler {
+  return async (command, args, emit, signal) => {
     switch (command) {
       case 'status':
         return daemon.hooks.status.call({
@@ -27,11 +44,11 @@ export function createControlHandler(daemon: Daemon): ControlHandler {
           name: daemon.name,
           id: daemon.identity.id,
           pid: process.pid,
-          stateDir: daemon.config.stateDir,
+          stateDir: daemon.stateDir,
           uptimeSeconds: Math.round(daemon.uptimeSeconds),
           plugins: daemon.plugins.map((p) => ({ name: p.name, source: p.source })),
           peers: daemon.peers.list().length,
-          transfers: daemon.transfers.list(),
+          transfers: daemon.transfersInFlight(),
         });
       case 'peers':
         return daemon.peers.list().map((p) => (args.certs ? p : { id: p.id, name: p.name, address: p.address, port: p.port }));
@@ -40,13 +57,8 @@ export function createControlHandler(daemon: Daemon): ControlHandler {
         const file = stringArg(args, 'file', 'send');
         const to = stringArg(args, 'to', 'send');
         if (!isAbsolute(file)) throw new NvidError('NVID_ERR_USAGE', 'send: "file" must be an absolute path');
-        const listener = (event: { transferId: string }) => emit('progress', event);
-        daemon.progressListeners.add(listener);
-        try {
-          return await sendFile(daemon.pipelineContext(), file, to);
-        } finally {
-          daemon.progressListeners.delete(listener);
-        }
+        // The caller hanging up (Ctrl-C) cancels the send: `signal` aborts when its connection closes.
+        return daemon.send(file, to, { onStart: (start) => emit('start', start), onProgress: (progress) => emit('progress', progress), signal });
       }
       case 'rename': {
         const name = stringArg(args, 'name', 'rename');
@@ -65,7 +77,7 @@ export function createControlHandler(daemon: Daemon): ControlHandler {
         return { path: answered(await daemon.hooks.screenshot.promise({ out }), 'screenshot', 'cannot take a screenshot') };
       }
       case 'stop':
-        setImmediate(() => process.kill(process.pid, 'SIGTERM'));
+        setImmediate(() => daemon.requestStop());
         return { stopping: true };
       default: {
         const answer = await daemon.hooks.control.promise({ command, args });

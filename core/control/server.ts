@@ -8,8 +8,11 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { asNvidError, NvidError } from '../errors.js';
 import { readJsonLines, writeLine, type ControlRequestLine } from './protocol.js';
 
-/** Answers one command; `emit` sends interim events (progress) before the reply. */
-export type ControlHandler = (command: string, args: Record<string, unknown>, emit: (event: string, data: unknown) => void) => Promise<unknown>;
+/**
+ * Answers one command; `emit` sends interim events (progress) before the reply. `signal` aborts
+ * when the caller goes away (Ctrl-C on `nvid send` closes the connection): long work stops then.
+ */
+export type ControlHandler = (command: string, args: Record<string, unknown>, emit: (event: string, data: unknown) => void, signal: AbortSignal) => Promise<unknown>;
 
 /** Is something answering on this socket path? */
 function isAlive(path: string): Promise<boolean> {
@@ -27,6 +30,7 @@ export class ControlServer {
   readonly path: string;
   readonly #handler: ControlHandler;
   readonly #sockets = new Set<Socket>();
+  readonly #callerGone = new WeakMap<Socket, AbortController>();
   #server: Server | undefined;
 
   constructor(path: string, handler: ControlHandler) {
@@ -56,7 +60,13 @@ export class ControlServer {
 
   #serve(socket: Socket): void {
     this.#sockets.add(socket);
-    socket.on('close', () => this.#sockets.delete(socket));
+    const callerGone = new AbortController();
+    this.#callerGone.set(socket, callerGone);
+    socket.on('close', () => {
+      this.#sockets.delete(socket);
+      this.#callerGone.delete(socket);
+      callerGone.abort();
+    });
     socket.on('error', () => socket.destroy());
     readJsonLines(
       socket,
@@ -77,7 +87,8 @@ export class ControlServer {
     }
     const args = typeof request.args === 'object' && request.args !== null ? request.args : {};
     try {
-      const result = await this.#handler(request.command, args, (event, data) => writeLine(socket, { id, event, data }));
+      const signal = this.#callerGone.get(socket)?.signal ?? AbortSignal.abort();
+      const result = await this.#handler(request.command, args, (event, data) => writeLine(socket, { id, event, data }), signal);
       writeLine(socket, { id, ok: true, result: result ?? null });
     } catch (err) {
       writeLine(socket, { id, ok: false, error: asNvidError(err, 'NVID_ERR_HOOK').toJSON() });

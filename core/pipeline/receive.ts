@@ -12,8 +12,9 @@ import { pipeline } from 'node:stream/promises';
 import { assertRoomFor } from '../disk-space.js';
 import { asNvidError, NvidError } from '../errors.js';
 import type { IncomingTransfer } from '../plugin-api.js';
-import type { DeliveryReceipt, MediaInfo, TransferMeta } from '../types.js';
-import { answered, hasTaps, requireHook, type PipelineContext } from './context.js';
+import type { DeliveryReceipt, MediaInfo, RejectStage, TransferMeta } from '../types.js';
+import type { PipelineContext } from './context.js';
+import { answered, hasTaps, requireHook } from './hook-checks.js';
 
 const TRANSFER_ID = /^[A-Za-z0-9-]{8,64}$/;
 
@@ -63,7 +64,7 @@ function keepInLibrary(ctx: PipelineContext, tmp: string, meta: TransferMeta): s
 
 /**
  * The envelope and its plaintext can fail (the sender aborts, a chunk is bad)
- * while a shouldAccept tap still decides, before anything reads them:
+ * while an acceptSender or acceptTransfer tap still decides, before anything reads them:
  * unheard, that error would take the whole daemon down. Their reader still
  * learns of it (`errored`, and the pipeline's rejection).
  */
@@ -93,11 +94,11 @@ function removeQuietly(path: string | undefined): void {
 export async function receiveTransfer(ctx: PipelineContext, incoming: IncomingTransfer): Promise<DeliveryReceipt> {
   const { sender } = incoming;
   noUnheardErrors(incoming.envelope);
-  let stage = 'accept';
+  let stage: RejectStage = 'accept';
   let meta: TransferMeta | undefined;
   let tmp: string | undefined;
   try {
-    const veto = await ctx.hooks.shouldAccept.promise({ sender });
+    const veto = await ctx.hooks.acceptSender.promise({ sender });
     if (veto !== undefined) throw new NvidError('NVID_ERR_REFUSED', `refused by policy: ${veto}`);
     requireHook(ctx.hooks, 'open', 'crypto', 'cannot receive');
     requireHook(ctx.hooks, 'validate', 'media', 'cannot receive');
@@ -111,8 +112,8 @@ export async function receiveTransfer(ctx: PipelineContext, incoming: IncomingTr
     if (!TRANSFER_ID.test(meta.transferId)) throw new NvidError('NVID_ERR_BAD_ENVELOPE', 'malformed transfer ID');
     if (meta.size > ctx.maxReceiveBytes) throw new NvidError('NVID_ERR_REFUSED', `file of ${meta.size} bytes exceeds this node's maxReceiveBytes ${ctx.maxReceiveBytes}`);
     assertRoomFor(ctx.incomingDir, meta.size, ctx.transfers.owedToReceives(), ctx.minFreeDiskBytes);
-    const accepted = await ctx.hooks.shouldAccept.promise({ sender, meta });
-    if (accepted !== undefined) throw new NvidError('NVID_ERR_REFUSED', `refused by policy: ${accepted}`);
+    const refusal = await ctx.hooks.acceptTransfer.promise({ sender, meta });
+    if (refusal !== undefined) throw new NvidError('NVID_ERR_REFUSED', `refused by policy: ${refusal}`);
 
     tmp = join(ctx.incomingDir, `${meta.transferId}.part`);
     const transferId = meta.transferId;
@@ -166,17 +167,24 @@ export async function receiveTransfer(ctx: PipelineContext, incoming: IncomingTr
   }
 }
 
-/** Hands a stored file to the display; runs after the acknowledgement, so a slow player never delays the sender. */
+/**
+ * Hands a stored file to the display; runs after the acknowledgement, so a slow player never
+ * delays the sender. `displayed` is not fired here: the display reports when the first frame is
+ * really on screen. A queued item is announced here, since only the display's answer says so.
+ */
 async function showReceived(ctx: PipelineContext, path: string, media: MediaInfo, meta: TransferMeta): Promise<void> {
   if (!hasTaps(ctx.hooks.display)) return;
   try {
     const result = await ctx.hooks.display.promise({ path, media, meta });
-    // The display plugin records when the item is really on screen; the event goes out when it took the item to show now.
-    if (result?.state === 'showing') await ctx.hooks.displayed.promise({ path, media, meta });
+    if (result?.state === 'queued') {
+      const position = result.position ?? 0;
+      ctx.history.append('queued', { path, transferId: meta.transferId, fileName: meta.fileName, position });
+      await ctx.hooks.queued.promise({ path, media, meta, position });
+    }
   } catch (err) {
-    const error = asNvidError(err, 'NVID_ERR_PLAYER');
-    ctx.history.append('failed', { stage: 'display', code: error.code, reason: error.message, path, transferId: meta.transferId });
+    const error = asNvidError(err, 'NVID_ERR_HOOK');
+    ctx.history.append('display-failed', { code: error.code, reason: error.message, path, transferId: meta.transferId });
     ctx.log.error({ code: error.code }, `display failed: ${error.message}`);
-    await ctx.hooks.rejected.promise({ stage: 'display', code: error.code, reason: error.message, path, meta }).catch(() => undefined);
+    await ctx.hooks.displayFailed.promise({ code: error.code, reason: error.message, path, meta }).catch(() => undefined);
   }
 }

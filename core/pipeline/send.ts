@@ -1,24 +1,17 @@
 /**
  * The sending half of the data flow: file -> validate -> seal -> deliver.
  * Reports success only when the receiver acknowledged a verified, stored copy.
+ * The caller learns the transfer ID and size before any byte moves
+ * (`onStart`), follows the bytes (`onProgress`) and can cancel (`signal`).
  */
 import { randomUUID } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { asNvidError, NvidError } from '../errors.js';
-import type { DeliveryReceipt, MediaInfo, TransferMeta } from '../types.js';
-import { answered, requireHook, type PipelineContext } from './context.js';
-
-export interface SendResult {
-  readonly transferId: string;
-  readonly to: { readonly id: string; readonly name: string };
-  readonly file: string;
-  readonly size: number;
-  readonly sha256: string;
-  readonly media: MediaInfo;
-  readonly receipt: DeliveryReceipt;
-  readonly seconds: number;
-}
+import type { SendOptions, SendResult, SendStage, TransferMeta } from '../types.js';
+import type { PipelineContext } from './context.js';
+import { answered, requireHook } from './hook-checks.js';
+import { RateMeter } from './rate-meter.js';
 
 function statRegularFile(path: string): number {
   try {
@@ -30,12 +23,23 @@ function statRegularFile(path: string): number {
   throw new NvidError('NVID_ERR_FILE_NOT_FOUND', `${path}: no such regular file`);
 }
 
-export async function sendFile(ctx: PipelineContext, file: string, to: string): Promise<SendResult> {
+function cancelled(path: string): NvidError {
+  return new NvidError('NVID_ERR_CANCELLED', `the send of ${basename(path)} was cancelled`);
+}
+
+function throwIfCancelled(signal: AbortSignal | undefined, path: string): void {
+  if (signal?.aborted) throw cancelled(path);
+}
+
+export async function sendFile(ctx: PipelineContext, file: string, to: string, options: SendOptions = {}): Promise<SendResult> {
   const path = resolve(file);
+  const { signal } = options;
   const started = Date.now();
-  let stage = 'send';
+  let stage: SendStage = 'send';
   let meta: TransferMeta | undefined;
+  let stopWatchingAbort = () => {};
   try {
+    throwIfCancelled(signal, path);
     const size = statRegularFile(path);
     requireHook(ctx.hooks, 'deliver', 'transport', 'cannot send');
     requireHook(ctx.hooks, 'seal', 'crypto', 'cannot send');
@@ -44,6 +48,7 @@ export async function sendFile(ctx: PipelineContext, file: string, to: string): 
 
     stage = 'validate';
     const media = answered(await ctx.hooks.validate.promise({ path, side: 'send' }), 'validate', 'cannot send');
+    throwIfCancelled(signal, path);
 
     meta = Object.freeze({
       transferId: randomUUID(),
@@ -54,21 +59,35 @@ export async function sendFile(ctx: PipelineContext, file: string, to: string): 
       mediaType: media.kind,
       fileName: basename(path),
     });
+    const transferId = meta.transferId;
     stage = 'seal';
     const envelope = answered(await ctx.hooks.seal.promise({ path, recipient: peer, meta }), 'seal', 'cannot send');
+    if (signal?.aborted) {
+      envelope.stream.destroy();
+      throw cancelled(path);
+    }
+    // Whatever the transport does with the signal, a destroyed envelope ends the body mid-way,
+    // which is what makes the receiver discard its partial file.
+    const onAbort = () => envelope.stream.destroy(cancelled(path));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    stopWatchingAbort = () => signal?.removeEventListener('abort', onAbort);
 
     stage = 'deliver';
     const total = envelope.length ?? size;
-    ctx.transfers.begin({ transferId: meta.transferId, direction: 'send', bytes: 0, total, peerName: peer.name });
-    const transferId = meta.transferId;
+    ctx.transfers.begin({ transferId, direction: 'send', bytes: 0, total, peerName: peer.name });
+    options.onStart?.({ transferId, file: path, to: { id: peer.id, name: peer.name }, size, total, media });
+    const rate = new RateMeter(total);
     const receipt = answered(
       await ctx.hooks.deliver.promise({
         peer,
         meta,
         envelope,
+        ...(signal ? { signal } : {}),
         onProgress: (bytes) => {
           const event = ctx.transfers.update(transferId, bytes);
-          if (event) ctx.hooks.progress.call(event);
+          if (!event) return;
+          ctx.hooks.progress.call(event);
+          options.onProgress?.({ transferId, ...rate.at(bytes) });
         },
       }),
       'deliver',
@@ -76,20 +95,23 @@ export async function sendFile(ctx: PipelineContext, file: string, to: string): 
     );
     // The envelope's authenticated chunks already prove the receiver decrypted exactly these bytes
     // (it acknowledges only after the final chunk verified), so the sender does not hash the file again.
-    if (receipt.transferId !== meta.transferId || receipt.receiverId !== peer.id || !/^[0-9a-f]{64}$/.test(receipt.sha256)) {
-      throw new NvidError('NVID_ERR_DELIVERY', `the receiver's acknowledgement does not match what was sent (transfer ${meta.transferId})`);
+    if (receipt.transferId !== transferId || receipt.receiverId !== peer.id || !/^[0-9a-f]{64}$/.test(receipt.sha256)) {
+      throw new NvidError('NVID_ERR_DELIVERY', `the receiver's acknowledgement does not match what was sent (transfer ${transferId})`);
     }
     const { sha256 } = receipt;
-    ctx.transfers.end(meta.transferId);
-    const result: SendResult = { transferId: meta.transferId, to: { id: peer.id, name: peer.name }, file: path, size, sha256, media, receipt, seconds: (Date.now() - started) / 1000 };
-    ctx.history.append('sent', { transferId: meta.transferId, to: peer.id, toName: peer.name, path, size, sha256, storedAs: receipt.storedAs });
+    ctx.transfers.end(transferId);
+    const result: SendResult = { transferId, to: { id: peer.id, name: peer.name }, file: path, size, sha256, media, receipt, seconds: (Date.now() - started) / 1000 };
+    ctx.history.append('sent', { transferId, to: peer.id, toName: peer.name, path, size, sha256, storedAs: receipt.storedAs });
     await ctx.hooks.sent.promise({ meta, peer, receipt, path });
     return result;
   } catch (err) {
     if (meta) ctx.transfers.end(meta.transferId);
-    const error = asNvidError(err, 'NVID_ERR_DELIVERY');
-    ctx.history.append('failed', { stage, code: error.code, reason: error.message, path, to, transferId: meta?.transferId });
-    await ctx.hooks.rejected.promise({ stage, code: error.code, reason: error.message, path, ...(meta ? { meta } : {}) }).catch(() => undefined);
+    // A cancelled send fails in whatever step it was in; the caller asked for it, so say that.
+    const error = signal?.aborted ? cancelled(path) : asNvidError(err, 'NVID_ERR_DELIVERY');
+    ctx.history.append('send-failed', { stage, code: error.code, reason: error.message, path, to, transferId: meta?.transferId });
+    await ctx.hooks.sendFailed.promise({ stage, code: error.code, reason: error.message, path, to, ...(meta ? { meta } : {}) }).catch(() => undefined);
     throw error;
+  } finally {
+    stopWatchingAbort();
   }
 }

@@ -31,6 +31,8 @@ function summarise(value: unknown): unknown {
 
 export default class HookRecorderPlugin implements NvidPlugin {
   static readonly pluginName = PLUGIN_NAME;
+  /** The plugin API this was written for: a future nvid that changes it says so at load time. */
+  static readonly apiVersion = 2;
   static readonly schema = {
     type: 'object',
     additionalProperties: false,
@@ -62,14 +64,16 @@ export default class HookRecorderPlugin implements NvidPlugin {
     hooks.seal.tapPromise(first, async (request) => void this.#record('seal', request));
     hooks.open.tapPromise(first, async (request) => void this.#record('open', request));
     hooks.deliver.tapPromise(first, async (request) => void this.#record('deliver', request));
-    hooks.shouldAccept.tapPromise(first, async (request) => void this.#record('shouldAccept', request));
+    hooks.acceptSender.tapPromise(first, async (request) => void this.#record('acceptSender', request));
+    hooks.acceptTransfer.tapPromise(first, async (request) => void this.#record('acceptTransfer', request));
     hooks.display.tapPromise(first, async (request) => void this.#record('display', request));
 
     hooks.peerJoined.tap(PLUGIN_NAME, (peer) => this.#record('peerJoined', peer));
     hooks.peerLeft.tap(PLUGIN_NAME, (peer) => this.#record('peerLeft', peer));
     hooks.peerRenamed.tap(PLUGIN_NAME, (event) => this.#record('peerRenamed', event));
-    for (const name of ['sent', 'received', 'displayed', 'rejected'] as const) {
-      hooks[name].tapPromise(PLUGIN_NAME, async (event) => this.#record(name, event));
+    hooks.peerUpdated.tap(PLUGIN_NAME, (event) => this.#record('peerUpdated', event));
+    for (const name of ['sent', 'sendFailed', 'received', 'rejected', 'queued', 'displayed', 'displayFailed'] as const) {
+      hooks[name].tapPromise(PLUGIN_NAME, async (event: object) => this.#record(name, event));
     }
 
     // A plugin can add to `nvid status` and answer its own control commands.

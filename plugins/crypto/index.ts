@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import type { NvidPlugin, PluginHost } from '../../core/plugin-api.js';
 import type { OpenedEnvelope, OpenRequest, SealedEnvelope, SealRequest } from '../../core/types.js';
+import { CRYPTO_ERROR_CODES } from './errors.js';
 import { openEnvelope } from './open.js';
 import { OPTIONS_SCHEMA, resolveOptions, type CryptoOptions } from './options.js';
 import { ReplayGuard } from './replay-guard.js';
@@ -24,6 +25,8 @@ export default class CryptoPlugin implements NvidPlugin {
   static readonly pluginName = PLUGIN_NAME;
   /** JSON schema of the options (ajv, draft-07, with defaults). */
   static readonly schema = OPTIONS_SCHEMA;
+  static readonly apiVersion = 2;
+  static readonly errorCodes = CRYPTO_ERROR_CODES;
 
   readonly options: CryptoOptions;
   private replayGuard: Promise<ReplayGuard> | undefined;

@@ -12,7 +12,8 @@ import { join, resolve } from 'node:path';
 import { NvidError } from '../../core/errors.js';
 import type { DisplayAccepted } from '../../core/hooks.js';
 import type { NvidPlugin, PluginHost } from '../../core/plugin-api.js';
-import { findOnPath, resolveBinary } from '../media/binaries.js';
+import { findOnPath, resolveBinary } from '../../core/media-tools/binaries.js';
+import { DISPLAY_ERROR_CODES } from './errors.js';
 import { scanLibrary } from './library.js';
 import { DISPLAY_OPTIONS_SCHEMA, type DisplayOptions } from './options.js';
 import { PlayerRegistry } from './player-registry.js';
@@ -29,6 +30,9 @@ export const PLAYERS_FILE = 'display-players.json';
 export default class DisplayPlugin implements NvidPlugin {
   static readonly pluginName = PLUGIN_NAME;
   static readonly schema = DISPLAY_OPTIONS_SCHEMA;
+  static readonly apiVersion = 2;
+  static readonly provides = ['display'] as const;
+  static readonly errorCodes = DISPLAY_ERROR_CODES;
 
   private readonly options: DisplayOptions;
   private controller: ScreenController | undefined;
@@ -52,13 +56,13 @@ export default class DisplayPlugin implements NvidPlugin {
 
     const display = options.display ?? process.env.DISPLAY ?? '';
     let ffmpeg: string | undefined;
-    let prepared: Omit<ConstructorParameters<typeof ScreenController>[0], 'history' | 'log'> | undefined;
-    let ffprobe: string | undefined;
+    let prepared: Omit<ConstructorParameters<typeof ScreenController>[0], 'report' | 'log'> | undefined;
+    const screenPowers = daemon.screen;
+    if (!screenPowers) throw new Error('the host gave no screen powers (is another display plugin listed?)');
 
     daemon.hooks.beforeStart.tapPromise(PLUGIN_NAME, async () => {
       const ffplay = (await resolveBinary('ffplay', options.ffplay, `${PLUGIN_NAME}.options.ffplay`, daemon.configDir)).path;
       ffmpeg = (await resolveBinary('ffmpeg', options.ffmpeg, `${PLUGIN_NAME}.options.ffmpeg`, daemon.configDir)).path;
-      if (options.policy === 'loop') ffprobe = (await resolveBinary('ffprobe', options.ffprobe, `${PLUGIN_NAME}.options.ffprobe`, daemon.configDir)).path;
       if (!display) throw new NvidError('NVID_ERR_DISPLAY_UNAVAILABLE', 'no X display: set DISPLAY or the display option, or use output "headless"');
       const xwininfo = findOnPath('xwininfo');
       if (!xwininfo) daemon.log.warn('xwininfo not found (apt-get install x11-utils): switching between items waits a fixed time instead of watching the window');
@@ -92,8 +96,9 @@ export default class DisplayPlugin implements NvidPlugin {
     daemon.hooks.start.tapPromise(PLUGIN_NAME, async () => {
       if (!prepared) throw new NvidError('NVID_ERR_DISPLAY_UNAVAILABLE', 'the display plugin was started without beforeStart');
       prepared.registry.open();
-      this.controller = new ScreenController({ ...prepared, history: daemon.history, log: daemon.log });
-      const library = options.policy === 'loop' && ffprobe ? await scanLibrary(daemon.libraryDir, ffprobe, daemon.log) : [];
+      this.controller = new ScreenController({ ...prepared, report: screenPowers, log: daemon.log });
+      // The library is checked with the media rules the user configured, through the host: not a copy of them.
+      const library = options.policy === 'loop' ? await scanLibrary(daemon.libraryDir, (path) => daemon.validateMedia(path), daemon.log) : [];
       await this.controller.start(library);
     });
 
@@ -104,7 +109,8 @@ export default class DisplayPlugin implements NvidPlugin {
 
     daemon.hooks.display.tapPromise(PLUGIN_NAME, async (request): Promise<DisplayAccepted> => {
       if (!this.controller) throw new NvidError('NVID_ERR_DISPLAY_UNAVAILABLE', 'the display is not running (the node has not started or is stopping)');
-      return { state: this.controller.submit({ path: request.path, media: request.media, meta: request.meta }) };
+      const state = this.controller.submit({ path: request.path, media: request.media, meta: request.meta });
+      return state === 'queued' ? { state, position: Math.max(0, this.controller.waiting - 1) } : { state };
     });
 
     daemon.hooks.screenshot.tapPromise(PLUGIN_NAME, async (request) => {

@@ -1,29 +1,17 @@
 /**
  * Reads the kept library folder for the `loop` policy: every file a previous
- * run kept, oldest first, checked again with the media plugin's rules (the
- * folder may have been touched by hand since).
+ * run kept, oldest first, checked again with the media rules the user
+ * configured (the folder may have been touched by hand since, and a limit
+ * tightened since a file arrived must hold for it too).
  */
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { DEFAULT_CODECS, DEFAULT_CONTAINERS, MEDIA_OPTIONS_SCHEMA } from '../media/options.js';
-import type { MediaPolicy } from '../media/inspect.js';
-import { validateMediaFile } from '../media/validate-file.js';
+import type { MediaInfo } from '../../core/types.js';
 import type { ScreenItem } from './screen-controller.js';
 
-const limits = MEDIA_OPTIONS_SCHEMA.properties;
-
-/** The media plugin's default rules. */
-export const DEFAULT_MEDIA_POLICY: MediaPolicy = {
-  containers: DEFAULT_CONTAINERS,
-  codecs: DEFAULT_CODECS,
-  maxFileBytes: limits.maxFileBytes.default,
-  maxWidth: limits.maxWidth.default,
-  maxHeight: limits.maxHeight.default,
-  maxPixels: limits.maxPixels.default,
-  maxDurationSeconds: limits.maxDurationSeconds.default,
-  maxFrames: limits.maxFrames.default,
-};
+/** Checks one file already on this node: the host's `validateMedia`. */
+export type CheckMedia = (path: string) => Promise<MediaInfo>;
 
 /** Names the core uses while a file is still arriving, or that the user hid. */
 function isTemporaryName(name: string): boolean {
@@ -34,7 +22,7 @@ function isTemporaryName(name: string): boolean {
  * Lists the displayable files of `dir`, oldest first. Files that fail the
  * check are skipped and logged, never shown.
  */
-export async function scanLibrary(dir: string, ffprobe: string, log: Logger, policy: MediaPolicy = DEFAULT_MEDIA_POLICY): Promise<ScreenItem[]> {
+export async function scanLibrary(dir: string, check: CheckMedia, log: Logger): Promise<ScreenItem[]> {
   let names: string[];
   try {
     names = await readdir(dir);
@@ -47,7 +35,7 @@ export async function scanLibrary(dir: string, ffprobe: string, log: Logger, pol
     try {
       const st = await stat(path);
       if (!st.isFile()) continue;
-      const media = await validateMediaFile(ffprobe, path, policy, 10_000);
+      const media = await check(path);
       found.push({ item: { path, media }, mtime: st.mtimeMs });
     } catch (err) {
       log.warn({ path, reason: (err as Error).message }, 'library file skipped');

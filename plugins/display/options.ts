@@ -15,7 +15,6 @@ export interface DisplayOptions {
   /** Paths (or bare names on PATH) of the programs; unset: PATH, then ffmpeg-static where it applies. */
   readonly ffplay?: string;
   readonly ffmpeg?: string;
-  readonly ffprobe?: string;
   readonly policy: DisplayPolicy;
   /** How long a still image stays up; 0 keeps it until something replaces it (`replace` only). */
   readonly imageSeconds: number;
@@ -38,7 +37,6 @@ export const DISPLAY_OPTIONS_SCHEMA = {
     display: { type: 'string', minLength: 1, description: 'X display such as :0; default: $DISPLAY' },
     ffplay: { type: 'string', minLength: 1 },
     ffmpeg: { type: 'string', minLength: 1 },
-    ffprobe: { type: 'string', minLength: 1, description: 'used by the loop policy to read the library at start' },
     policy: { type: 'string', enum: ['replace', 'queue', 'loop'], default: 'replace' },
     imageSeconds: { type: 'number', minimum: 0, default: 10 },
     audio: { type: 'boolean', default: true },

@@ -12,10 +12,10 @@ import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { asNvidError } from '../../core/errors.js';
-import type { HistoryLog } from '../../core/plugin-api.js';
+import type { ScreenPowers } from '../../core/plugin-api.js';
 import type { MediaInfo, TransferMeta } from '../../core/types.js';
 import type { DisplayPolicy } from './options.js';
-import { fileOrientation } from '../media/exif-orientation.js';
+import { fileOrientation } from '../../core/media-tools/exif-orientation.js';
 import { FfplayPlayer, type PlayerSpec } from './player.js';
 import type { PlayerRegistry } from './player-registry.js';
 import type { ScreenSize } from './x11.js';
@@ -45,7 +45,8 @@ export interface ScreenSetup {
   readonly startTimeoutMs: number;
   readonly stallTimeoutMs: number;
   readonly registry: PlayerRegistry;
-  readonly history: HistoryLog;
+  /** Where the controller says what really happened on the glass (the host's screen powers). */
+  readonly report: ScreenPowers;
   readonly log: Logger;
 }
 
@@ -96,6 +97,11 @@ export class ScreenController {
 
   constructor(setup: ScreenSetup) {
     this.#setup = setup;
+  }
+
+  /** Items waiting their turn (policy `queue`). */
+  get waiting(): number {
+    return this.#queue.length;
   }
 
   /** Starts the screen (the first library item in `loop`, else the idle screen); resolves once it is up or failed. */
@@ -246,7 +252,8 @@ export class ScreenController {
       this.#dropCurrent(showing);
     });
     if (item) {
-      this.#setup.history.append('displayed', { path: item.path, media: item.media, transferId: item.meta?.transferId, fileName: item.meta?.fileName, policy: this.#setup.policy });
+      // The player's window is drawn: this is the moment the item is on screen.
+      this.#setup.report.shown({ path: item.path, media: item.media, ...(item.meta ? { meta: item.meta } : {}), at: Date.now() });
       this.#setup.log.info({ path: item.path, kind: item.media.kind }, 'showing');
     }
     if (previous) {
@@ -293,7 +300,7 @@ export class ScreenController {
   }
 
   #reportFailure(item: ScreenItem | undefined, reason: string): void {
-    this.#setup.history.append('failed', { stage: 'display', code: 'NVID_ERR_PLAYER', reason, path: item?.path ?? `idle:${this.#setup.idle}` });
+    this.#setup.report.failed({ code: 'NVID_ERR_PLAYER', reason, path: item?.path ?? `idle:${this.#setup.idle}`, ...(item?.meta ? { meta: item.meta } : {}) });
     this.#setup.log.warn({ path: item?.path, reason }, 'player failed');
   }
 }

@@ -5,15 +5,16 @@
  * not be delivered. See README.md in this folder.
  *
  * Taps `start`/`stop` (watcher, queue, ledger), `peerJoined`/`peerRenamed`/`peerUpdated`
- * (retry what waits for that peer at once), `seal` and `progress` (observed
- * only, for per-file progress), `status` and `control`. The work
- * itself lives in the hook-free modules beside this file.
+ * (retry what waits for that peer at once), `status` and `control`. It follows
+ * its own sends through the host's send API (transfer ID at start, progress,
+ * cancel at stop). The work itself lives in the hook-free modules beside this file.
  */
-import { join, sep } from 'node:path';
+import { join } from 'node:path';
 import { NvidError } from '../../core/errors.js';
 import type { NvidPlugin, PluginHost } from '../../core/plugin-api.js';
 import type { Peer } from '../../core/types.js';
 import { DropQueue } from './drop-queue.js';
+import { DROP_FOLDER_ERROR_CODES } from './errors.js';
 import { InFlightDeliveries } from './file-job.js';
 import { FolderWatcher } from './folder-watcher.js';
 import { IgnoreRules } from './ignore-rules.js';
@@ -33,6 +34,8 @@ const STOP_GRACE_MS = 5000;
 export default class DropFolderPlugin implements NvidPlugin {
   static readonly pluginName = PLUGIN_NAME;
   static readonly schema = DROP_FOLDER_SCHEMA;
+  static readonly apiVersion = 2;
+  static readonly errorCodes = DROP_FOLDER_ERROR_CODES;
 
   readonly #options: DropFolderOptions;
 
@@ -46,17 +49,23 @@ export default class DropFolderPlugin implements NvidPlugin {
     if (daemon.role !== 'node') return;
     const options = this.#options;
     const { folder, sentFolder } = resolveFolders(options, daemon.configDir);
-    let running: { queue: DropQueue; watcher: FolderWatcher; ledger: DeliveryLedger; rescan?: NodeJS.Timeout } | undefined;
+    let running: { queue: DropQueue; watcher: FolderWatcher; ledger: DeliveryLedger; stopping: AbortController; rescan?: NodeJS.Timeout } | undefined;
     const progress = new SendProgress();
 
     daemon.hooks.start.tapPromise(PLUGIN_NAME, async () => {
       const ledger = new DeliveryLedger(join(daemon.stateDir, LEDGER_FILE));
+      // Aborted when the node stops and a send outlived the grace time: the file stays for the next run.
+      const stopping = new AbortController();
       const queue = new DropQueue(
         { folder, sentFolder, afterSend: options.afterSend, to: options.to, concurrency: options.concurrency, stableMs: options.stableMs, pollMs: options.pollMs, retry: options.retry },
         {
           send: async (file, target) => {
             try {
-              const result = await daemon.send(file, target);
+              const result = await daemon.send(file, target, {
+                onStart: (start) => progress.started(file, start),
+                onProgress: (report) => progress.update(file, report),
+                signal: stopping.signal,
+              });
               return { transferId: result.transferId, to: result.to, sha256: result.sha256, size: result.size, seconds: result.seconds };
             } finally {
               progress.finished(file);
@@ -69,7 +78,7 @@ export default class DropFolderPlugin implements NvidPlugin {
         },
       );
       const watcher = new FolderWatcher(folder, new IgnoreRules(folder, sentFolder, options.ignore), options.usePolling);
-      running = { queue, watcher, ledger };
+      running = { queue, watcher, ledger, stopping };
       try {
         await watcher.start({
           fileSeen: (path) => queue.offer(path),
@@ -96,11 +105,12 @@ export default class DropFolderPlugin implements NvidPlugin {
     daemon.hooks.stop.tapPromise(PLUGIN_NAME, async () => {
       // stop may run without start having run (another plugin failed to start).
       if (!running) return;
-      const { queue, watcher, ledger, rescan } = running;
+      const { queue, watcher, ledger, rescan, stopping } = running;
       running = undefined;
       clearInterval(rescan);
       await watcher.close();
       await queue.close(STOP_GRACE_MS);
+      stopping.abort();
       ledger.close();
     });
 
@@ -111,13 +121,6 @@ export default class DropFolderPlugin implements NvidPlugin {
     daemon.hooks.peerJoined.tap(PLUGIN_NAME, retryFor);
     daemon.hooks.peerRenamed.tap(PLUGIN_NAME, ({ peer }) => retryFor(peer));
     daemon.hooks.peerUpdated.tap(PLUGIN_NAME, ({ peer }) => retryFor(peer));
-
-    // Observe only (return undefined): which transfer carries which of our files, so status can show its progress.
-    daemon.hooks.seal.tapPromise({ name: PLUGIN_NAME, stage: -100 }, async ({ path, meta }) => {
-      if (running && path.startsWith(folder + sep)) progress.started(path, meta.transferId);
-      return undefined;
-    });
-    daemon.hooks.progress.tap(PLUGIN_NAME, (event) => progress.update(event));
 
     daemon.hooks.status.tap(PLUGIN_NAME, (report) => {
       if (!running) return { ...report, dropFolder: { folder, running: false } };

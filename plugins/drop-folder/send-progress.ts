@@ -1,9 +1,9 @@
 /**
  * Byte progress of the drop folder's own sends, per file, for `nvid status`.
- * The core's progress events name a transfer, not a file; the `seal` request
- * names both, so the plugin notes which transfer carries which file there.
+ * Fed by the send API's own callbacks (`onStart`, `onProgress`), which name
+ * the file the plugin asked to send.
  */
-import type { ProgressEvent } from '../../core/types.js';
+import type { SendProgress as SendProgressReport, SendStart } from '../../core/types.js';
 
 /** How far one file's current send is. */
 export interface FileProgress {
@@ -12,40 +12,34 @@ export interface FileProgress {
   readonly bytes: number;
   readonly total: number;
   readonly percent: number;
+  /** Bytes per second so far. */
+  readonly rate: number;
+  readonly secondsLeft: number | null;
 }
 
 export class SendProgress {
-  readonly #transferOf = new Map<string, string>();
-  readonly #pathOf = new Map<string, string>();
-  readonly #latest = new Map<string, ProgressEvent>();
+  readonly #byPath = new Map<string, FileProgress>();
 
-  /** A send of `path` started as transfer `transferId` (seen in the `seal` request). */
-  started(path: string, transferId: string): void {
-    this.finished(path);
-    this.#transferOf.set(path, transferId);
-    this.#pathOf.set(transferId, path);
+  /** A send of `path` started: its transfer ID and size are known. */
+  started(path: string, start: SendStart): void {
+    this.#byPath.set(path, { transferId: start.transferId, peer: start.to.name, bytes: 0, total: start.total, percent: 0, rate: 0, secondsLeft: null });
   }
 
-  /** A progress event from the core; ignored unless it is one of ours. */
-  update(event: ProgressEvent): void {
-    if (event.direction === 'send' && this.#pathOf.has(event.transferId)) this.#latest.set(event.transferId, event);
+  /** Bytes moved in `path`'s current send. */
+  update(path: string, report: SendProgressReport): void {
+    const current = this.#byPath.get(path);
+    if (!current || current.transferId !== report.transferId) return;
+    const percent = report.total > 0 ? Math.min(100, Math.floor((100 * report.bytes) / report.total)) : 100;
+    this.#byPath.set(path, { ...current, bytes: report.bytes, total: report.total, percent, rate: report.rate, secondsLeft: report.secondsLeft ?? null });
   }
 
-  /** The latest progress of `path`'s current send, if it reported any. */
+  /** The latest progress of `path`'s current send, if it started. */
   of(path: string): FileProgress | undefined {
-    const transferId = this.#transferOf.get(path);
-    const event = transferId === undefined ? undefined : this.#latest.get(transferId);
-    if (!event) return undefined;
-    const percent = event.total > 0 ? Math.min(100, Math.floor((100 * event.bytes) / event.total)) : 100;
-    return { transferId: event.transferId, peer: event.peerName, bytes: event.bytes, total: event.total, percent };
+    return this.#byPath.get(path);
   }
 
   /** `path` is no longer being sent. */
   finished(path: string): void {
-    const transferId = this.#transferOf.get(path);
-    if (transferId === undefined) return;
-    this.#latest.delete(transferId);
-    this.#pathOf.delete(transferId);
-    this.#transferOf.delete(path);
+    this.#byPath.delete(path);
   }
 }

@@ -9,7 +9,8 @@
  */
 import type { NvidPlugin, PluginHost } from '../../core/plugin-api.js';
 import type { MediaInfo, ValidateRequest } from '../../core/types.js';
-import { resolveBinary, type ResolvedBinary } from './binaries.js';
+import { resolveBinary, type ResolvedBinary } from '../../core/media-tools/binaries.js';
+import { MEDIA_ERROR_CODES } from './errors.js';
 import { MEDIA_OPTIONS_SCHEMA, type MediaOptions } from './options.js';
 import { validateMediaFile } from './validate-file.js';
 
@@ -20,6 +21,8 @@ export type { MediaOptions } from './options.js';
 export default class MediaPlugin implements NvidPlugin {
   static readonly pluginName = PLUGIN_NAME;
   static readonly schema = MEDIA_OPTIONS_SCHEMA;
+  static readonly apiVersion = 2;
+  static readonly errorCodes = MEDIA_ERROR_CODES;
 
   private readonly options: MediaOptions;
   private ffprobe: ResolvedBinary | undefined;
@@ -44,6 +47,8 @@ export default class MediaPlugin implements NvidPlugin {
 
     daemon.hooks.validate.tapPromise(PLUGIN_NAME, async (request: ValidateRequest): Promise<MediaInfo> => {
       const info = await validateMediaFile(await findProbe(), request.path, this.options, this.options.probeTimeoutMs);
+      // A file already on this node (a library loop at start) was recorded when it arrived.
+      if (request.side === 'local') return info;
       daemon.history.append('validated', {
         side: request.side,
         path: request.path,

@@ -42,3 +42,17 @@ export const MEDIA_OPTIONS_SCHEMA = {
     maxFrames: { type: 'integer', minimum: 1, default: 1_000_000 },
   },
 } as const;
+
+const limits = MEDIA_OPTIONS_SCHEMA.properties;
+
+/** The rules a media plugin listed without options applies. */
+export const DEFAULT_MEDIA_POLICY: MediaPolicy = {
+  containers: DEFAULT_CONTAINERS,
+  codecs: DEFAULT_CODECS,
+  maxFileBytes: limits.maxFileBytes.default,
+  maxWidth: limits.maxWidth.default,
+  maxHeight: limits.maxHeight.default,
+  maxPixels: limits.maxPixels.default,
+  maxDurationSeconds: limits.maxDurationSeconds.default,
+  maxFrames: limits.maxFrames.default,
+};

@@ -7,7 +7,7 @@ import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { NvidError } from '../../core/errors.js';
 import type { MediaInfo, Orientation } from '../../core/types.js';
-import { jpegOrientation, ORIENTATION_HEAD_BYTES } from './exif-orientation.js';
+import { jpegOrientation, ORIENTATION_HEAD_BYTES } from '../../core/media-tools/exif-orientation.js';
 import { declaredPictureSize, inspectProbeReport, type MediaPolicy } from './inspect.js';
 import { judgeTail, probeFile, probeWithTail, readTail } from './probe.js';
 

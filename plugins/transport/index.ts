@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import { NvidError, asNvidError } from '../../core/errors.js';
-import type { NvidPlugin, PluginHost } from '../../core/plugin-api.js';
+import type { NvidPlugin, PluginHost, TransportPowers } from '../../core/plugin-api.js';
 import type { Peer } from '../../core/types.js';
 import { CoordinatorClient } from './coordinator-client.js';
 import { CoordinatorPins, KNOWN_COORDINATORS_FILE } from './coordinator-pins.js';
@@ -17,6 +17,7 @@ import { DATA_FRAME_BYTES, type FrameLimits } from './frame-codec.js';
 import type { RejectInfo } from './guarded-tls-server.js';
 import { DEFAULT_COORDINATOR_PORT, TRANSPORT_SCHEMA, type TransportOptions } from './options.js';
 import { normaliseFingerprint } from './tls-helpers.js';
+import { TRANSPORT_ERROR_CODES } from './errors.js';
 import { deliverEnvelope } from './transfer-client.js';
 import { TransferServer } from './transfer-server.js';
 
@@ -33,6 +34,9 @@ function memoryReport(): Record<string, number> {
 export default class TransportPlugin implements NvidPlugin {
   static readonly pluginName = PLUGIN_NAME;
   static readonly schema = TRANSPORT_SCHEMA;
+  static readonly apiVersion = 2;
+  static readonly provides = ['transport'] as const;
+  static readonly errorCodes = TRANSPORT_ERROR_CODES;
   private readonly options: TransportOptions;
 
   constructor(options: TransportOptions) {
@@ -40,8 +44,11 @@ export default class TransportPlugin implements NvidPlugin {
   }
 
   apply(daemon: PluginHost): void {
-    if (daemon.role === 'coordinator') this.applyCoordinator(daemon);
-    else this.applyNode(daemon);
+    // The core hands these powers only to the plugin that declares it provides transport.
+    const powers = daemon.transport;
+    if (!powers) throw new Error('the host gave no transport powers (is another transport plugin listed?)');
+    if (daemon.role === 'coordinator') this.applyCoordinator(daemon, powers);
+    else this.applyNode(daemon, powers);
   }
 
   private limits(): FrameLimits {
@@ -72,7 +79,7 @@ export default class TransportPlugin implements NvidPlugin {
     });
   }
 
-  private applyCoordinator(daemon: PluginHost): void {
+  private applyCoordinator(daemon: PluginHost, powers: TransportPowers): void {
     const o = this.options;
     if (o.heartbeatTimeoutMs < 2 * o.heartbeatIntervalMs) {
       // A node would be dropped between two of its own heartbeats.
@@ -93,9 +100,9 @@ export default class TransportPlugin implements NvidPlugin {
       rosterPath: join(daemon.stateDir, ROSTER_FILE),
       // The coordinator's own peer table mirrors the address book, so `nvid peers` and its history show it too.
       observer: {
-        joined: this.guard(daemon, 'recording a join', (peer: Peer) => daemon.peers.upsert(peer)),
-        renamed: this.guard(daemon, 'recording a rename', (peer: Peer) => daemon.peers.upsert(peer)),
-        left: this.guard(daemon, 'recording a leave', (peer: Peer) => daemon.peers.remove(peer.id)),
+        joined: this.guard(daemon, 'recording a join', (peer: Peer) => powers.peers.upsert(peer)),
+        renamed: this.guard(daemon, 'recording a rename', (peer: Peer) => powers.peers.upsert(peer)),
+        left: this.guard(daemon, 'recording a leave', (peer: Peer) => powers.peers.remove(peer.id)),
       },
     });
     let port = 0;
@@ -110,7 +117,7 @@ export default class TransportPlugin implements NvidPlugin {
     }));
   }
 
-  private applyNode(daemon: PluginHost): void {
+  private applyNode(daemon: PluginHost, powers: TransportPowers): void {
     const o = this.options;
     const onReject = this.rejecter(daemon);
     const transfers = new TransferServer({
@@ -127,7 +134,7 @@ export default class TransportPlugin implements NvidPlugin {
       log: daemon.log,
       onReject,
       lookupPeer: (id) => daemon.peers.get(id),
-      receive: ({ sender, envelope }) => daemon.receive({ sender, envelope }),
+      receive: ({ sender, envelope }) => powers.receive({ sender, envelope }),
       bulkChannel: o.bulkChannel,
     });
     let transferPort = 0;
@@ -149,12 +156,12 @@ export default class TransportPlugin implements NvidPlugin {
       events: {
         joined: this.guard(daemon, 'joining', ({ name }: { name: string }) => {
           daemon.log.info({ coordinator: coordinatorAddress, name }, `joined coordinator ${coordinatorAddress} as ${name}`);
-          if (name !== daemon.name) daemon.setName(name);
+          if (name !== daemon.name) powers.setName(name);
         }),
-        peerList: this.guard(daemon, 'updating the peer table', (peers: Peer[]) => daemon.peers.replaceAll(peers)),
-        peerJoined: this.guard(daemon, 'recording a join', (peer: Peer) => daemon.peers.upsert(peer)),
-        peerLeft: this.guard(daemon, 'recording a leave', (id: string) => daemon.peers.remove(id)),
-        peerRenamed: this.guard(daemon, 'recording a rename', (peer: Peer) => daemon.peers.upsert(peer)),
+        peerList: this.guard(daemon, 'updating the peer table', (peers: Peer[]) => powers.peers.replaceAll(peers)),
+        peerJoined: this.guard(daemon, 'recording a join', (peer: Peer) => powers.peers.upsert(peer)),
+        peerLeft: this.guard(daemon, 'recording a leave', (id: string) => powers.peers.remove(id)),
+        peerRenamed: this.guard(daemon, 'recording a rename', (peer: Peer) => powers.peers.upsert(peer)),
         refused: this.guard(daemon, 'recording a refusal', (err: NvidError) => {
           daemon.log.error({ code: err.code, coordinator: coordinatorAddress }, `coordinator refused: ${err.message}`);
           daemon.reportRejected({ stage: 'transport', code: err.code, reason: err.message, coordinator: coordinatorAddress });
@@ -194,7 +201,7 @@ export default class TransportPlugin implements NvidPlugin {
       } catch (err) {
         throw asNvidError(err, 'NVID_ERR_CONNECTION');
       }
-      daemon.setName(assigned);
+      powers.setName(assigned);
       return assigned;
     });
     daemon.hooks.status.tap(PLUGIN_NAME, (report) => ({

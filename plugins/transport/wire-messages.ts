@@ -4,7 +4,7 @@
  * the code past this point can rely on the TypeScript shapes below.
  */
 import { Ajv, type ValidateFunction } from 'ajv';
-import { ERROR_CODES, NvidError, type ErrorCode } from '../../core/errors.js';
+import { ERROR_CODE_PATTERN, NvidError, type NvidErrorCode } from '../../core/errors.js';
 import type { Peer } from '../../core/types.js';
 import type { RawMessage } from './frame-codec.js';
 
@@ -43,7 +43,7 @@ export interface AckMessage { type: 'ack'; transferId: string; receiverId: strin
 
 // ---- both links ------------------------------------------------------------
 /** A refusal; the sender closes the connection after it (except for a failed rename, which names its requestId). */
-export interface ErrorMessage { type: 'error'; code: ErrorCode; message: string; requestId?: number; details?: Record<string, unknown> }
+export interface ErrorMessage { type: 'error'; code: NvidErrorCode; message: string; requestId?: number; details?: Record<string, unknown> }
 
 export type WireMessage =
   | HelloMessage | PingMessage | RenameMessage | LeaveMessage
@@ -135,7 +135,7 @@ export function checkMessage<T extends MessageType>(raw: RawMessage, allowed: re
     const problem = validate.errors?.[0];
     throw new NvidError('NVID_ERR_BAD_FRAME', `malformed ${raw.type} message: ${problem?.instancePath || '(root)'} ${problem?.message ?? 'is invalid'}`);
   }
-  if (raw.type === 'error' && !(String(raw.code) in ERROR_CODES)) {
+  if (raw.type === 'error' && !ERROR_CODE_PATTERN.test(String(raw.code))) {
     return { ...raw, code: 'NVID_ERR_CONNECTION' } as unknown as Extract<WireMessage, { type: T }>;
   }
   return raw as unknown as Extract<WireMessage, { type: T }>;

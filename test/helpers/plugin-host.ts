@@ -2,7 +2,8 @@
  * One PluginHost for exercising a plugin through its hooks without the whole
  * daemon: real hooks (with the core's error guard), the core's own history
  * log and peer table unless a test brings its own, a silent logger. The
- * capabilities a test does not wire (send, receive) fail loudly if used.
+ * capabilities a test does not wire (send, receive) fail loudly if used. Like the daemon, it gives the transport and display powers
+ * only when asked to (`provides`).
  */
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -11,8 +12,8 @@ import { guardHooks } from '../../core/hook-guard.js';
 import { JsonLinesHistory } from '../../core/history.js';
 import { createHooks, type NvidHooks } from '../../core/hooks.js';
 import { PeerTable } from '../../core/peers.js';
-import type { HistoryLog, PeerDirectory, PluginHost } from '../../core/plugin-api.js';
-import type { Identity, Role } from '../../core/types.js';
+import type { HistoryLog, PeerDirectory, PluginHost, PluginRole, ScreenPowers, TransportPowers } from '../../core/plugin-api.js';
+import type { DisplayedEvent, DisplayFailedEvent, Identity, Role } from '../../core/types.js';
 
 export interface PluginHostOptions {
   readonly role?: Role;
@@ -22,8 +23,11 @@ export interface PluginHostOptions {
   readonly configDir?: string;
   readonly peers?: PeerDirectory;
   readonly history?: HistoryLog;
-  readonly receive?: PluginHost['receive'];
+  readonly receive?: TransportPowers['receive'];
   readonly send?: PluginHost['send'];
+  readonly validateMedia?: PluginHost['validateMedia'];
+  /** Roles whose powers the host carries, as the daemon gives them to a plugin that provides them. */
+  readonly provides?: readonly PluginRole[];
 }
 
 /** A host and the callable hooks behind it (tests play the core's part and call them). */
@@ -32,6 +36,26 @@ export function makePluginHost(options: PluginHostOptions): { host: PluginHost &
   guardHooks(hooks);
   const history = options.history ?? new JsonLinesHistory(join(options.stateDir, 'history.jsonl'));
   const missing = (what: string) => () => Promise.reject(new NvidError('NVID_ERR_NOT_AVAILABLE', `this test host has no ${what} pipeline`));
+  const peers = options.peers ?? new PeerTable(hooks, options.identity.id);
+  const provides = options.provides ?? [];
+  const transport: TransportPowers = {
+    peers,
+    receive: options.receive ?? missing('receive'),
+    setName(next: string) {
+      host.name = next;
+    },
+  };
+  // As the daemon does: the history entry, then the event.
+  const screen: ScreenPowers = {
+    shown(event: DisplayedEvent) {
+      history.append('displayed', { path: event.path, at: event.at, kind: event.media.kind, transferId: event.meta?.transferId, fileName: event.meta?.fileName });
+      void hooks.displayed.promise(event).catch(() => undefined);
+    },
+    failed(event: DisplayFailedEvent) {
+      history.append('display-failed', { code: event.code, reason: event.reason, path: event.path, transferId: event.meta?.transferId });
+      void hooks.displayFailed.promise(event).catch(() => undefined);
+    },
+  };
   const host = {
     hooks,
     role: options.role ?? 'node',
@@ -41,17 +65,23 @@ export function makePluginHost(options: PluginHostOptions): { host: PluginHost &
     libraryDir: join(options.stateDir, 'library'),
     name: options.name ?? 'test',
     log: pino({ level: 'silent' }),
-    peers: options.peers ?? new PeerTable(hooks, options.identity.id),
+    peers,
     history,
-    setName(next: string) {
-      host.name = next;
-    },
-    receive: options.receive ?? missing('receive'),
     send: options.send ?? missing('send'),
+    // As the daemon does: the validate hook, for a file already on this node.
+    validateMedia:
+      options.validateMedia ??
+      (async (path: string) => {
+        const media = await hooks.validate.promise({ path, side: 'local' });
+        if (!media) throw new NvidError('NVID_ERR_NOT_AVAILABLE', 'this test host has no validate tap');
+        return media;
+      }),
     reportRejected(event: Record<string, unknown>) {
       history.append('rejected', event);
       void hooks.rejected.promise(event as never).catch(() => undefined);
     },
+    ...(provides.includes('transport') ? { transport } : {}),
+    ...(provides.includes('display') ? { screen } : {}),
   } satisfies PluginHost & { name: string };
   return { host, hooks, history };
 }

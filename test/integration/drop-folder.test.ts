@@ -180,7 +180,7 @@ describe('drop folder: stories', function () {
     assert.deepEqual(readNoteCodes(file), ['NVID_ERR_MEDIA_REJECTED']);
     // Backoff would have retried it several times by now (300 ms, 600 ms, 1 s ...).
     await new Promise((r) => setTimeout(r, 2500));
-    const failed = (await sentHistory(file)).filter((e) => e.kind === 'failed');
+    const failed = (await sentHistory(file)).filter((e) => e.kind === 'send-failed');
     assert.equal(failed.length, 1, 'tried once, kept until it changes');
     assert.equal(existsSync(file), true);
   });

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { assertRoomFor, freeBytes } from '../../../core/disk-space.js';
 import { isNvidError } from '../../../core/errors.js';
-import { TransferTracker } from '../../../core/pipeline/context.js';
+import { TransferTracker } from '../../../core/pipeline/transfer-tracker.js';
 import { removeDir, tempDir } from '../../helpers/nvid.js';
 
 describe('core: room on disk for a received file', () => {

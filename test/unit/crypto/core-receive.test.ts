@@ -10,8 +10,9 @@ import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { NvidError, type ErrorCode } from '../../../core/errors.js';
-import { TransferTracker, type PipelineContext } from '../../../core/pipeline/context.js';
+import { NvidError, type NvidErrorCode } from '../../../core/errors.js';
+import type { PipelineContext } from '../../../core/pipeline/context.js';
+import { TransferTracker } from '../../../core/pipeline/transfer-tracker.js';
 import { receiveTransfer } from '../../../core/pipeline/receive.js';
 import type { DeliveryReceipt, Identity, MediaInfo, Peer } from '../../../core/types.js';
 import CryptoPlugin from '../../../plugins/crypto/index.js';
@@ -74,7 +75,7 @@ describe('crypto plugin in the core receive pipeline', function () {
     assert.deepEqual(node.files(), ['library/slide.png']);
   });
 
-  const refusals: Array<[string, ErrorCode, (envelope: Buffer) => Buffer]> = [
+  const refusals: Array<[string, NvidErrorCode, (envelope: Buffer) => Buffer]> = [
     ['an altered chunk', 'NVID_ERR_CHUNK_AUTH', (e) => flip(e, e.length - 700)],
     ['the last chunk cut off', 'NVID_ERR_TRUNCATED', (e) => e.subarray(0, e.length - 116)],
     ['a cut inside a chunk', 'NVID_ERR_TRUNCATED', (e) => e.subarray(0, e.length - 50)],
@@ -97,13 +98,15 @@ describe('crypto plugin in the core receive pipeline', function () {
     ['before the header is read', 'first'],
     ['after the header verified', 'second'],
   ] as const) {
-    it(`survives a body that breaks while a shouldAccept tap is still deciding ${when}, and keeps nothing`, async () => {
+    it(`survives a body that breaks while an accept tap is still deciding ${when}, and keeps nothing`, async () => {
       const { alice, bob } = testIdentities();
       const node = await receivingNode(bob);
-      node.hooks.shouldAccept.tapPromise('slow-policy', async ({ meta }) => {
-        if ((meta === undefined) === (slowCall === 'first')) await sleep(300);
+      const slowPolicy = async () => {
+        await sleep(300);
         return undefined;
-      });
+      };
+      if (slowCall === 'first') node.hooks.acceptSender.tapPromise('slow-policy', slowPolicy);
+      else node.hooks.acceptTransfer.tapPromise('slow-policy', slowPolicy);
       const envelope = await envelopeFor(bob);
       // The transport's body: the envelope up to its last chunk, then the sender aborts.
       const body = new Readable({ read() {} });

@@ -5,7 +5,7 @@
  * swapped, repeated and appended chunks.
  */
 import assert from 'node:assert/strict';
-import type { ErrorCode } from '../../../core/errors.js';
+import type { NvidErrorCode } from '../../../core/errors.js';
 import { decodePreambleFixed, PREAMBLE_FIXED_BYTES, TAG_BYTES } from '../../../plugins/crypto/envelope-format.js';
 import type { ReplayGuard } from '../../../plugins/crypto/replay-guard.js';
 import { asPeer, assertCode, freshGuard, makeMeta, openBuffer, patternBytes, sealToBuffer, testIdentities } from './helpers.js';
@@ -36,7 +36,7 @@ function layoutOf(envelope: Buffer, size: number, chunkSize: number): Layout {
 }
 
 /** The code a flip at `position` must produce. */
-function expectedFlipCode(position: number, layout: Layout): ErrorCode | ErrorCode[] {
+function expectedFlipCode(position: number, layout: Layout): NvidErrorCode | NvidErrorCode[] {
   if (position < 5) return 'NVID_ERR_BAD_ENVELOPE'; // magic, version
   if (position < 37) return 'NVID_ERR_WRONG_RECIPIENT';
   if (position < 73) return 'NVID_ERR_BAD_ENVELOPE'; // salt (header no longer authenticates), chunk size
@@ -54,14 +54,14 @@ function flipped(envelope: Buffer, position: number): Buffer {
   return copy;
 }
 
-async function assertRejected(envelope: Buffer, expected: ErrorCode | ErrorCode[], context: string, guard: ReplayGuard): Promise<void> {
+async function assertRejected(envelope: Buffer, expected: NvidErrorCode | NvidErrorCode[], context: string, guard: ReplayGuard): Promise<void> {
   const { alice, bob } = testIdentities();
   const codes = Array.isArray(expected) ? expected : [expected];
   const err = await openBuffer(envelope, { sender: asPeer(alice, 'alice'), identity: bob, replayGuard: guard }).then(
     () => assert.fail(`${context}: accepted`),
     (e: { code?: string; message?: string }) => e,
   );
-  assert.ok(codes.includes(err.code as ErrorCode), `${context}: got ${err.code} (${err.message}), expected ${codes.join(' or ')}`);
+  assert.ok(codes.includes(err.code as NvidErrorCode), `${context}: got ${err.code} (${err.message}), expected ${codes.join(' or ')}`);
 }
 
 describe('crypto envelope tampering', function () {

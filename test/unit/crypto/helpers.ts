@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
-import { NvidError, type ErrorCode } from '../../../core/errors.js';
+import { NvidError, type NvidErrorCode } from '../../../core/errors.js';
 import { createIdentity } from '../../../core/identity.js';
 import type { Identity, Peer, TransferMeta } from '../../../core/types.js';
 import { openEnvelope, type OpenInput } from '../../../plugins/crypto/open.js';
@@ -85,7 +85,7 @@ export async function openBuffer(envelope: Buffer, input: OpenBufferInput): Prom
 }
 
 /** Asserts that `promise` rejects with an NvidError of exactly `code`. */
-export async function assertCode(promise: Promise<unknown>, code: ErrorCode, context = ''): Promise<NvidError> {
+export async function assertCode(promise: Promise<unknown>, code: NvidErrorCode, context = ''): Promise<NvidError> {
   const err = await promise.then(
     () => assert.fail(`expected ${code}${context ? ` (${context})` : ''}, but it succeeded`),
     (e: unknown) => e,

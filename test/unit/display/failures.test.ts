@@ -41,7 +41,7 @@ describe('display plugin: failing players', function () {
     rig = await startRig(suite.xvfb, { policy: 'queue', imageSeconds: 60 });
     process.kill(await redThenLime(rig), 'SIGKILL');
     await until('lime on screen', async () => (await colour()) === 'lime');
-    const failed = await rig.t.history.read({ kind: 'failed' });
+    const failed = await rig.t.history.read({ kind: 'display-failed' });
     assert.equal(failed.length, 1);
     assert.match(String(failed[0]!.path), /red\.png$/);
     assert.match(String(failed[0]!.reason), /exited unexpectedly .*signal SIGKILL/);
@@ -51,7 +51,7 @@ describe('display plugin: failing players', function () {
     rig = await startRig(suite.xvfb, { policy: 'queue', imageSeconds: 60, stallTimeoutMs: 1500 });
     process.kill(await redThenLime(rig), 'SIGSTOP');
     await until('lime on screen', async () => (await colour()) === 'lime');
-    const failed = await rig.t.history.read({ kind: 'failed' });
+    const failed = await rig.t.history.read({ kind: 'display-failed' });
     assert.equal(failed.length, 1);
     assert.match(String(failed[0]!.reason), /hung: no progress for \d+ ms/);
   });

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
 import { FfplayPlayer } from '../../../plugins/display/player.js';
-import { findOnPath } from '../../../plugins/media/binaries.js';
+import { findOnPath } from '../../../core/media-tools/binaries.js';
 import { colourClip, solidPng } from '../../helpers/media-fixtures.js';
 import { waitFor } from '../../helpers/nvid.js';
 import { ScreenSampler } from '../../helpers/screen.js';

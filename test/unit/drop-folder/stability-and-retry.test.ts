@@ -87,19 +87,20 @@ describe('drop-folder: retry backoff', () => {
 });
 
 describe('drop-folder: send progress per file', () => {
-  it('follows the transfer that carries a file, ignores others, and forgets it when done', () => {
+  it('follows the send that carries a file, ignores a stale one, and forgets it when done', () => {
     const progress = new SendProgress();
-    const event = (transferId: string, bytes: number, direction: 'send' | 'receive' = 'send') => ({ transferId, direction, bytes, total: 400, peerName: 'lobby' });
-    progress.started('/drop/a.png', 't-1');
-    assert.equal(progress.of('/drop/a.png'), undefined, 'no progress reported yet');
-    progress.update(event('t-1', 100));
-    progress.update(event('t-2', 300));
-    progress.update(event('t-1', 399, 'receive'));
-    assert.deepEqual(progress.of('/drop/a.png'), { transferId: 't-1', peer: 'lobby', bytes: 100, total: 400, percent: 25 });
-    progress.started('/drop/a.png', 't-3');
-    progress.update(event('t-1', 200));
-    assert.equal(progress.of('/drop/a.png'), undefined, 'a retry is a new transfer');
-    progress.update(event('t-3', 400));
+    const start = (transferId: string) => ({ transferId, file: '/drop/a.png', to: { id: 'ab'.repeat(32), name: 'lobby' }, size: 300, total: 400, media: {} as never });
+    const report = (transferId: string, bytes: number) => ({ transferId, bytes, total: 400, rate: 100, secondsLeft: (400 - bytes) / 100 });
+    assert.equal(progress.of('/drop/a.png'), undefined, 'not started yet');
+    progress.started('/drop/a.png', start('t-1'));
+    assert.deepEqual(progress.of('/drop/a.png'), { transferId: 't-1', peer: 'lobby', bytes: 0, total: 400, percent: 0, rate: 0, secondsLeft: null });
+    progress.update('/drop/a.png', report('t-1', 100));
+    progress.update('/drop/b.png', report('t-1', 300));
+    assert.deepEqual(progress.of('/drop/a.png'), { transferId: 't-1', peer: 'lobby', bytes: 100, total: 400, percent: 25, rate: 100, secondsLeft: 3 });
+    progress.started('/drop/a.png', start('t-3'));
+    progress.update('/drop/a.png', report('t-1', 200));
+    assert.equal(progress.of('/drop/a.png')?.bytes, 0, 'a retry is a new transfer: the old one no longer counts');
+    progress.update('/drop/a.png', report('t-3', 400));
     assert.equal(progress.of('/drop/a.png')?.percent, 100);
     progress.finished('/drop/a.png');
     assert.equal(progress.of('/drop/a.png'), undefined);

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { isNvidError } from '../../../core/errors.js';
 import MediaPlugin from '../../../plugins/media/index.js';
-import { findOnPath, resolveBinary } from '../../../plugins/media/binaries.js';
+import { findOnPath, resolveBinary } from '../../../core/media-tools/binaries.js';
 import { construct, createTestHost } from './test-host.js';
 
 describe('media plugin: finding the binaries', () => {

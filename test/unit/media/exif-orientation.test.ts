@@ -1,7 +1,7 @@
 /** Reading a JPEG's EXIF orientation from its first bytes, and shrugging off anything else. */
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { jpegOrientation } from '../../../plugins/media/exif-orientation.js';
+import { jpegOrientation } from '../../../core/media-tools/exif-orientation.js';
 import { exifOrientationSegment, solidJpeg, withSegment } from '../../helpers/media-fixtures.js';
 import { removeDir, tempDir } from '../../helpers/nvid.js';
 

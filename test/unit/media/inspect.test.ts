@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { isNvidError } from '../../../core/errors.js';
 import { declaredPictureSize, inspectProbeReport } from '../../../plugins/media/inspect.js';
-import { DEFAULT_MEDIA_POLICY } from '../../../plugins/display/library.js';
+import { DEFAULT_MEDIA_POLICY } from '../../../plugins/media/options.js';
 
 const stream = (fields: Record<string, unknown>) => ({ codec_type: 'video', codec_name: 'h264', width: 640, height: 360, avg_frame_rate: '25/1', ...fields });
 const report = (format: Record<string, unknown>, streams: unknown[]) => ({ format: { format_name: 'mov,mp4,m4a,3gp,3g2,mj2', duration: '4.0', ...format }, streams });

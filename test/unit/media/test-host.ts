@@ -34,7 +34,7 @@ export async function createTestHost(label = 'test'): Promise<TestHost> {
   await mkdir(libraryDir, { recursive: true });
   // Key generation is the slow part and nothing here depends on a distinct key.
   sharedIdentity ??= createIdentity('test-node');
-  const { host, hooks, history } = makePluginHost({ identity: sharedIdentity, stateDir, configDir: dir, name: label });
+  const { host, hooks, history } = makePluginHost({ identity: sharedIdentity, stateDir, configDir: dir, name: label, provides: ['display'] });
   return { host, hooks, history, dir, dispose: () => rm(dir, { recursive: true, force: true }) };
 }
 

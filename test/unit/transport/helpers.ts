@@ -120,6 +120,6 @@ export function hashingReceiver(receiverId: string): ReceiveFn {
 /** A plugin host with real hooks and in-memory services. */
 export function fakeHost(role: Role, ident: Identity, stateDir: string, name: string, receive?: ReceiveFn) {
   const peers = new MemoryPeers();
-  const { host, hooks } = makePluginHost({ role, identity: ident, stateDir, name, peers, history: new MemoryHistory(), receive: receive ?? hashingReceiver(ident.id) });
+  const { host, hooks } = makePluginHost({ role, identity: ident, stateDir, name, peers, history: new MemoryHistory(), receive: receive ?? hashingReceiver(ident.id), provides: ['transport'] });
   return Object.assign(host, { hooks, peers, history: host.history as MemoryHistory });
 }

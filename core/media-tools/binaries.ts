@@ -1,6 +1,7 @@
 /**
- * Finds the ffmpeg family of programs. Shared by the media plugin (ffprobe)
- * and the display plugin (ffplay, ffmpeg for screenshots).
+ * Finds the ffmpeg family of programs. In the core because plugins share it:
+ * the media plugin runs ffprobe,
+ * the display plugin ffplay and ffmpeg (screenshots).
  *
  * Order: the path given in the plugin's options, then `PATH` (Debian's
  * `ffmpeg` package ships all three), then the optional npm packages
@@ -10,7 +11,7 @@
  */
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
-import { NvidError } from '../../core/errors.js';
+import { NvidError } from '../errors.js';
 
 /** The programs nvid runs. */
 export type BinaryName = 'ffmpeg' | 'ffprobe' | 'ffplay';

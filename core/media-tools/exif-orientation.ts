@@ -6,7 +6,7 @@
  * decoding.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
-import type { Orientation } from '../../core/types.js';
+import type { Orientation } from '../types.js';
 
 
 /** Enough for the APP1 segments a camera writes first (EXIF is at most 64 KiB). */

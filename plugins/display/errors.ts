@@ -1,0 +1,5 @@
+/** The codes the display plugin adds to the core's (docs/errors.md lists them with the rest). */
+export const DISPLAY_ERROR_CODES = {
+  NVID_ERR_PLAYER: 'the media player crashed or hung',
+  NVID_ERR_DISPLAY_UNAVAILABLE: 'no X display can be opened',
+} as const;

@@ -1,0 +1,11 @@
+/** The codes the transport plugin adds to the core's (docs/errors.md lists them with the rest). */
+export const TRANSPORT_ERROR_CODES = {
+  NVID_ERR_BAD_FRAME: 'a frame on the wire is malformed, too large or of an unknown type or version',
+  NVID_ERR_FRAME_TOO_LARGE: 'a length prefix exceeds the configured limit',
+  NVID_ERR_TIMEOUT: "a peer did not answer, authenticate or send in time (a body slower than the receiver's floor counts too)",
+  NVID_ERR_NOT_ADMITTED: 'the coordinator refused to admit this node (token or fingerprint policy)',
+  NVID_ERR_UNTRUSTED_PEER: 'a TLS peer presented a certificate that is not an admitted peer',
+  NVID_ERR_COORDINATOR_MISMATCH: "the coordinator's certificate does not match the pinned fingerprint",
+  NVID_ERR_CONNECTION: 'a connection failed or closed before the exchange finished',
+  NVID_ERR_RECEIVER_GONE: 'the receiver closed the connection or vanished in the middle of a transfer; the message says how far it got',
+} as const;
