@@ -49,6 +49,17 @@ export async function nvidJson<T = unknown>(args: string[], options?: Parameters
   return JSON.parse(result.stdout) as T;
 }
 
+/**
+ * The result of `nvid send --json`: its last line. The lines before it follow the
+ * send as it happens (`start`, then `progress`).
+ */
+export function sendResult<T = { transferId: string; sha256: string; receipt: { storedAs: string; receiverId: string } }>(stdout: string): T & { event: 'sent' } {
+  const lines = stdout.trim().split('\n');
+  const last = JSON.parse(lines.at(-1)!) as T & { event: string };
+  if (last.event !== 'sent') throw new Error(`the last line of nvid send --json is not the result: ${lines.at(-1)}`);
+  return last as T & { event: 'sent' };
+}
+
 /** A temporary folder removed by `cleanup()`. */
 export function tempDir(prefix = 'nvid-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));

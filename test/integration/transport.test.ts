@@ -8,7 +8,7 @@ import { createIdentity } from '../../core/identity.js';
 import type { HistoryEntry, Identity, Peer } from '../../core/types.js';
 import { Cluster } from '../helpers/cluster.js';
 import { colourClip, testPatternPng } from '../helpers/media-fixtures.js';
-import { removeDir, tempDir, waitFor } from '../helpers/nvid.js';
+import { removeDir, sendResult, tempDir, waitFor } from '../helpers/nvid.js';
 import { joinAsNode, rawTcp, rawTls, type RawPeer } from '../unit/transport/raw-peer.js';
 
 const HEARTBEAT_TIMEOUT_MS = 1500;
@@ -132,7 +132,7 @@ describe('transport between real nvid processes', function () {
 
       const sent = await sending;
       assert.equal(sent.code, 0, sent.stderr);
-      assert.equal((JSON.parse(sent.stdout) as { receipt: { receiverId: string } }).receipt.receiverId.length, 64);
+      assert.equal(sendResult(sent.stdout).receipt.receiverId.length, 64);
 
       const codes = (await historyOf('alpha')).filter((e) => e.kind === 'rejected' && e.stage === 'transport').map((e) => e.code);
       for (const code of ['NVID_ERR_BAD_FRAME', 'NVID_ERR_FRAME_TOO_LARGE', 'NVID_ERR_TIMEOUT']) assert.ok(codes.includes(code), `alpha recorded ${code}`);

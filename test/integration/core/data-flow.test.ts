@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Cluster, HEADLESS_NODE_PLUGINS } from '../../helpers/cluster.js';
-import { REPO_ROOT, removeDir, tempDir, waitFor } from '../../helpers/nvid.js';
+import { REPO_ROOT, removeDir, sendResult, tempDir, waitFor } from '../../helpers/nvid.js';
 
 const RECORDER = join(REPO_ROOT, 'dist', 'examples', 'hook-recorder', 'index.js');
 
@@ -37,7 +37,11 @@ describe('the data flow, as a plugin sees it', function () {
 
     const sent = await cluster.node('laptop').cli(['send', picture, '--to', 'screen', '--json']);
     assert.equal(sent.code, 0, sent.stderr);
-    const result = JSON.parse(sent.stdout) as { transferId: string; sha256: string; receipt: { storedAs: string } };
+    const lines = sent.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; transferId: string; sha256: string; receipt: { storedAs: string } });
+    assert.equal(lines[0]!.event, 'start', '--json streams the start first');
+    const result = lines.at(-1)!;
+    assert.equal(result.event, 'sent');
+    assert.equal(lines[0]!.transferId, result.transferId, 'the transfer ID is known at the start');
     await waitFor(() => readRecords(join(dir, 'screen.hooks.jsonl')).some((r) => r.hook === 'display'), 'the file to reach the display');
 
     const sender = readRecords(join(dir, 'laptop.hooks.jsonl')).filter((r) => !['peerJoined', 'beforeStart', 'start', 'afterStart'].includes(r.hook));
@@ -51,7 +55,7 @@ describe('the data flow, as a plugin sees it', function () {
 
     const receiver = readRecords(join(dir, 'screen.hooks.jsonl')).filter((r) => !['peerJoined', 'beforeStart', 'start', 'afterStart'].includes(r.hook));
     // A headless display keeps the file: no `displayed` event, since nothing was shown.
-    assert.deepEqual(receiver.map((r) => r.hook), ['shouldAccept', 'open', 'shouldAccept', 'validate', 'received', 'display']);
+    assert.deepEqual(receiver.map((r) => r.hook), ['acceptSender', 'open', 'acceptTransfer', 'validate', 'received', 'display']);
     assert.equal(receiver[0]!.payload.sender.name, 'laptop');
     assert.equal(receiver[0]!.payload.meta, undefined, 'the first check comes before the envelope is opened');
     assert.equal(receiver[2]!.payload.meta.transferId, result.transferId);
@@ -66,10 +70,10 @@ describe('the data flow, as a plugin sees it', function () {
   it('keeps one copy when the same sender delivers the same content again, and acknowledges it', async () => {
     const picture = join(dir, 'again.png');
     execFileSync('ffmpeg', ['-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=160x120', '-frames:v', '1', '-y', picture]);
-    const first = JSON.parse((await cluster.node('laptop').cli(['send', picture, '--to', 'screen', '--json'])).stdout) as { receipt: { storedAs: string } };
+    const first = sendResult((await cluster.node('laptop').cli(['send', picture, '--to', 'screen', '--json'])).stdout);
     const second = await cluster.node('laptop').cli(['send', picture, '--to', 'screen', '--json']);
     assert.equal(second.code, 0, second.stderr);
-    assert.equal((JSON.parse(second.stdout) as { receipt: { storedAs: string } }).receipt.storedAs, first.receipt.storedAs);
+    assert.equal(sendResult(second.stdout).receipt.storedAs, first.receipt.storedAs);
     const library = readdirSync(join(cluster.node('screen').stateDir, 'library')).filter((f) => f.startsWith('again'));
     assert.deepEqual(library, ['again.png']);
   });

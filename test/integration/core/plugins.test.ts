@@ -84,13 +84,33 @@ describe('plugins listed in the config', function () {
   it('refuses unknown and wrong-typed options with their key paths, all at once', async () => {
     const result = await refusedStart(dir, { plugins: [{ use: RECORDER, options: { file: 42, colour: 'red' } }] });
     assert.equal(result.code, 2);
-    assert.match(result.stderr, /plugin "hook-recorder" \(plugins\[0\]\) has invalid options/);
+    assert.match(result.stderr, /invalid options for plugin "hook-recorder" \(plugins\[0\]\)/);
     assert.match(result.stderr, /plugins\[0\]\.options\.colour: unknown key/);
     assert.match(result.stderr, /plugins\[0\]\.options\.file: must be string/);
     const missing = await refusedStart(dir, { plugins: [{ use: RECORDER }] });
     assert.match(missing.stderr, /plugins\[0\]\.options\.file: is required/);
     const optionless = await refusedStart(dir, { plugins: [{ use: join(FIXTURES, 'throws-in-apply.js'), options: { x: 1 } }] });
-    assert.match(optionless.stderr, /takes no options, but plugins\[0\]\.options has: x \[NVID_ERR_PLUGIN_OPTIONS\]/);
+    assert.match(optionless.stderr, /plugins\[0\]\.options: plugin "throws-in-apply" takes no options, but has: x \[NVID_ERR_PLUGIN_OPTIONS\]/);
+    // Every plugin's problems in one start, not the first plugin's only.
+    const both = await refusedStart(dir, { plugins: [{ use: RECORDER, options: { file: 42 } }, 'transport', { use: 'media', options: { maxWidth: 'wide' } }] });
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /invalid options for plugins "hook-recorder" \(plugins\[0\]\), "media" \(plugins\[2\]\)/);
+    assert.match(both.stderr, /plugins\[0\]\.options\.file: must be string/);
+    assert.match(both.stderr, /plugins\[2\]\.options\.maxWidth: must be integer/);
+  });
+
+  it('refuses a plugin written for the old shouldAccept hook, naming the hooks that replaced it', async () => {
+    const result = await refusedStart(dir, { plugins: [join(FIXTURES, 'old-accept-policy.js')] });
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /plugin "old-accept-policy" \(plugins\[0\]\) failed in apply\(\): the "shouldAccept" hook was split in plugin API 2: tap "acceptSender" .* and\/or "acceptTransfer" .*\[NVID_ERR_PLUGIN_API\]/);
+  });
+
+  it('refuses a plugin that declares another plugin API version, or a role it cannot have', async () => {
+    const future = await refusedStart(dir, { plugins: [join(FIXTURES, 'api-version-9.js')] });
+    assert.equal(future.code, 2);
+    assert.match(future.stderr, /plugin "api-version-9" \(plugins\[0\]\) was written for plugin API 9; this nvid speaks plugin API 2 .*\[NVID_ERR_PLUGIN_API\]/);
+    const twoTransports = await refusedStart(dir, { plugins: ['transport', join(FIXTURES, 'second-transport.js')] });
+    assert.match(twoTransports.stderr, /plugins "transport" and "second-transport" both provide transport; list only one \[NVID_ERR_PLUGIN_SHAPE\]/);
   });
 
   it('stops what started when a start hook fails, and exits non-zero', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { AsyncParallelHook, AsyncSeriesBailHook, AsyncSeriesHook, SyncHook, SyncWaterfallHook } from 'tapable';
-import { createHooks } from '../../../core/hooks.js';
+import { createHooks, EVENT_HISTORY_KINDS, EVENT_HOOKS } from '../../../core/hooks.js';
 import { guardHooks, tapOnlyView } from '../../../core/hook-guard.js';
 import { NvidError } from '../../../core/errors.js';
 
@@ -8,10 +8,11 @@ import { NvidError } from '../../../core/errors.js';
 const EXPECTED: Record<string, unknown> = {
   beforeStart: AsyncSeriesHook, start: AsyncSeriesHook, afterStart: AsyncSeriesHook, stop: AsyncSeriesHook, afterStop: AsyncSeriesHook,
   validate: AsyncSeriesBailHook, seal: AsyncSeriesBailHook, open: AsyncSeriesBailHook, deliver: AsyncSeriesBailHook,
-  shouldAccept: AsyncSeriesBailHook, rename: AsyncSeriesBailHook, display: AsyncSeriesBailHook, screenshot: AsyncSeriesBailHook,
+  acceptSender: AsyncSeriesBailHook, acceptTransfer: AsyncSeriesBailHook, rename: AsyncSeriesBailHook, display: AsyncSeriesBailHook, screenshot: AsyncSeriesBailHook,
   control: AsyncSeriesBailHook, status: SyncWaterfallHook,
   peerJoined: SyncHook, peerLeft: SyncHook, peerRenamed: SyncHook, peerUpdated: SyncHook, progress: SyncHook,
-  sent: AsyncParallelHook, received: AsyncParallelHook, displayed: AsyncParallelHook, rejected: AsyncParallelHook,
+  sent: AsyncParallelHook, sendFailed: AsyncParallelHook, received: AsyncParallelHook, rejected: AsyncParallelHook,
+  queued: AsyncParallelHook, displayed: AsyncParallelHook, displayFailed: AsyncParallelHook,
 };
 
 describe('the hooks', () => {
@@ -59,5 +60,29 @@ describe('the hooks', () => {
     assert.equal(await hooks.rename.promise({ name: 'lobby' }), 'lobby');
     assert.equal(seen, 'lobby');
     assert.ok(Object.isFrozen(view) && Object.isFrozen(view.rename));
+  });
+
+  it('names every event after the history kind it writes', () => {
+    const hooks = createHooks();
+    const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    for (const name of EVENT_HOOKS) {
+      assert.ok(name in hooks, `${name} is a hook`);
+      const kind = EVENT_HISTORY_KINDS[name];
+      if (name === 'progress') assert.equal(kind, null, 'progress is too frequent for the history');
+      else assert.equal(kind, kebab(name));
+    }
+    const events = Object.entries(EXPECTED).filter(([, cls]) => cls === AsyncParallelHook || cls === SyncHook).map(([name]) => name);
+    assert.deepEqual([...EVENT_HOOKS].sort(), events.sort(), 'every observe-only hook is an event with a history kind');
+  });
+
+  it('tells a plugin that taps a retired or unknown hook what to tap instead', () => {
+    const view = tapOnlyView(createHooks()) as unknown as Record<string, unknown>;
+    assert.throws(() => view.shouldAccept, (err: NvidError) => {
+      assert.equal(err.code, 'NVID_ERR_PLUGIN_API');
+      assert.match(err.message, /acceptSender/);
+      assert.match(err.message, /acceptTransfer/);
+      return true;
+    });
+    assert.throws(() => view.recieved, /there is no "recieved" hook; hooks: .*received/);
   });
 });
