@@ -18,6 +18,7 @@ import type { RejectInfo } from './guarded-tls-server.js';
 import { DEFAULT_COORDINATOR_PORT, TRANSPORT_SCHEMA, type TransportOptions } from './options.js';
 import { normaliseFingerprint } from './tls-helpers.js';
 import { TRANSPORT_ERROR_CODES } from './errors.js';
+import { ReceiverGoneDetector } from './transfer/receiver-gone.js';
 import { deliverEnvelope } from './transfer-client.js';
 import { TransferServer } from './transfer-server.js';
 
@@ -180,20 +181,28 @@ export default class TransportPlugin implements NvidPlugin {
       await client.leave();
       await transfers.close();
     });
-    daemon.hooks.deliver.tapPromise(PLUGIN_NAME, (request) =>
-      deliverEnvelope({
-        identity: daemon.identity,
-        peer: request.peer,
-        transferId: request.meta.transferId,
-        envelope: request.envelope.stream,
-        ...(request.envelope.length !== undefined ? { length: request.envelope.length } : {}),
-        bulkChannel: o.bulkChannel,
-        ...(request.onProgress ? { onProgress: request.onProgress } : {}),
-        connectTimeoutMs: o.authTimeoutMs,
-        ackTimeoutMs: o.ackTimeoutMs,
-        limits: this.limits(),
-      }),
-    );
+    daemon.hooks.deliver.tapPromise(PLUGIN_NAME, async (request) => {
+      const gone = new ReceiverGoneDetector(request.peer.name, request.envelope.length);
+      try {
+        return await deliverEnvelope({
+          identity: daemon.identity,
+          peer: request.peer,
+          transferId: request.meta.transferId,
+          envelope: request.envelope.stream,
+          ...(request.envelope.length !== undefined ? { length: request.envelope.length } : {}),
+          bulkChannel: o.bulkChannel,
+          onProgress: (sent) => {
+            gone.progress(sent);
+            request.onProgress?.(sent);
+          },
+          connectTimeoutMs: o.authTimeoutMs,
+          ackTimeoutMs: o.ackTimeoutMs,
+          limits: this.limits(),
+        });
+      } catch (err) {
+        throw gone.explain(err);
+      }
+    });
     daemon.hooks.rename.tapPromise(PLUGIN_NAME, async ({ name }) => {
       let assigned: string;
       try {
