@@ -137,7 +137,7 @@ export class Daemon {
     return Object.freeze({
       shown: (event: DisplayedEvent) => {
         const { media, meta, path, at } = event;
-        this.history.append('displayed', { path, at, kind: media.kind, width: media.width, height: media.height, transferId: meta?.transferId, fileName: meta?.fileName });
+        this.history.append('displayed', { path, at, mediaKind: media.kind, width: media.width, height: media.height, transferId: meta?.transferId, fileName: meta?.fileName });
         this.hooks.displayed.promise(event).catch(observerFailed);
       },
       failed: (event: DisplayFailedEvent) => {

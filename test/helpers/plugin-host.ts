@@ -48,7 +48,7 @@ export function makePluginHost(options: PluginHostOptions): { host: PluginHost &
   // As the daemon does: the history entry, then the event.
   const screen: ScreenPowers = {
     shown(event: DisplayedEvent) {
-      history.append('displayed', { path: event.path, at: event.at, kind: event.media.kind, transferId: event.meta?.transferId, fileName: event.meta?.fileName });
+      history.append('displayed', { path: event.path, at: event.at, mediaKind: event.media.kind, transferId: event.meta?.transferId, fileName: event.meta?.fileName });
       void hooks.displayed.promise(event).catch(() => undefined);
     },
     failed(event: DisplayFailedEvent) {

@@ -9,6 +9,7 @@ import { basename, join } from 'node:path';
 import type { DisplayAccepted } from '../../../core/hooks.js';
 import type { MediaInfo } from '../../../core/types.js';
 import DisplayPlugin from '../../../plugins/display/index.js';
+import MediaPlugin from '../../../plugins/media/index.js';
 import { findOnPath } from '../../../core/media-tools/binaries.js';
 import { DEFAULT_MEDIA_POLICY } from '../../../plugins/media/options.js';
 import { validateMediaFile } from '../../../plugins/media/validate-file.js';
@@ -60,9 +61,11 @@ export function useDisplaySuite(size = '320x240x24'): { readonly xvfb: Xvfb } {
  * Xvfb's display unless given) and runs beforeStart and start.
  * `beforeStartup` runs first, e.g. to fill the library folder.
  */
-export async function startRig(xvfb: Xvfb, options: Record<string, unknown>, beforeStartup?: (t: TestHost) => Promise<void>): Promise<DisplayRig> {
+export async function startRig(xvfb: Xvfb, options: Record<string, unknown>, beforeStartup?: (t: TestHost) => Promise<void>, mediaOptions: Record<string, unknown> = {}): Promise<DisplayRig> {
   const t = await createTestHost('display');
   try {
+    // The real media plugin answers the host's validateMedia, as on a node (the loop policy reads the library with it).
+    construct(MediaPlugin, mediaOptions).apply(t.host);
     construct(DisplayPlugin, { display: xvfb.display, audio: false, ...options }).apply(t.host);
     await beforeStartup?.(t);
     await t.hooks.beforeStart.promise({ role: 'node' });

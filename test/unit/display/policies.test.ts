@@ -77,4 +77,24 @@ describe('display plugin: arrival policies', function () {
     assert.deepEqual(new Set(cycle.slice(blueAt + 1, nextBlue)), new Set(['red', 'lime']), said);
     assertNoGap(sampler.samples, ['red', 'lime', 'blue']);
   });
+
+  it("loop: reads the library with the user's media rules, so a tightened limit keeps a file off the screen", async () => {
+    rig = await startRig(
+      suite.xvfb,
+      { policy: 'loop', imageSeconds: 1 },
+      async (t) => {
+        await keep(t, await solidPng(t.dir, 'red.png', 'red', '64x48'), 'a-red.png');
+        await keep(t, await solidPng(t.dir, 'lime.png', 'lime', '320x240'), 'b-lime.png');
+      },
+      { maxWidth: 100 },
+    );
+    const watching = new ScreenSampler(suite.xvfb.display, suite.xvfb.width, suite.xvfb.height, 20);
+    sampler = watching;
+    await watching.ready();
+    const firstRed = await watching.waitFor((s) => s.name === 'red', 10_000);
+    // Three image periods: with the wide lime file in the loop it would have shown by now.
+    await watching.waitFor((s) => s.t > firstRed.t + 3500, 8000);
+    const seen = colourSequence(watching.runs());
+    assert.equal(seen.includes('lime'), false, `the 320 px wide file broke maxWidth 100 and must not show; saw ${seen.join(' → ')}`);
+  });
 });

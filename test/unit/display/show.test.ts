@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { isNvidError } from '../../../core/errors.js';
+import type { DisplayedEvent } from '../../../core/types.js';
 import DisplayPlugin from '../../../plugins/display/index.js';
 import { animatedGif, colourClip, sidewaysPhoto, solidPng, testPatternPng } from '../../helpers/media-fixtures.js';
 import { ScreenSampler, columnColours, grabFrame, type Sample } from '../../helpers/screen.js';
@@ -68,6 +69,29 @@ describe('display plugin: showing media on X', function () {
     assert.ok(difference < 8, `screen differs from the image by ${difference.toFixed(1)} per byte`);
     const displayed = await rig.t.history.read({ kind: 'displayed' });
     assert.equal(displayed.at(-1)?.path, pattern);
+  });
+
+  it('fires displayed when the first frame is on the glass, not when the display took the item', async () => {
+    rig = await startRig(suite.xvfb, { imageSeconds: 0 });
+    const red = await solidPng(rig.t.dir, 'red.png', 'red', '320x240');
+    const { width, height, display } = suite.xvfb;
+    const events: DisplayedEvent[] = [];
+    let frameWhenFired: Promise<Buffer> | undefined;
+    rig.t.hooks.displayed.tapPromise('test', async (event) => {
+      events.push(event);
+      frameWhenFired ??= grabFrame(display, width, height);
+    });
+    const asked = Date.now();
+    assert.deepEqual(await rig.show(red), { state: 'showing' });
+    assert.equal(events.length, 0, 'taking an item is not showing it: a player takes most of a second to draw');
+    await waitFor(() => events.length === 1, 'the displayed event', 15_000);
+    assert.equal(events[0]!.path, red);
+    assert.ok(events[0]!.at >= asked);
+    const frame = await frameWhenFired!;
+    const middle = ((height >> 1) * width + (width >> 1)) * 3;
+    assert.deepEqual([frame[middle]! > 200, frame[middle + 1]! < 60, frame[middle + 2]! < 60], [true, true, true], 'red on screen when displayed fired');
+    const entry = (await rig.t.history.read({ kind: 'displayed' })).at(-1);
+    assert.equal(entry?.path, red);
   });
 
   it("plays a video: its frames change on screen, then the idle screen returns", async () => {
