@@ -82,7 +82,7 @@ function checkDeclaration(declared: PluginDeclaration, name: string, key: string
     if (!ROLES.includes(role)) throw new NvidError('NVID_ERR_PLUGIN_SHAPE', `plugin "${name}" (${key}) provides "${String(role)}"; roles a plugin can provide: ${ROLES.join(', ')}`);
   }
   for (const code of Object.keys(declared.errorCodes ?? {})) {
-    if (!ERROR_CODE_PATTERN.test(code)) throw new NvidError('NVID_ERR_PLUGIN_SHAPE', `plugin "${name}" (${key}) declares the error code "${code}"; codes look like NVID_ERR_SOME_WORDS`);
+    if (!ERROR_CODE_PATTERN.test(code)) throw new NvidError('NVID_ERR_PLUGIN_SHAPE', `plugin "${name}" (${key}) declares the error code "${code}"; codes are NVID_ERR_ followed by upper-case words joined by underscores`);
   }
 }
 

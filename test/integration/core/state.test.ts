@@ -61,7 +61,7 @@ describe('a node keeps its state', function () {
     const second = await NvidProcess.start('node', dir, { plugins: [] });
     const history = await second.control<Array<{ kind: string; code?: string }>>('history');
     await second.stop();
-    assert.deepEqual(history.map((e) => e.kind), ['started', 'failed', 'stopped', 'started']);
+    assert.deepEqual(history.map((e) => e.kind), ['started', 'send-failed', 'stopped', 'started']);
     assert.equal(history[1]!.code, 'NVID_ERR_FILE_NOT_FOUND');
     const cli = await NvidProcess.start('node', dir, { plugins: [] });
     const text = await cli.cli(['history', '--limit', '2']);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { ERROR_CODE_PATTERN, ERROR_CODES, errorFromJSON, NvidError } from '../../../core/errors.js';
 import type { PluginDeclaration } from '../../../core/plugin-api.js';
 import { REPO_ROOT } from '../../helpers/nvid.js';
@@ -44,12 +44,12 @@ describe('error codes', () => {
     const plugins = await bundledPlugins();
     const undeclared: string[] = [];
     for (const file of sources(join(REPO_ROOT, 'core'))) {
-      for (const code of codesIn(file)) if (!(code in ERROR_CODES)) undeclared.push(`core: ${code} in ${file.slice(REPO_ROOT.length + 1)}`);
+      for (const code of codesIn(file)) if (!(code in ERROR_CODES)) undeclared.push(`core: ${code} in ${relative(REPO_ROOT, file)}`);
     }
     for (const [name, plugin] of plugins) {
       const own = plugin.errorCodes ?? {};
       for (const file of sources(join(REPO_ROOT, 'plugins', name))) {
-        for (const code of codesIn(file)) if (!(code in ERROR_CODES) && !(code in own)) undeclared.push(`${name}: ${code} in ${file.slice(REPO_ROOT.length + 1)}`);
+        for (const code of codesIn(file)) if (!(code in ERROR_CODES) && !(code in own)) undeclared.push(`${name}: ${code} in ${relative(REPO_ROOT, file)}`);
       }
     }
     // The CLI maps a few plugin codes to exit codes of their own; those are named in docs/errors.md too.
