@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NvidProcess, removeDir, runNvid, tempDir, writeJson } from '../../helpers/nvid.js';
+import { copyCliForOthers, runCliAs } from '../../helpers/cli-for-others.js';
 
 /** What openssl says the certificate's SHA-256 fingerprint is: an independent check of the ID. */
 function opensslFingerprint(certFile: string): string {
@@ -82,7 +83,9 @@ describe('a node keeps its state', function () {
       if (process.getuid?.() === 0) {
         // Another user (nobody) may not even reach the socket: the folder is 0700 and the socket 0600.
         chmodSync(dir, 0o755);
-        const stranger = await runNvid(['status', '--state', node.stateDir], { uid: 65534, gid: 65534 });
+        // nobody runs a copy of the CLI: the checkout itself may sit where nobody cannot read (/root/...).
+        const cli = copyCliForOthers(join(dir, 'cli-for-others'), 65534, 65534);
+        const stranger = await runCliAs(cli, ['status', '--state', node.stateDir], 65534, 65534);
         assert.equal(stranger.code, 3);
         assert.match(stranger.stderr, /permission denied|no node is running/);
       }
