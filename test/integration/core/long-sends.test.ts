@@ -1,8 +1,8 @@
 /**
- * Sends that do not finish: the person at the sender presses Ctrl-C, or the
- * screen dies in the middle of a transfer. Either way the receiver keeps
- * nothing (not even after a restart) and the sender says what happened in
- * words, with an exit code of its own.
+ * Long sends, as the person at the sender sees them: a progress bar on the
+ * terminal; Ctrl-C in the middle; the screen dying in the middle. When a send
+ * does not finish the receiver keeps nothing (not even after a restart) and
+ * the sender says what happened in words, with an exit code of its own.
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
@@ -42,7 +42,7 @@ function startSend(configFile: string, file: string, to: string) {
   return { child, lines, done };
 }
 
-describe('sends that do not finish', function () {
+describe('long sends', function () {
   this.timeout(120_000);
   let dir: string;
   let cluster: Cluster;
@@ -79,6 +79,17 @@ describe('sends that do not finish', function () {
     process.kill(screen.child.pid!, 'SIGSTOP');
     return send;
   }
+
+  it('draws a progress bar with bytes, rate and time left on a terminal', async () => {
+    // `script` gives the CLI a real pseudo-terminal, as a person's shell would.
+    const command = [process.execPath, NVID_BIN, 'send', video, '--to', 'screen', '--config', cluster.node('laptop').configFile].map((a) => `'${a}'`).join(' ');
+    const output = execFileSync('script', ['-qefc', command, '/dev/null'], { encoding: 'utf8', timeout: 60_000 });
+    const bars = output.split('\r').filter((part) => part.startsWith('['));
+    assert.ok(bars.length > 0, `no progress bar in: ${JSON.stringify(output.slice(0, 400))}`);
+    assert.match(bars.at(-1)!, /^\[#{30}\] 100% 1[0-9][0-9]\.\d MiB \/ 1[0-9][0-9]\.\d MiB {2}[\d.]+ [KMG]iB\/s {2}to screen/);
+    for (const bar of bars.slice(0, -1)) assert.match(bar, /^\[#*\.+\] \d+% [\d.]+ [KMG]?i?B \/ 1[0-9][0-9]\.\d MiB( {2}[\d.]+ [KMG]iB\/s {2}\d+ s left)? {2}to screen/);
+    assert.match(output, /delivered .*noise\.mkv to screen/);
+  });
 
   it('cancels on Ctrl-C: exit 130, the receiver keeps nothing, both histories say why', async () => {
     const send = await sendAndFreezeHalfWay();
