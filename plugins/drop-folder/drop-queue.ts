@@ -26,8 +26,6 @@ export class DropQueue {
   readonly #ready: DroppedFileSession[] = [];
   readonly #running = new Set<Promise<void>>();
   readonly #retries: RetryScheduler<string>;
-  /** Aborted once close()'s grace is over: sends still running then are cancelled. */
-  readonly #cancelSends = new AbortController();
   readonly #totals = { deliveredFiles: 0, skippedSends: 0 };
   #closed = false;
 
@@ -45,7 +43,7 @@ export class DropQueue {
       scheduleRetry: (session: DroppedFileSession, attempt: number) => this.#retries.schedule(session.path, attempt),
       totals: this.#totals,
     };
-    this.#context = { options, services, host, signal: this.#cancelSends.signal };
+    this.#context = { options, services, host };
   }
 
   /** Whether the queue already tracks `path` (settling, waiting, sending or kept). */
@@ -109,7 +107,8 @@ export class DropQueue {
 
   /**
    * Stops taking work, cancels waits and retries, and gives running sends up
-   * to `timeoutMs` to finish; then aborts the signal every send was given.
+   * to `timeoutMs` to finish; then cancels those still running (through the
+   * signal each send was given).
    */
   async close(timeoutMs: number): Promise<void> {
     this.#closed = true;
@@ -119,7 +118,8 @@ export class DropQueue {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([Promise.allSettled([...this.#running]), new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
     clearTimeout(timer);
-    this.#cancelSends.abort(new Error('the drop folder is closing'));
+    const reason = new Error('the drop folder is closing');
+    for (const session of this.#sessions.values()) session.cancelSend(reason);
   }
 
   #track(path: string): DroppedFileSession {

@@ -30,7 +30,7 @@ export interface ItemView {
 
 /** What the queue hands each send of a file. */
 export interface SendOptions {
-  /** Aborted when the queue closes and its grace is over: a send still running should give up. */
+  /** Aborted when the send should give up: the queue closed and its grace is over. */
   readonly signal: AbortSignal;
 }
 
@@ -68,8 +68,6 @@ export interface SessionContext {
   readonly options: SessionOptions;
   readonly services: QueueServices;
   readonly host: SessionHost;
-  /** The queue's close signal, handed to every send. */
-  readonly signal: AbortSignal;
 }
 
 type FailedResult = Extract<JobResult, { kind: 'failed' }>;
@@ -90,6 +88,9 @@ export class DroppedFileSession {
   #refusedSnapshot?: FileSnapshot;
   #changedWhileSending = false;
   #settling?: AbortController;
+  /** Cancels the attempt under way: its signal goes to every send of it. */
+  #sending?: AbortController;
+  /** The queue no longer tracks the file: a late settle or re-settle must not bring it back. */
   #released = false;
 
   constructor(path: string, rel: string, context: SessionContext) {
@@ -120,7 +121,7 @@ export class DroppedFileSession {
     return this.#state === 'waiting' && this.#failures.some((f) => !this.#refused.has(f.target) && targetMatches(f.target, peer));
   }
 
-  /** The user asked for a retry of everything: refusals no longer hold the file back. */
+  /** Refusals no longer hold the file back (it changed, or the user asked to retry everything). */
   forgetRefusals(): void {
     this.#refused.clear();
     this.#refusedSnapshot = undefined;
@@ -139,6 +140,11 @@ export class DroppedFileSession {
   /** Stops watching the file settle (a newer look, a release or the queue's close). */
   stopSettling(): void {
     this.#settling?.abort();
+  }
+
+  /** Cancels the send under way, if any (the queue closed and its grace is over). */
+  cancelSend(reason: unknown): void {
+    this.#sending?.abort(reason);
   }
 
   /** The file is gone: stop tracking it, and remove its note. */
@@ -194,12 +200,15 @@ export class DroppedFileSession {
 
   /** Sends to each target the ledger does not already list (file-job.ts does the per-target work). */
   async #deliver(): Promise<JobResult> {
+    const sending = (this.#sending = new AbortController());
     try {
-      return await deliverToTargets(this.path, this.rel, this.#snapshot!, this.#targets(), this.#jobServices(), this.#refused);
+      return await deliverToTargets(this.path, this.rel, this.#snapshot!, this.#targets(), this.#jobServices(this.#sendOptions(sending.signal)), this.#refused);
     } catch (err) {
       // No target (NVID_ERR_DROP_TARGET) or a local error: keep the file with the reason until it changes or moves.
       const error = asNvidError(err, 'NVID_ERR_DELIVERY');
       return keptFailure('(none)', error.code, error.message, []);
+    } finally {
+      this.#sending = undefined;
     }
   }
 
@@ -208,11 +217,11 @@ export class DroppedFileSession {
     return targetsFor(this.rel, this.#context.options.to);
   }
 
-  /** The services for file-job.ts, whose two-argument `send` gets this session's send options added. */
-  #jobServices(): JobServices {
+  /** The services for file-job.ts, whose two-argument `send` gets `sendOptions` added. */
+  #jobServices(sendOptions: SendOptions): JobServices {
     const { services } = this.#context;
     return {
-      send: (file, target) => services.send(file, target, this.#sendOptions()),
+      send: (file, target) => services.send(file, target, sendOptions),
       resolvePeer: (target) => services.resolvePeer(target),
       ledger: services.ledger,
       inFlight: services.inFlight,
@@ -220,9 +229,9 @@ export class DroppedFileSession {
     };
   }
 
-  /** What every send of this file carries. */
-  #sendOptions(): SendOptions {
-    return { signal: this.#context.signal };
+  /** What every send of this attempt carries (the one place to add more, such as progress callbacks). */
+  #sendOptions(signal: AbortSignal): SendOptions {
+    return { signal };
   }
 
   /** Whatever was delivered is in the ledger; the new content gets its own turn once it settles. */

@@ -47,7 +47,6 @@ describe('drop-folder: one file session', function () {
   let sends: Array<{ file: string; target: string; options: SendOptions }>;
   /** What the fake send does; by default it stores the file and acknowledges its hash. */
   let answer: (file: string) => Promise<SendOutcome>;
-  const closing = new AbortController();
 
   const acknowledge = async (file: string): Promise<SendOutcome> => ({ transferId: `t-${sends.length}`, to: LOBBY, sha256: sha256(readFileSync(file)), size: 1, seconds: 0.01 });
   const session = (rel: string, content: string, extra: Partial<SessionOptions> = {}) => {
@@ -67,7 +66,7 @@ describe('drop-folder: one file session', function () {
       inFlight: new InFlightDeliveries(),
       log: pino({ enabled: false }),
     };
-    return new DroppedFileSession(path, rel, { options, services, host, signal: closing.signal });
+    return new DroppedFileSession(path, rel, { options, services, host });
   };
   /** Settles the file and runs one send, the way the queue would. */
   const settleAndSend = async (s: DroppedFileSession) => {
@@ -90,11 +89,10 @@ describe('drop-folder: one file session', function () {
     removeDir(dir);
   });
 
-  it('hands every send the queue signal, then moves the file and releases itself', async () => {
+  it('moves a delivered file and releases itself', async () => {
     const s = session('a.png', 'A');
     await settleAndSend(s);
     assert.equal(sends.length, 1);
-    assert.equal(sends[0]!.options.signal, closing.signal);
     assert.equal(existsSync(join(drop, '.sent', 'a.png')), true);
     assert.deepEqual(host.released, [s]);
     assert.equal(host.totals.deliveredFiles, 1);
@@ -113,18 +111,6 @@ describe('drop-folder: one file session', function () {
     assert.match(readFileSync(notePathFor(s.path), 'utf8'), /already delivered to: lobby/);
     assert.equal(ledger.has(sha256('B'), LOBBY.id), true, 'the delivery is recorded, so a retry will not send again');
     assert.equal(host.totals.deliveredFiles, 0);
-  });
-
-  it('writes no note and plans no retry for a send that fails while the queue closes', async () => {
-    answer = async () => {
-      host.closed = true;
-      throw new NvidError('NVID_ERR_CONNECTION', 'closed while sending');
-    };
-    const s = session('c.png', 'C');
-    await settleAndSend(s);
-    assert.equal(s.state, 'held');
-    assert.deepEqual(host.retries, []);
-    assert.equal(existsSync(notePathFor(s.path)), false);
   });
 
   it('plans a retry for a peer that is away, and says so in the note', async () => {
@@ -151,6 +137,25 @@ describe('drop-folder: one file session', function () {
     assert.equal(sends.length, 1, 'the ledger had the unchanged content: not sent again');
     assert.equal(host.totals.skippedSends, 1);
     assert.deepEqual(host.released, [s]);
+  });
+
+  it('hands each send a signal that cancelSend aborts, and keeps the file without a note while closing', async () => {
+    answer = (file) => {
+      const { signal } = sends.at(-1)!.options;
+      return new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error)));
+    };
+    const s = session('g.png', 'G');
+    await s.settle();
+    const sending = s.send();
+    await waitFor(() => sends.length === 1, 'the send to start');
+    host.closed = true;
+    s.cancelSend(new Error('closing'));
+    await sending;
+    assert.equal(sends[0]!.options.signal.aborted, true);
+    assert.equal(s.state, 'held');
+    assert.deepEqual(host.retries, [], 'tried again at the next start, not by a timer');
+    assert.equal(existsSync(notePathFor(s.path)), false, 'no note for a send our own shutdown cut short');
+    s.cancelSend(new Error('again')); // nothing under way: no effect
   });
 
   it('forgets a file, and its note, when it vanishes while settling', async () => {
