@@ -49,22 +49,21 @@ export default class DropFolderPlugin implements NvidPlugin {
     if (daemon.role !== 'node') return;
     const options = this.#options;
     const { folder, sentFolder } = resolveFolders(options, daemon.configDir);
-    let running: { queue: DropQueue; watcher: FolderWatcher; ledger: DeliveryLedger; stopping: AbortController; rescan?: NodeJS.Timeout } | undefined;
+    let running: { queue: DropQueue; watcher: FolderWatcher; ledger: DeliveryLedger; rescan?: NodeJS.Timeout } | undefined;
     const progress = new SendProgress();
 
     daemon.hooks.start.tapPromise(PLUGIN_NAME, async () => {
       const ledger = new DeliveryLedger(join(daemon.stateDir, LEDGER_FILE));
-      // Aborted when the node stops and a send outlived the grace time: the file stays for the next run.
-      const stopping = new AbortController();
       const queue = new DropQueue(
         { folder, sentFolder, afterSend: options.afterSend, to: options.to, concurrency: options.concurrency, stableMs: options.stableMs, pollMs: options.pollMs, retry: options.retry },
         {
-          send: async (file, target) => {
+          // The queue aborts `signal` when the node stops and a send outlived the grace time: the file stays for the next run.
+          send: async (file, target, { signal }) => {
             try {
               const result = await daemon.send(file, target, {
                 onStart: (start) => progress.started(file, start),
                 onProgress: (report) => progress.update(file, report),
-                signal: stopping.signal,
+                signal,
               });
               return { transferId: result.transferId, to: result.to, sha256: result.sha256, size: result.size, seconds: result.seconds };
             } finally {
@@ -78,7 +77,7 @@ export default class DropFolderPlugin implements NvidPlugin {
         },
       );
       const watcher = new FolderWatcher(folder, new IgnoreRules(folder, sentFolder, options.ignore), options.usePolling);
-      running = { queue, watcher, ledger, stopping };
+      running = { queue, watcher, ledger };
       try {
         await watcher.start({
           fileSeen: (path) => queue.offer(path),
@@ -105,12 +104,11 @@ export default class DropFolderPlugin implements NvidPlugin {
     daemon.hooks.stop.tapPromise(PLUGIN_NAME, async () => {
       // stop may run without start having run (another plugin failed to start).
       if (!running) return;
-      const { queue, watcher, ledger, rescan, stopping } = running;
+      const { queue, watcher, ledger, rescan } = running;
       running = undefined;
       clearInterval(rescan);
       await watcher.close();
       await queue.close(STOP_GRACE_MS);
-      stopping.abort();
       ledger.close();
     });
 
