@@ -32,15 +32,15 @@ module.exports = {
     },
     {
       name: 'no-scripts-to-test',
-      comment: 'Scripts run for users (demo, bench); test helpers may change with any test and are not built for that.',
+      comment: 'Scripts run for users (demo, bench); test helpers may change with any test and are not built for that. What the demo shares with the tests (real nvid processes, an X server) lives in harness/, which must not reach into test/ either.',
       severity: 'error',
-      from: { path: '^scripts/' },
+      from: { path: '^(scripts|harness)/' },
       to: { path: '^test/' },
     },
   ],
   options: {
     // Only our own sources; packages are leaves, and dist/ is the compiled copy of the same graph.
-    includeOnly: '^(core|plugins|scripts|bench|test|examples)/',
+    includeOnly: '^(core|plugins|harness|scripts|bench|test|examples)/',
     doNotFollow: { path: 'node_modules' },
     exclude: { path: '(^|/)(dist|node_modules)/' },
     // Read the TypeScript before compilation, so `import type` counts: a type-only cycle

@@ -15,8 +15,8 @@ import { findOnPath } from '../core/media-tools/binaries.js';
 import { DEFAULT_MEDIA_POLICY } from '../plugins/media/options.js';
 import { validateMediaFile } from '../plugins/media/validate-file.js';
 import { solidPng } from '../test/helpers/media-fixtures.js';
-import { ScreenSampler } from '../test/helpers/screen.js';
-import { startXvfb } from '../test/helpers/xvfb.js';
+import { ScreenSampler } from '../harness/screen.js';
+import { startXvfb } from '../harness/xvfb.js';
 import { construct, createTestHost, fakeMeta } from '../test/unit/media/test-host.js';
 
 const TRIALS = Number(process.env.NVID_BENCH_TRIALS ?? 7);

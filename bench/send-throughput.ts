@@ -27,8 +27,8 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Cluster } from '../test/helpers/cluster.js';
-import { REPO_ROOT } from '../test/helpers/nvid.js';
+import { Cluster } from '../harness/cluster.js';
+import { REPO_ROOT } from '../harness/nvid.js';
 import { startSshd, type Sshd } from './lib/sshd.js';
 import { plainTcpCopy } from './lib/tcp-copy.js';
 

@@ -10,10 +10,10 @@
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
-import { Cluster } from '../test/helpers/cluster.js';
-import { NVID_BIN, REPO_ROOT, sleep, waitFor } from '../test/helpers/nvid.js';
-import { startXvfb, type Xvfb } from '../test/helpers/xvfb.js';
-import { grabFrame, isAllBlack } from '../test/helpers/screen.js';
+import { Cluster } from '../harness/cluster.js';
+import { NVID_BIN, REPO_ROOT, sleep, waitFor } from '../harness/nvid.js';
+import { startXvfb, type Xvfb } from '../harness/xvfb.js';
+import { grabFrame, isAllBlack } from '../harness/screen.js';
 
 const WORK = join(REPO_ROOT, '.nvid-demo');
 const SCREENSHOT = join(REPO_ROOT, 'demo-screenshot.png');

@@ -15,7 +15,7 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const RULES_FILE = join(ROOT, '.dependency-cruiser.cjs');
 
 /** Every folder of TypeScript the rules cover; the rule file's includeOnly says the same. */
-export const SOURCE_FOLDERS = ['core', 'plugins', 'scripts', 'bench', 'test', 'examples'];
+export const SOURCE_FOLDERS = ['core', 'plugins', 'harness', 'scripts', 'bench', 'test', 'examples'];
 
 /** The rule names in .dependency-cruiser.cjs, each with the words the summary line uses. */
 export const RULES = {
