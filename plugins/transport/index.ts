@@ -2,23 +2,23 @@
  * The bundled transport plugin. On a coordinator it runs the address book
  * server; on a node it joins the coordinator, keeps `daemon.peers` current,
  * serves incoming transfers and delivers outgoing ones. The protocol logic
- * lives in the hook-free modules beside this file; this one only wires them
+ * lives in the hook-free wings wire/, coordinator/ and transfer/; this one only wires them
  * to the daemon's hooks.
  */
 import { join } from 'node:path';
 import { NvidError, asNvidError } from '../../core/errors.js';
 import type { NvidPlugin, PluginHost } from '../../core/plugin-api.js';
 import type { Peer } from '../../core/types.js';
-import { CoordinatorClient } from './coordinator-client.js';
-import { CoordinatorPins, KNOWN_COORDINATORS_FILE } from './coordinator-pins.js';
-import { ROSTER_FILE } from './coordinator-roster.js';
-import { CoordinatorServer } from './coordinator-server.js';
-import { DATA_FRAME_BYTES, type FrameLimits } from './frame-codec.js';
-import type { RejectInfo } from './guarded-tls-server.js';
+import { CoordinatorClient } from './coordinator/coordinator-client.js';
+import { CoordinatorPins, KNOWN_COORDINATORS_FILE } from './coordinator/coordinator-pins.js';
+import { ROSTER_FILE } from './coordinator/coordinator-roster.js';
+import { CoordinatorServer } from './coordinator/coordinator-server.js';
+import { DATA_FRAME_BYTES, type FrameLimits } from './wire/frame-codec.js';
+import type { RejectInfo } from './wire/guarded-tls-server.js';
 import { DEFAULT_COORDINATOR_PORT, TRANSPORT_SCHEMA, type TransportOptions } from './options.js';
-import { normaliseFingerprint } from './tls-helpers.js';
-import { deliverEnvelope } from './transfer-client.js';
-import { TransferServer } from './transfer-server.js';
+import { normaliseFingerprint } from './wire/tls-helpers.js';
+import { deliverEnvelope } from './transfer/transfer-client.js';
+import { TransferServer } from './transfer/transfer-server.js';
 
 export const PLUGIN_NAME = 'transport';
 export type { TransportOptions } from './options.js';

@@ -13,16 +13,16 @@
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
-import { NvidError, asNvidError } from '../../core/errors.js';
-import type { DeliveryReceipt, Identity, Peer } from '../../core/types.js';
+import { NvidError, asNvidError } from '../../../core/errors.js';
+import type { DeliveryReceipt, Identity, Peer } from '../../../core/types.js';
 import type { BulkChannelMode } from './bulk-channel.js';
 import { BodyRateFloor } from './body-rate.js';
 import { pumpBulkBody, readBulkPreamble } from './bulk-receiver.js';
 import { BulkTokens } from './bulk-tokens.js';
-import type { FrameLimits } from './frame-codec.js';
-import type { FramedConnection } from './framed-connection.js';
-import { GuardedTlsServer, type AuthenticatedPeer, type PendingSession, type RejectInfo } from './guarded-tls-server.js';
-import { SENDER_TO_RECEIVER, checkMessage } from './wire-messages.js';
+import type { FrameLimits } from '../wire/frame-codec.js';
+import type { FramedConnection } from '../wire/framed-connection.js';
+import { GuardedTlsServer, type AuthenticatedPeer, type PendingSession, type RejectInfo } from '../wire/guarded-tls-server.js';
+import { SENDER_TO_RECEIVER, checkMessage } from '../wire/wire-messages.js';
 
 /** An incoming transfer as the transport hands it on. */
 export interface IncomingEnvelope {

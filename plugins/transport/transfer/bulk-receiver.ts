@@ -7,7 +7,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
-import { NvidError } from '../../core/errors.js';
+import { NvidError } from '../../../core/errors.js';
 import type { BodyRateFloor } from './body-rate.js';
 import { BULK_HEAD_BYTES, BULK_MAGIC, BULK_PREAMBLE_BYTES, couldBeBulkPreamble, envelopeHeadHash } from './bulk-channel.js';
 

@@ -4,7 +4,7 @@
  * consumer pushes back on the sender through TCP instead of filling memory.
  */
 import type { Socket } from 'node:net';
-import { NvidError, asNvidError } from '../../core/errors.js';
+import { NvidError, asNvidError } from '../../../core/errors.js';
 import { FrameDecoder, dataPrefix, encodeEnd, encodeMessage, type Frame, type FrameLimits } from './frame-codec.js';
 import { errorMessage, type WireMessage } from './wire-messages.js';
 

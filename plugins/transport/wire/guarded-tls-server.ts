@@ -11,12 +11,11 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { TLSSocket, createSecureContext } from 'node:tls';
 import type { Logger } from 'pino';
-import { NvidError } from '../../core/errors.js';
-import type { Identity } from '../../core/types.js';
+import { NvidError } from '../../../core/errors.js';
+import type { Identity } from '../../../core/types.js';
 import type { FrameLimits } from './frame-codec.js';
 import { FramedConnection } from './framed-connection.js';
-import { TLS_HANDSHAKE_BYTE } from './bulk-channel.js';
-import { peerCertificateOf } from './tls-helpers.js';
+import { TLS_HANDSHAKE_BYTE, peerCertificateOf } from './tls-helpers.js';
 
 /** A connection refused or dropped for cause; the plugin turns it into a log line and a `rejected` history entry. */
 export interface RejectInfo {

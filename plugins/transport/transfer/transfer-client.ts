@@ -7,14 +7,14 @@
  * agrees, else as data frames inside TLS.
  */
 import type { Readable } from 'node:stream';
-import { NvidError, asNvidError } from '../../core/errors.js';
-import type { DeliveryReceipt, Identity, Peer } from '../../core/types.js';
+import { NvidError, asNvidError } from '../../../core/errors.js';
+import type { DeliveryReceipt, Identity, Peer } from '../../../core/types.js';
 import { BULK_HEAD_BYTES, envelopeHeadHash, type BulkChannelMode } from './bulk-channel.js';
 import { sendBulkBody, type BulkSend, type BulkSendFailure } from './bulk-sender.js';
-import { DATA_FRAME_BYTES, type FrameLimits } from './frame-codec.js';
-import { FramedConnection } from './framed-connection.js';
-import { connectTls, peerCertificateOf } from './tls-helpers.js';
-import { RECEIVER_TO_SENDER, checkMessage } from './wire-messages.js';
+import { DATA_FRAME_BYTES, type FrameLimits } from '../wire/frame-codec.js';
+import { FramedConnection } from '../wire/framed-connection.js';
+import { connectTls, peerCertificateOf } from '../wire/tls-helpers.js';
+import { RECEIVER_TO_SENDER, checkMessage } from '../wire/wire-messages.js';
 
 export interface DeliverEnvelopeOptions {
   readonly identity: Identity;

@@ -5,7 +5,7 @@
  */
 import { connect, type NetConnectOpts, type Socket } from 'node:net';
 import type { Readable } from 'node:stream';
-import { NvidError, asNvidError } from '../../core/errors.js';
+import { NvidError, asNvidError } from '../../../core/errors.js';
 import { encodeBulkPreamble } from './bulk-channel.js';
 
 export interface BulkSendOptions {

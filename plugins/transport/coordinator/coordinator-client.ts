@@ -6,13 +6,13 @@
  */
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
-import { NvidError, asNvidError } from '../../core/errors.js';
-import type { Identity, Peer } from '../../core/types.js';
-import type { FrameLimits } from './frame-codec.js';
-import { FramedConnection } from './framed-connection.js';
+import { NvidError, asNvidError } from '../../../core/errors.js';
+import type { Identity, Peer } from '../../../core/types.js';
+import type { FrameLimits } from '../wire/frame-codec.js';
+import { FramedConnection } from '../wire/framed-connection.js';
 import type { CoordinatorPins } from './coordinator-pins.js';
-import { certificateFingerprint, connectTls, peerCertificateOf } from './tls-helpers.js';
-import { COORDINATOR_TO_NODE, checkMessage, type HelloMessage, type WireMessage } from './wire-messages.js';
+import { certificateFingerprint, connectTls, peerCertificateOf } from '../wire/tls-helpers.js';
+import { COORDINATOR_TO_NODE, checkMessage, type HelloMessage, type WireMessage } from '../wire/wire-messages.js';
 
 /** What the client reports; the plugin maps these onto daemon.peers, the log and the history. */
 export interface CoordinatorClientEvents {

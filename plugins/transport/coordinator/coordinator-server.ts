@@ -5,15 +5,15 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
-import { NvidError } from '../../core/errors.js';
-import type { Identity, Peer } from '../../core/types.js';
-import { encodeMessage, encodeMessageJson, type FrameLimits } from './frame-codec.js';
-import type { FramedConnection } from './framed-connection.js';
+import { NvidError } from '../../../core/errors.js';
+import type { Identity, Peer } from '../../../core/types.js';
+import { encodeMessage, encodeMessageJson, type FrameLimits } from '../wire/frame-codec.js';
+import type { FramedConnection } from '../wire/framed-connection.js';
 import { CoordinatorRegistry } from './coordinator-registry.js';
 import { RosterFile } from './coordinator-roster.js';
-import { GuardedTlsServer, type AuthenticatedPeer, type PendingSession, type RejectInfo } from './guarded-tls-server.js';
-import { normaliseFingerprint } from './tls-helpers.js';
-import { NODE_TO_COORDINATOR, checkMessage, type HelloMessage, type WireMessage } from './wire-messages.js';
+import { GuardedTlsServer, type AuthenticatedPeer, type PendingSession, type RejectInfo } from '../wire/guarded-tls-server.js';
+import { normaliseFingerprint } from '../wire/tls-helpers.js';
+import { NODE_TO_COORDINATOR, checkMessage, type HelloMessage, type WireMessage } from '../wire/wire-messages.js';
 
 export interface AdmissionPolicy {
   readonly policy: 'open' | 'token' | 'fingerprints';
