@@ -9,27 +9,24 @@
  * receiver answers the `transfer` header with a single-use token, and the
  * envelope arrives raw on a plain TCP connection to the same port that
  * presents it (see bulk-channel.ts). Everything else stays on the TLS link.
+ *
+ * This class only listens, counts slots and hands out bulk connections to
+ * their transfers; each TLS connection is an IncomingTransferSession
+ * (incoming-transfer-session.ts), which does the rest.
  */
 import type { Socket } from 'node:net';
-import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
-import { NvidError, asNvidError } from '../../../core/errors.js';
+import { NvidError } from '../../../core/errors.js';
 import type { DeliveryReceipt, Identity, Peer } from '../../../core/types.js';
-import type { BulkChannelMode } from './bulk-channel.js';
-import { BodyRateFloor } from './body-rate.js';
-import { pumpBulkBody, readBulkPreamble } from './bulk-receiver.js';
-import { BulkTokens } from './bulk-tokens.js';
 import type { FrameLimits } from '../wire/frame-codec.js';
 import type { FramedConnection } from '../wire/framed-connection.js';
 import { GuardedTlsServer, type AuthenticatedPeer, type PendingSession, type RejectInfo } from '../wire/guarded-tls-server.js';
-import { SENDER_TO_RECEIVER, checkMessage } from '../wire/wire-messages.js';
+import type { BulkChannelMode } from './bulk-channel.js';
+import { readBulkPreamble } from './bulk-receiver.js';
+import { BulkTokens } from './bulk-tokens.js';
+import { IncomingTransferSession, type BulkWaiter, type IncomingEnvelope, type IncomingTransferHost } from './incoming-transfer-session.js';
 
-/** An incoming transfer as the transport hands it on. */
-export interface IncomingEnvelope {
-  readonly sender: Peer;
-  readonly transferId: string;
-  readonly envelope: Readable;
-}
+export type { IncomingEnvelope } from './incoming-transfer-session.js';
 
 export interface TransferServerOptions {
   readonly identity: Identity;
@@ -43,7 +40,7 @@ export interface TransferServerOptions {
   readonly maxActiveTransfers: number;
   /** Of those, how many one sender may have: a single peer cannot take every slot. */
   readonly maxActiveTransfersPerPeer: number;
-  /** The slowest a body may arrive (see {@link BodyRateFloor}). */
+  /** The slowest a body may arrive (see BodyRateFloor in body-rate.ts). */
   readonly bodyRate: { readonly minBytesPerSecond: number; readonly windowMs: number };
   readonly limits: FrameLimits;
   readonly log: Logger;
@@ -58,19 +55,8 @@ export interface TransferServerOptions {
   readonly bulkTokenTtlMs?: number;
 }
 
-/** How much of a body may wait in memory for the consumer before the socket is paused. */
-const BODY_BUFFER_BYTES = 1024 * 1024;
-
 /** A sender opens its bulk connection right after reading the token; a few seconds covers a loaded machine. */
 export const DEFAULT_BULK_TOKEN_TTL_MS = 5000;
-
-/** A transfer waiting for its bulk connection, as the token table holds it. */
-interface BulkWaiter {
-  readonly transferId: string;
-  readonly senderId: string;
-  /** Hands the authenticated bulk socket to its transfer. */
-  attach(socket: Socket): void;
-}
 
 export class TransferServer {
   private readonly options: TransferServerOptions;
@@ -79,6 +65,8 @@ export class TransferServer {
   private active = 0;
   private readonly activeBySender = new Map<string, number>();
   private readonly bodies = { bulk: 0, tls: 0 };
+  /** What every session sees of this server. */
+  private readonly sessionHost: IncomingTransferHost;
 
   constructor(options: TransferServerOptions) {
     this.options = options;
@@ -97,6 +85,16 @@ export class TransferServer {
       onConnection: (conn, peer, pending) => this.onConnection(conn, peer, pending),
       ...(bulk ? { plain: (socket: Socket, pending: PendingSession) => this.onPlainConnection(socket, pending) } : {}),
     });
+    this.sessionHost = {
+      options,
+      tokens: this.tokens,
+      busyFor: (sender) => this.busyFor(sender),
+      takeSlot: (sender) => this.takeSlot(sender),
+      releaseSlot: (sender) => this.releaseSlot(sender),
+      bodyStarted: (channel) => {
+        this.bodies[channel] += 1;
+      },
+    };
   }
 
   /** Bodies that started arriving, by channel: on the bulk connection or as data frames inside TLS. */
@@ -131,179 +129,9 @@ export class TransferServer {
     return undefined;
   }
 
+  /** A TLS connection from an admitted peer: its own session takes it from the header to the verdict. */
   private onConnection(conn: FramedConnection, cert: AuthenticatedPeer, pending: PendingSession): void {
-    const sender = this.options.lookupPeer(cert.id)!;
-    const remote = pending.remoteAddress;
-    // header -> body (data frames) or bulk-wait -> bulk (bulk connection) -> stored (body complete or transfer settled)
-    let state: 'header' | 'body' | 'bulk-wait' | 'bulk' | 'stored' = 'header';
-    let transferId = '';
-    let body: Readable | undefined;
-    let token: string | undefined;
-    let bulkSocket: Socket | undefined;
-    let floor: BodyRateFloor | undefined;
-    /** What the body's read() wakes up: the TLS link, or the bulk socket once it carries the body. */
-    let resumeSource = () => conn.resume();
-    const reject = (err: NvidError) => this.options.onReject({ code: err.code, reason: err.message, peerId: sender.id, remote });
-    const failBody = (err: NvidError) => {
-      if (body && !body.destroyed && !body.readableEnded) body.destroy(err);
-    };
-    /** The transfer is over (or broken): a bulk connection still to come is closed quietly, one in progress is cut. */
-    const dropBulk = () => {
-      if (token) this.tokens?.cancel(token);
-      bulkSocket?.destroy();
-    };
-
-    /** Ends a transfer whose sender stalls or crawls: recorded, told, and nothing kept. */
-    const cutOff = (err: NvidError) => {
-      reject(err);
-      failBody(err);
-      conn.fail(err);
-      dropBulk();
-    };
-    conn.socket.setTimeout(this.options.idleTimeoutMs, () => {
-      if (state !== 'header' && state !== 'body') return;
-      cutOff(new NvidError('NVID_ERR_TIMEOUT', `sender went quiet for ${this.options.idleTimeoutMs} ms in the middle of a transfer`));
-    });
-    const startFloor = () =>
-      new BodyRateFloor({
-        ...this.options.bodyRate,
-        tooSlow: (err) => {
-          if (state === 'body' || state === 'bulk') cutOff(err);
-        },
-      });
-
-    const startBulk = (socket: Socket, length: number, head: string) => {
-      if (state !== 'bulk-wait') {
-        socket.destroy(); // cannot happen: a settled transfer cancels its token first
-        return;
-      }
-      state = 'bulk';
-      bulkSocket = socket;
-      this.bodies.bulk += 1;
-      const rate = (floor = startFloor());
-      resumeSource = () => socket.resume();
-      pumpBulkBody({
-        socket,
-        body: body!,
-        length,
-        head,
-        idleTimeoutMs: this.options.idleTimeoutMs,
-        rate,
-        done: (err) => {
-          rate.stop();
-          if (state !== 'bulk') return; // the transfer settled first and cut the socket itself
-          state = 'stored';
-          if (!err) return;
-          // Extra or missing bytes are the sender's doing (or an attacker's): recorded like a bad frame, and
-          // the sender is told this reason at once (the pipeline would only see a body that broke off).
-          if (err.code !== 'NVID_ERR_CONNECTION') reject(err);
-          conn.fail(err);
-          failBody(err);
-        },
-      });
-    };
-
-    conn.start({
-      frame: (frame) => {
-        if (state === 'header') {
-          if (frame.kind !== 'message') throw new NvidError('NVID_ERR_BAD_FRAME', 'a transfer must start with a transfer message');
-          const message = checkMessage(frame.message, SENDER_TO_RECEIVER);
-          if (message.type !== 'transfer') throw new NvidError('NVID_ERR_BAD_FRAME', `expected transfer, got ${message.type}`);
-          pending.markAuthenticated();
-          const busy = this.busyFor(sender);
-          if (busy) {
-            reject(busy);
-            conn.fail(busy);
-            state = 'stored';
-            return;
-          }
-          transferId = message.transferId;
-          body = new Readable({
-            highWaterMark: BODY_BUFFER_BYTES,
-            // The consumer wants more: the source flows again, and so does the sender's clock.
-            read: () => {
-              floor?.released();
-              resumeSource();
-            },
-          });
-          // The receive pipeline may not be reading yet (a slow shouldAccept tap, say) when the body breaks:
-          // unheard, the error would take the whole daemon down. A late reader finds it on `body.errored`.
-          body.on('error', () => undefined);
-          const offer = message.bulk;
-          if (offer && this.tokens) {
-            state = 'bulk-wait';
-            // The TLS link stays quiet until the verdict: the token's expiry, then the bulk socket's idle timer, take over.
-            conn.socket.setTimeout(0);
-            const ttlMs = this.options.bulkTokenTtlMs ?? DEFAULT_BULK_TOKEN_TTL_MS;
-            token = this.tokens.issue({ transferId, senderId: sender.id, attach: (socket) => startBulk(socket, offer.length, offer.head) }, () => {
-              if (state !== 'bulk-wait') return;
-              const err = new NvidError('NVID_ERR_TIMEOUT', `the sender did not open the bulk connection for transfer ${transferId} within ${ttlMs} ms`);
-              reject(err);
-              conn.fail(err);
-              failBody(err);
-            });
-            conn.send({ type: 'bulk', token });
-          } else {
-            if (offer) conn.send({ type: 'bulk-declined' }); // this node keeps bodies inside TLS
-            state = 'body';
-            this.bodies.tls += 1;
-            floor = startFloor();
-          }
-          this.runReceive(conn, { sender, transferId, envelope: body }, () => {
-            state = 'stored';
-            floor?.stop();
-            dropBulk();
-          });
-          return;
-        }
-        if (state === 'bulk-wait' || state === 'bulk') {
-          // The body travels on the bulk connection: the only thing the TLS link may carry now is an abort.
-          if (frame.kind !== 'message') throw new NvidError('NVID_ERR_BAD_FRAME', 'body frames on the TLS link of a transfer that uses the bulk channel');
-          const message = checkMessage(frame.message, SENDER_TO_RECEIVER);
-          if (message.type !== 'error') throw new NvidError('NVID_ERR_BAD_FRAME', `unexpected ${message.type} during a transfer`);
-          failBody(new NvidError('NVID_ERR_CONNECTION', `sender aborted the transfer: ${message.message}`));
-          dropBulk();
-          conn.end();
-          return;
-        }
-        if (state !== 'body') throw new NvidError('NVID_ERR_BAD_FRAME', 'data after the end of the body');
-        if (frame.kind === 'data') {
-          floor?.received(frame.data.length);
-          // Backpressure: stop reading the socket until the consumer asks for more.
-          if (!body!.push(frame.data)) {
-            conn.pause();
-            floor?.held();
-          }
-          return;
-        }
-        if (frame.kind === 'end') {
-          body!.push(null);
-          floor?.stop();
-          state = 'stored';
-          conn.socket.setTimeout(0); // verifying and storing may take a while; the sender waits for the ack
-          return;
-        }
-        const message = checkMessage(frame.message, SENDER_TO_RECEIVER);
-        if (message.type === 'error') {
-          // The sender gave up (its envelope failed); nothing to store.
-          failBody(new NvidError('NVID_ERR_CONNECTION', `sender aborted the transfer: ${message.message}`));
-          conn.end();
-          return;
-        }
-        throw new NvidError('NVID_ERR_BAD_FRAME', `unexpected ${message.type} inside a body`);
-      },
-      badInput: (err) => {
-        floor?.stop();
-        reject(err);
-        failBody(err);
-        dropBulk();
-      },
-      closed: () => {
-        floor?.stop();
-        failBody(new NvidError('NVID_ERR_CONNECTION', 'the sender closed the connection before the end of the body'));
-        dropBulk();
-      },
-    });
+    new IncomingTransferSession(this.sessionHost, conn, cert, pending).start();
   }
 
   /**
@@ -351,33 +179,16 @@ export class TransferServer {
     return undefined;
   }
 
-  private runReceive(conn: FramedConnection, incoming: IncomingEnvelope, onSettled: () => void): void {
-    const { transferId, sender } = incoming;
+  /** A transfer's receive pipeline started: it holds one of the server's slots and one of its sender's. */
+  private takeSlot(sender: Peer): void {
     this.active += 1;
     this.activeBySender.set(sender.id, (this.activeBySender.get(sender.id) ?? 0) + 1);
-    this.options
-      .receive(incoming)
-      .then(
-        (receipt) => {
-          conn.send({ type: 'ack', transferId, receiverId: receipt.receiverId, sha256: receipt.sha256, storedAs: receipt.storedAs });
-          conn.end();
-          this.options.log.info({ transferId, sender: sender.id }, 'transfer stored and acknowledged');
-        },
-        (err: unknown) => {
-          const error = asNvidError(err, 'NVID_ERR_REFUSED');
-          this.options.log.info({ transferId, sender: sender.id, code: error.code }, `transfer refused: ${error.message}`);
-          conn.fail(error);
-        },
-      )
-      .finally(() => {
-        this.active -= 1;
-        const left = this.activeBySender.get(sender.id)! - 1;
-        if (left > 0) this.activeBySender.set(sender.id, left);
-        else this.activeBySender.delete(sender.id);
-        onSettled();
-        // Anything the sender still sends is discarded, not buffered.
-        if (!incoming.envelope.readableEnded) incoming.envelope.destroy();
-        conn.resume();
-      });
+  }
+
+  private releaseSlot(sender: Peer): void {
+    this.active -= 1;
+    const left = this.activeBySender.get(sender.id)! - 1;
+    if (left > 0) this.activeBySender.set(sender.id, left);
+    else this.activeBySender.delete(sender.id); // the map holds only senders with transfers in progress
   }
 }
