@@ -139,3 +139,40 @@ export function sendBulkBody(options: BulkSendOptions, done: (failure?: BulkSend
     },
   };
 }
+
+/**
+ * Reads the first `bytes` bytes of the envelope (for the bulk offer's `head`
+ * hash) and puts them back, so the body is then sent from its first byte,
+ * on whichever channel the receiver picks. Fails if the envelope ends sooner.
+ */
+export function readHead(envelope: Readable, bytes: number): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let have = 0;
+    const done = (err?: NvidError) => {
+      envelope.off('data', onData);
+      envelope.off('end', onEnd);
+      envelope.pause();
+      if (err) {
+        reject(err); // ended: nothing can be put back
+        return;
+      }
+      const all = Buffer.concat(parts);
+      envelope.unshift(all);
+      resolve(all.subarray(0, bytes));
+    };
+    const onData = (chunk: Buffer | string) => {
+      const data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      parts.push(data);
+      have += data.length;
+      if (have >= bytes) done();
+    };
+    const onEnd = () => done(new NvidError('NVID_ERR_DELIVERY', `the envelope ended after ${have} bytes, before the ${bytes} its header hash covers`));
+    if (bytes === 0) {
+      resolve(Buffer.alloc(0));
+      return;
+    }
+    envelope.on('data', onData);
+    envelope.once('end', onEnd);
+  });
+}
