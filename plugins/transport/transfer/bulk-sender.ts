@@ -6,6 +6,7 @@
 import { connect, type NetConnectOpts, type Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { NvidError, asNvidError } from '../../../core/errors.js';
+import { WriteBatcher } from '../wire/write-batcher.js';
 import { encodeBulkPreamble } from './bulk-channel.js';
 
 export interface BulkSendOptions {
@@ -41,103 +42,129 @@ const SOCKET_BUFFER_BYTES = 1024 * 1024;
  * handed to the kernel and our side is closed, else with the failure.
  */
 export function sendBulkBody(options: BulkSendOptions, done: (failure?: BulkSendFailure) => void): BulkSend {
-  const { envelope, length } = options;
-  // The socket's Duplex takes `writableHighWaterMark` at runtime; @types/node just does not list it for connect().
-  const socket: Socket = connect({ host: options.host, port: options.port, writableHighWaterMark: SOCKET_BUFFER_BYTES } as NetConnectOpts);
-  socket.setNoDelay(true); // the last segment and the FIN should not wait for an ACK
-  let finished = false;
-  let socketError: NvidError | undefined;
-  let sent = 0;
-  let corked = false;
+  return new BulkSender(options, done);
+}
 
-  const stopEnvelope = () => {
-    envelope.off('data', onData);
-    envelope.pause();
-  };
-  const finish = (failure?: BulkSendFailure) => {
-    if (finished) return;
-    finished = true;
-    clearTimeout(timer);
-    if (failure) {
-      stopEnvelope();
-      socket.destroy();
+/** One bulk connection on the sending side, from connect to FIN; `done` hears how it ended, unless aborted. */
+class BulkSender implements BulkSend {
+  private readonly options: BulkSendOptions;
+  private readonly done: (failure?: BulkSendFailure) => void;
+  private readonly envelope: Readable;
+  private readonly socket: Socket;
+  private readonly writes: WriteBatcher;
+  private readonly timer: NodeJS.Timeout;
+  private finished = false;
+  private socketError: NvidError | undefined;
+  private sent = 0;
+  /** Bound once, so the envelope listener can be taken off again. */
+  private readonly onData = (chunk: Buffer | string) => this.write(chunk);
+
+  constructor(options: BulkSendOptions, done: (failure?: BulkSendFailure) => void) {
+    this.options = options;
+    this.done = done;
+    this.envelope = options.envelope;
+    // The socket's Duplex takes `writableHighWaterMark` at runtime; @types/node just does not list it for connect().
+    this.socket = connect({ host: options.host, port: options.port, writableHighWaterMark: SOCKET_BUFFER_BYTES } as NetConnectOpts);
+    this.socket.setNoDelay(true); // the last segment and the FIN should not wait for an ACK
+    this.writes = new WriteBatcher(this.socket);
+    this.timer = setTimeout(() => this.finish({ error: new NvidError('NVID_ERR_TIMEOUT', `the bulk connection to ${options.host}:${options.port} was not accepted within ${options.connectTimeoutMs} ms`), cause: 'connection' }), options.connectTimeoutMs);
+    this.watchSocket();
+    this.watchEnvelope();
+    this.socket.once('connect', () => this.onConnect());
+  }
+
+  /** Stops sending and closes the connection; `done` is not called (the caller ended the transfer). */
+  abort(): void {
+    if (!this.finished) {
+      this.finished = true;
+      clearTimeout(this.timer);
+      this.stopEnvelope();
     }
-    done(failure);
-  };
-  const envelopeFailure = (error: NvidError) => finish({ error, cause: 'envelope' });
+    this.socket.destroy();
+  }
 
-  /** Everything written in one event-loop turn leaves in one writev. */
-  const gather = () => {
-    if (corked) return;
-    corked = true;
-    socket.cork();
-    setImmediate(() => {
-      corked = false;
-      socket.uncork();
+  private watchSocket(): void {
+    const { socket } = this;
+    socket.on('error', (err) => {
+      this.socketError ??= asNvidError(err, 'NVID_ERR_CONNECTION');
     });
-  };
+    socket.once('close', () => this.finish({ error: this.socketError ?? new NvidError('NVID_ERR_CONNECTION', `the bulk connection closed after ${this.sent} of ${this.options.length} envelope bytes`), cause: 'connection' }));
+    // The receiver sends nothing on this connection; reading keeps its FIN from going unnoticed.
+    socket.on('data', () => undefined);
+  }
 
-  const onData = (chunk: Buffer | string) => {
+  /** Listen for the envelope failing from the start: it may already be reading its file while we connect. */
+  private watchEnvelope(): void {
+    const { envelope } = this;
+    envelope.once('error', (err) => this.envelopeFailure(asNvidError(err, 'NVID_ERR_DELIVERY')));
+    envelope.once('close', () => {
+      if (!envelope.readableEnded) this.envelopeFailure(new NvidError('NVID_ERR_DELIVERY', 'the envelope stream closed before its end'));
+    });
+  }
+
+  /** Connected: the preamble (magic and token) goes first, in the same writev as the envelope's first bytes. */
+  private onConnect(): void {
+    clearTimeout(this.timer);
+    if (this.finished) return;
+    this.writes.batch();
+    this.socket.write(encodeBulkPreamble(this.options.token));
+    this.envelope.on('data', this.onData);
+    this.envelope.once('end', () => this.onEnvelopeEnd());
+    this.envelope.resume();
+  }
+
+  private write(chunk: Buffer | string): void {
+    const { length } = this.options;
     const data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    if (data.length > length - sent) {
-      envelopeFailure(new NvidError('NVID_ERR_DELIVERY', `the envelope is longer than the ${length} bytes announced`, { details: { announced: length } }));
+    if (data.length > length - this.sent) {
+      this.envelopeFailure(new NvidError('NVID_ERR_DELIVERY', `the envelope is longer than the ${length} bytes announced`, { details: { announced: length } }));
       return;
     }
-    gather();
-    const flowing = socket.write(data);
-    sent += data.length;
-    options.onProgress?.(sent);
+    this.writes.batch();
+    const flowing = this.socket.write(data);
+    this.sent += data.length;
+    this.options.onProgress?.(this.sent);
     if (!flowing) {
-      envelope.pause();
-      socket.once('drain', () => {
-        if (!finished) envelope.resume();
+      // Backpressure: the envelope waits until the socket's buffer drains.
+      this.envelope.pause();
+      this.socket.once('drain', () => {
+        if (!this.finished) this.envelope.resume();
       });
     }
-  };
+  }
 
-  const timer = setTimeout(() => finish({ error: new NvidError('NVID_ERR_TIMEOUT', `the bulk connection to ${options.host}:${options.port} was not accepted within ${options.connectTimeoutMs} ms`), cause: 'connection' }), options.connectTimeoutMs);
+  /** The envelope is complete: exactly the announced length closes our side, anything else is the envelope's fault. */
+  private onEnvelopeEnd(): void {
+    if (this.finished) return;
+    const { length } = this.options;
+    if (this.sent !== length) {
+      this.envelopeFailure(new NvidError('NVID_ERR_DELIVERY', `the envelope ended after ${this.sent} of the ${length} bytes announced`, { details: { sent: this.sent, announced: length } }));
+      return;
+    }
+    this.socket.once('finish', () => this.finish());
+    this.socket.end();
+  }
 
-  socket.on('error', (err) => {
-    socketError ??= asNvidError(err, 'NVID_ERR_CONNECTION');
-  });
-  socket.once('close', () => finish({ error: socketError ?? new NvidError('NVID_ERR_CONNECTION', `the bulk connection closed after ${sent} of ${length} envelope bytes`), cause: 'connection' }));
-  // The receiver sends nothing on this connection; reading keeps its FIN from going unnoticed.
-  socket.on('data', () => undefined);
+  private stopEnvelope(): void {
+    this.envelope.off('data', this.onData);
+    this.envelope.pause();
+  }
 
-  // Listen for the envelope failing from the start: it may already be reading its file while we connect.
-  envelope.once('error', (err) => envelopeFailure(asNvidError(err, 'NVID_ERR_DELIVERY')));
-  envelope.once('close', () => {
-    if (!envelope.readableEnded) envelopeFailure(new NvidError('NVID_ERR_DELIVERY', 'the envelope stream closed before its end'));
-  });
+  private envelopeFailure(error: NvidError): void {
+    this.finish({ error, cause: 'envelope' });
+  }
 
-  socket.once('connect', () => {
-    clearTimeout(timer);
-    if (finished) return;
-    gather();
-    socket.write(encodeBulkPreamble(options.token));
-    envelope.on('data', onData);
-    envelope.once('end', () => {
-      if (finished) return;
-      if (sent !== length) {
-        envelopeFailure(new NvidError('NVID_ERR_DELIVERY', `the envelope ended after ${sent} of the ${length} bytes announced`, { details: { sent, announced: length } }));
-        return;
-      }
-      socket.once('finish', () => finish());
-      socket.end();
-    });
-    envelope.resume();
-  });
-
-  return {
-    abort: () => {
-      if (!finished) {
-        finished = true; // the caller ended the transfer: no callback
-        clearTimeout(timer);
-        stopEnvelope();
-      }
-      socket.destroy();
-    },
-  };
+  /** Reports once how the send ended; a failure stops the envelope and cuts the connection. */
+  private finish(failure?: BulkSendFailure): void {
+    if (this.finished) return;
+    this.finished = true;
+    clearTimeout(this.timer);
+    if (failure) {
+      this.stopEnvelope();
+      this.socket.destroy();
+    }
+    this.done(failure);
+  }
 }
 
 /**

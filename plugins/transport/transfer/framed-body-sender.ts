@@ -8,6 +8,7 @@ import type { Readable } from 'node:stream';
 import { NvidError } from '../../../core/errors.js';
 import { DATA_FRAME_BYTES } from '../wire/frame-codec.js';
 import type { FramedConnection } from '../wire/framed-connection.js';
+import { WriteBatcher } from '../wire/write-batcher.js';
 
 /** Writes the envelope as data frames of at most DATA_FRAME_BYTES, pausing whenever the socket's buffer is full. */
 export function streamBody(conn: FramedConnection, envelope: Readable, onProgress: ((bytes: number) => void) | undefined, done: (err?: unknown) => void): void {
@@ -18,19 +19,12 @@ export function streamBody(conn: FramedConnection, envelope: Readable, onProgres
     finished = true;
     done(err);
   };
-  let corked = false;
+  const writes = new WriteBatcher(conn.socket);
   envelope.on('data', (chunk: Buffer | string) => {
     const data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     // Chunks that arrive in the same turn leave in one writev: one TLS pass and one system call
     // instead of two per frame (prefix and body), which cost more than the encryption here.
-    if (!corked) {
-      corked = true;
-      conn.socket.cork();
-      setImmediate(() => {
-        corked = false;
-        conn.socket.uncork();
-      });
-    }
+    writes.batch();
     let flowing = true;
     for (let offset = 0; offset < data.length; offset += DATA_FRAME_BYTES) {
       flowing = conn.sendData(data.subarray(offset, offset + DATA_FRAME_BYTES)) && flowing;
