@@ -13,7 +13,7 @@ import { CoordinatorRegistry } from './coordinator-registry.js';
 import { RosterFile } from './coordinator-roster.js';
 import { GuardedTlsServer, type AuthenticatedPeer, type PendingSession, type RejectInfo } from '../wire/guarded-tls-server.js';
 import { normaliseFingerprint } from '../wire/tls-helpers.js';
-import { NODE_TO_COORDINATOR, checkMessage, type HelloMessage, type WireMessage } from '../wire/wire-messages.js';
+import { NODE_TO_COORDINATOR, checkMessage, type HelloMessage, type RenameMessage, type WireMessage } from '../wire/wire-messages.js';
 
 export interface AdmissionPolicy {
   readonly policy: 'open' | 'token' | 'fingerprints';
@@ -149,31 +149,15 @@ export class CoordinatorServer {
 
   private onMessage(session: Session, message: WireMessage, pending: PendingSession, reject: (err: NvidError) => void): void {
     switch (message.type) {
-      case 'hello': {
-        if (session.joined) throw new NvidError('NVID_ERR_BAD_FRAME', 'hello sent twice');
-        const refusal = this.checkToken(message);
-        if (refusal) {
-          reject(refusal);
-          session.conn.fail(refusal);
-          return;
-        }
-        pending.markAuthenticated();
-        this.join(session, message);
+      case 'hello':
+        this.onHello(session, message, pending, reject);
         return;
-      }
       case 'ping':
         session.conn.send({ type: 'pong' });
         return;
-      case 'rename': {
-        const result = this.registry.rename(session.peer.id, message.name)!;
-        session.conn.send({ type: 'renamed', requestId: message.requestId, name: result.peer.name });
-        if (result.peer.name !== result.oldName) {
-          this.saveRoster();
-          this.broadcast({ type: 'peer-renamed', peer: result.peer, oldName: result.oldName }, session);
-          this.options.observer?.renamed(result.peer, result.oldName);
-        }
+      case 'rename':
+        this.onRename(session, message);
         return;
-      }
       case 'leave':
         this.onClosed(session, 'left');
         session.conn.end();
@@ -184,6 +168,30 @@ export class CoordinatorServer {
         return;
       default:
         throw new NvidError('NVID_ERR_BAD_FRAME', `unexpected ${message.type}`);
+    }
+  }
+
+  /** The node's first message: admission by token (the certificate was judged already), then the join. */
+  private onHello(session: Session, hello: HelloMessage, pending: PendingSession, reject: (err: NvidError) => void): void {
+    if (session.joined) throw new NvidError('NVID_ERR_BAD_FRAME', 'hello sent twice');
+    const refusal = this.checkToken(hello);
+    if (refusal) {
+      reject(refusal);
+      session.conn.fail(refusal);
+      return;
+    }
+    pending.markAuthenticated();
+    this.join(session, hello);
+  }
+
+  /** The node always hears the name it got; the others only when it really changed. */
+  private onRename(session: Session, message: RenameMessage): void {
+    const result = this.registry.rename(session.peer.id, message.name)!;
+    session.conn.send({ type: 'renamed', requestId: message.requestId, name: result.peer.name });
+    if (result.peer.name !== result.oldName) {
+      this.saveRoster();
+      this.broadcast({ type: 'peer-renamed', peer: result.peer, oldName: result.oldName }, session);
+      this.options.observer?.renamed(result.peer, result.oldName);
     }
   }
 
