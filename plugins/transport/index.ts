@@ -2,8 +2,8 @@
  * The bundled transport plugin. On a coordinator it runs the address book
  * server; on a node it joins the coordinator, keeps `daemon.peers` current,
  * serves incoming transfers and delivers outgoing ones. The protocol logic
- * lives in the hook-free wings wire/, coordinator/ and transfer/; this one only wires them
- * to the daemon's hooks.
+ * lives in the hook-free wings wire/, coordinator/ and transfer/; this file
+ * only wires them to the daemon's hooks.
  */
 import { join } from 'node:path';
 import { NvidError, asNvidError } from '../../core/errors.js';
@@ -112,57 +112,10 @@ export default class TransportPlugin implements NvidPlugin {
 
   private applyNode(daemon: PluginHost): void {
     const o = this.options;
-    const onReject = this.rejecter(daemon);
-    const transfers = new TransferServer({
-      identity: daemon.identity,
-      host: o.listen.host,
-      port: o.listen.port ?? 0,
-      authTimeoutMs: o.authTimeoutMs,
-      maxUnauthenticated: o.maxUnauthenticated,
-      idleTimeoutMs: o.idleTimeoutMs,
-      maxActiveTransfers: o.maxActiveTransfers,
-      maxActiveTransfersPerPeer: o.maxActiveTransfersPerPeer,
-      bodyRate: { minBytesPerSecond: o.minBodyBytesPerSecond, windowMs: o.bodyRateWindowMs },
-      limits: this.limits(),
-      log: daemon.log,
-      onReject,
-      lookupPeer: (id) => daemon.peers.get(id),
-      receive: ({ sender, envelope }) => daemon.receive({ sender, envelope }),
-      bulkChannel: o.bulkChannel,
-    });
+    const transfers = this.transferServer(daemon);
     let transferPort = 0;
-    const coordinatorAddress = `${o.coordinator.host}:${o.coordinator.port}`;
-    const client = new CoordinatorClient({
-      identity: daemon.identity,
-      host: o.coordinator.host,
-      port: o.coordinator.port,
-      ...(o.coordinator.fingerprint ? { fingerprint: normaliseFingerprint(o.coordinator.fingerprint) } : {}),
-      pins: new CoordinatorPins(join(daemon.stateDir, KNOWN_COORDINATORS_FILE)),
-      ...(o.joinToken !== undefined ? { token: o.joinToken } : {}),
-      name: () => daemon.name,
-      advertise: () => ({ port: transferPort, ...(o.advertiseHost ? { address: o.advertiseHost } : {}) }),
-      heartbeatTimeoutMs: o.heartbeatTimeoutMs,
-      connectTimeoutMs: o.authTimeoutMs,
-      reconnect: o.reconnect,
-      limits: this.limits(),
-      log: daemon.log,
-      events: {
-        joined: this.guard(daemon, 'joining', ({ name }: { name: string }) => {
-          daemon.log.info({ coordinator: coordinatorAddress, name }, `joined coordinator ${coordinatorAddress} as ${name}`);
-          if (name !== daemon.name) daemon.setName(name);
-        }),
-        peerList: this.guard(daemon, 'updating the peer table', (peers: Peer[]) => daemon.peers.replaceAll(peers)),
-        peerJoined: this.guard(daemon, 'recording a join', (peer: Peer) => daemon.peers.upsert(peer)),
-        peerLeft: this.guard(daemon, 'recording a leave', (id: string) => daemon.peers.remove(id)),
-        peerRenamed: this.guard(daemon, 'recording a rename', (peer: Peer) => daemon.peers.upsert(peer)),
-        refused: this.guard(daemon, 'recording a refusal', (err: NvidError) => {
-          daemon.log.error({ code: err.code, coordinator: coordinatorAddress }, `coordinator refused: ${err.message}`);
-          daemon.reportRejected({ stage: 'transport', code: err.code, reason: err.message, coordinator: coordinatorAddress });
-        }),
-        // The peer table is kept while the coordinator is away: transfers between known peers go on.
-        disconnected: (reason) => daemon.log.warn({ coordinator: coordinatorAddress }, `lost the coordinator (${reason}); reconnecting`),
-      },
-    });
+    const client = this.coordinatorClient(daemon, () => transferPort);
+    const coordinatorAddress = this.coordinatorAddress();
 
     daemon.hooks.start.tapPromise(PLUGIN_NAME, async () => {
       transferPort = await transfers.listen();
@@ -201,5 +154,69 @@ export default class TransportPlugin implements NvidPlugin {
       ...report,
       transport: { role: 'node', coordinator: coordinatorAddress, connected: client.connected, transferPort, activeTransfers: transfers.activeTransfers, bulkChannel: o.bulkChannel, bodiesReceived: transfers.bodiesReceived },
     }));
+  }
+
+  /** Takes transfers from admitted peers (the daemon's peer table) into the daemon's receive pipeline. */
+  private transferServer(daemon: PluginHost): TransferServer {
+    const o = this.options;
+    const onReject = this.rejecter(daemon);
+    return new TransferServer({
+      identity: daemon.identity,
+      host: o.listen.host,
+      port: o.listen.port ?? 0,
+      authTimeoutMs: o.authTimeoutMs,
+      maxUnauthenticated: o.maxUnauthenticated,
+      idleTimeoutMs: o.idleTimeoutMs,
+      maxActiveTransfers: o.maxActiveTransfers,
+      maxActiveTransfersPerPeer: o.maxActiveTransfersPerPeer,
+      bodyRate: { minBytesPerSecond: o.minBodyBytesPerSecond, windowMs: o.bodyRateWindowMs },
+      limits: this.limits(),
+      log: daemon.log,
+      onReject,
+      lookupPeer: (id) => daemon.peers.get(id),
+      receive: ({ sender, envelope }) => daemon.receive({ sender, envelope }),
+      bulkChannel: o.bulkChannel,
+    });
+  }
+
+  /** Keeps the daemon's name and peer table in step with the coordinator; `transferPort` is where this node listens once started. */
+  private coordinatorClient(daemon: PluginHost, transferPort: () => number): CoordinatorClient {
+    const o = this.options;
+    const coordinatorAddress = this.coordinatorAddress();
+    return new CoordinatorClient({
+      identity: daemon.identity,
+      host: o.coordinator.host,
+      port: o.coordinator.port,
+      ...(o.coordinator.fingerprint ? { fingerprint: normaliseFingerprint(o.coordinator.fingerprint) } : {}),
+      pins: new CoordinatorPins(join(daemon.stateDir, KNOWN_COORDINATORS_FILE)),
+      ...(o.joinToken !== undefined ? { token: o.joinToken } : {}),
+      name: () => daemon.name,
+      advertise: () => ({ port: transferPort(), ...(o.advertiseHost ? { address: o.advertiseHost } : {}) }),
+      heartbeatTimeoutMs: o.heartbeatTimeoutMs,
+      connectTimeoutMs: o.authTimeoutMs,
+      reconnect: o.reconnect,
+      limits: this.limits(),
+      log: daemon.log,
+      events: {
+        joined: this.guard(daemon, 'joining', ({ name }: { name: string }) => {
+          daemon.log.info({ coordinator: coordinatorAddress, name }, `joined coordinator ${coordinatorAddress} as ${name}`);
+          if (name !== daemon.name) daemon.setName(name);
+        }),
+        peerList: this.guard(daemon, 'updating the peer table', (peers: Peer[]) => daemon.peers.replaceAll(peers)),
+        peerJoined: this.guard(daemon, 'recording a join', (peer: Peer) => daemon.peers.upsert(peer)),
+        peerLeft: this.guard(daemon, 'recording a leave', (id: string) => daemon.peers.remove(id)),
+        peerRenamed: this.guard(daemon, 'recording a rename', (peer: Peer) => daemon.peers.upsert(peer)),
+        refused: this.guard(daemon, 'recording a refusal', (err: NvidError) => {
+          daemon.log.error({ code: err.code, coordinator: coordinatorAddress }, `coordinator refused: ${err.message}`);
+          daemon.reportRejected({ stage: 'transport', code: err.code, reason: err.message, coordinator: coordinatorAddress });
+        }),
+        // The peer table is kept while the coordinator is away: transfers between known peers go on.
+        disconnected: (reason) => daemon.log.warn({ coordinator: coordinatorAddress }, `lost the coordinator (${reason}); reconnecting`),
+      },
+    });
+  }
+
+  private coordinatorAddress(): string {
+    return `${this.options.coordinator.host}:${this.options.coordinator.port}`;
   }
 }
