@@ -4,14 +4,13 @@
  * renamed) to all others, and drops nodes whose heartbeats stop.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { Logger } from 'pino';
 import { NvidError } from '../../../core/errors.js';
-import type { Identity, Peer } from '../../../core/types.js';
-import { encodeMessage, encodeMessageJson, type FrameLimits } from '../wire/frame-codec.js';
+import type { Peer } from '../../../core/types.js';
+import { encodeMessage, encodeMessageJson } from '../wire/frame-codec.js';
 import type { FramedConnection } from '../wire/framed-connection.js';
 import { CoordinatorRegistry } from './coordinator-registry.js';
 import { RosterFile } from './coordinator-roster.js';
-import { GuardedTlsServer, type AuthenticatedPeer, type PendingSession, type RejectInfo } from '../wire/guarded-tls-server.js';
+import { GuardedTlsServer, listenerOptions, type AuthenticatedPeer, type ListenerOptions, type PendingSession } from '../wire/guarded-tls-server.js';
 import { normaliseFingerprint } from '../wire/tls-helpers.js';
 import { NODE_TO_COORDINATOR, checkMessage, type HelloMessage, type RenameMessage, type WireMessage } from '../wire/wire-messages.js';
 
@@ -28,18 +27,11 @@ export interface RegistryObserver {
   renamed(peer: Peer, oldName: string): void;
 }
 
-export interface CoordinatorServerOptions {
-  readonly identity: Identity;
-  readonly host: string;
-  readonly port: number;
+/** The listener's settings (identity, address, auth timeout, caps, limits, log, onReject), then the coordinator's own. */
+export interface CoordinatorServerOptions extends ListenerOptions {
   readonly admission: AdmissionPolicy;
   readonly heartbeatIntervalMs: number;
   readonly heartbeatTimeoutMs: number;
-  readonly authTimeoutMs: number;
-  readonly maxUnauthenticated: number;
-  readonly limits: FrameLimits;
-  readonly log: Logger;
-  readonly onReject: (info: RejectInfo) => void;
   readonly observer?: RegistryObserver;
   /** Where the address book is kept across restarts; without it a restart starts empty. */
   readonly rosterPath?: string;
@@ -70,14 +62,7 @@ export class CoordinatorServer {
     this.roster = options.rosterPath ? new RosterFile(options.rosterPath) : undefined;
     this.allowed = new Set((options.admission.fingerprints ?? []).map(normaliseFingerprint));
     this.server = new GuardedTlsServer({
-      identity: options.identity,
-      host: options.host,
-      port: options.port,
-      authTimeoutMs: options.authTimeoutMs,
-      maxUnauthenticated: options.maxUnauthenticated,
-      limits: options.limits,
-      log: options.log,
-      onReject: options.onReject,
+      ...listenerOptions(options),
       checkPeer: (peer) => this.checkCertificate(peer),
       onConnection: (conn, peer, pending) => this.onConnection(conn, peer, pending),
     });

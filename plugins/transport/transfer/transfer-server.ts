@@ -15,12 +15,10 @@
  * (incoming-transfer-session.ts), which does the rest.
  */
 import type { Socket } from 'node:net';
-import type { Logger } from 'pino';
 import { NvidError } from '../../../core/errors.js';
-import type { DeliveryReceipt, Identity, Peer } from '../../../core/types.js';
-import type { FrameLimits } from '../wire/frame-codec.js';
+import type { DeliveryReceipt, Peer } from '../../../core/types.js';
 import type { FramedConnection } from '../wire/framed-connection.js';
-import { GuardedTlsServer, type AuthenticatedPeer, type PendingSession, type RejectInfo } from '../wire/guarded-tls-server.js';
+import { GuardedTlsServer, listenerOptions, type AuthenticatedPeer, type ListenerOptions, type PendingSession } from '../wire/guarded-tls-server.js';
 import type { BulkChannelMode } from './bulk-channel.js';
 import { readBulkPreamble } from './bulk-receiver.js';
 import { BulkTokens } from './bulk-tokens.js';
@@ -28,12 +26,8 @@ import { IncomingTransferSession, type BulkWaiter, type IncomingEnvelope, type I
 
 export type { IncomingEnvelope } from './incoming-transfer-session.js';
 
-export interface TransferServerOptions {
-  readonly identity: Identity;
-  readonly host: string;
-  readonly port: number;
-  readonly authTimeoutMs: number;
-  readonly maxUnauthenticated: number;
+/** The listener's settings (identity, address, auth timeout, caps, limits, log, onReject), then the transfer server's own. */
+export interface TransferServerOptions extends ListenerOptions {
   /** A sender that stops sending body bytes for this long is cut off. */
   readonly idleTimeoutMs: number;
   /** Transfers received at once; more are refused as busy (an admitted peer cannot open unbounded pipelines). */
@@ -42,9 +36,6 @@ export interface TransferServerOptions {
   readonly maxActiveTransfersPerPeer: number;
   /** The slowest a body may arrive (see BodyRateFloor in body-rate.ts). */
   readonly bodyRate: { readonly minBytesPerSecond: number; readonly windowMs: number };
-  readonly limits: FrameLimits;
-  readonly log: Logger;
-  readonly onReject: (info: RejectInfo) => void;
   /** The admitted peer with this ID (from the coordinator's list), or undefined. */
   readonly lookupPeer: (id: string) => Peer | undefined;
   /** Runs the receive pipeline; resolves once the file is verified and stored. */
@@ -73,14 +64,7 @@ export class TransferServer {
     const bulk = (options.bulkChannel ?? 'tcp') === 'tcp';
     this.tokens = bulk ? new BulkTokens<BulkWaiter>(options.bulkTokenTtlMs ?? DEFAULT_BULK_TOKEN_TTL_MS) : undefined;
     this.server = new GuardedTlsServer({
-      identity: options.identity,
-      host: options.host,
-      port: options.port,
-      authTimeoutMs: options.authTimeoutMs,
-      maxUnauthenticated: options.maxUnauthenticated,
-      limits: options.limits,
-      log: options.log,
-      onReject: options.onReject,
+      ...listenerOptions(options),
       checkPeer: (peer) => this.checkCertificate(peer),
       onConnection: (conn, peer, pending) => this.onConnection(conn, peer, pending),
       ...(bulk ? { plain: (socket: Socket, pending: PendingSession) => this.onPlainConnection(socket, pending) } : {}),

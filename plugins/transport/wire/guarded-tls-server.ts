@@ -59,6 +59,15 @@ export interface GuardedServerOptions {
   readonly plain?: (socket: Socket, session: PendingSession) => void;
 }
 
+/** The settings a server passes through to its GuardedTlsServer unchanged. */
+export type ListenerOptions = Pick<GuardedServerOptions, 'identity' | 'host' | 'port' | 'authTimeoutMs' | 'maxUnauthenticated' | 'limits' | 'log' | 'onReject'>;
+
+/** Picks the listener settings out of a server's own options (which carry more). */
+export function listenerOptions(options: ListenerOptions): ListenerOptions {
+  const { identity, host, port, authTimeoutMs, maxUnauthenticated, limits, log, onReject } = options;
+  return { identity, host, port, authTimeoutMs, maxUnauthenticated, limits, log, onReject };
+}
+
 /** Strips the IPv4-mapped IPv6 prefix so peers see `127.0.0.1`, not `::ffff:127.0.0.1`. */
 export function plainAddress(address: string | undefined): string {
   if (!address) return 'unknown';
