@@ -8,7 +8,7 @@ import { createHash, generateKeyPairSync, privateEncrypt } from 'node:crypto';
 import { connect, type TLSSocket } from 'node:tls';
 import forge from 'node-forge';
 import type { Identity } from '../core/types.js';
-import { PREFIX_BYTES, encodeMessage } from '../plugins/transport/frame-codec.js';
+import { PREFIX_BYTES, encodeMessage } from '../plugins/transport/wire/frame-codec.js';
 
 /** DER prefix of a PKCS#1 v1.5 DigestInfo for SHA-256; the 32-byte hash follows. */
 const SHA256_DIGEST_INFO = Buffer.from('3031300d060960864801650304020105000420', 'hex');

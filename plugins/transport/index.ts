@@ -2,25 +2,25 @@
  * The bundled transport plugin. On a coordinator it runs the address book
  * server; on a node it joins the coordinator, keeps `daemon.peers` current,
  * serves incoming transfers and delivers outgoing ones. The protocol logic
- * lives in the hook-free modules beside this file; this one only wires them
- * to the daemon's hooks.
+ * lives in the hook-free wings wire/, coordinator/ and transfer/; this file
+ * only wires them to the daemon's hooks.
  */
 import { join } from 'node:path';
 import { NvidError, asNvidError } from '../../core/errors.js';
 import type { NvidPlugin, PluginHost, TransportPowers } from '../../core/plugin-api.js';
 import type { Peer } from '../../core/types.js';
-import { CoordinatorClient } from './coordinator-client.js';
-import { CoordinatorPins, KNOWN_COORDINATORS_FILE } from './coordinator-pins.js';
-import { ROSTER_FILE } from './coordinator-roster.js';
-import { CoordinatorServer } from './coordinator-server.js';
-import { DATA_FRAME_BYTES, type FrameLimits } from './frame-codec.js';
-import type { RejectInfo } from './guarded-tls-server.js';
+import { CoordinatorClient } from './coordinator/coordinator-client.js';
+import { CoordinatorPins, KNOWN_COORDINATORS_FILE } from './coordinator/coordinator-pins.js';
+import { ROSTER_FILE } from './coordinator/coordinator-roster.js';
+import { CoordinatorServer } from './coordinator/coordinator-server.js';
+import { DATA_FRAME_BYTES, type FrameLimits } from './wire/frame-codec.js';
+import type { RejectInfo } from './wire/guarded-tls-server.js';
 import { DEFAULT_COORDINATOR_PORT, TRANSPORT_SCHEMA, type TransportOptions } from './options.js';
-import { normaliseFingerprint } from './tls-helpers.js';
 import { TRANSPORT_ERROR_CODES } from './errors.js';
+import { normaliseFingerprint } from './wire/tls-helpers.js';
 import { ReceiverGoneDetector } from './transfer/receiver-gone.js';
-import { deliverEnvelope } from './transfer-client.js';
-import { TransferServer } from './transfer-server.js';
+import { deliverEnvelope } from './transfer/transfer-client.js';
+import { TransferServer } from './transfer/transfer-server.js';
 
 export const PLUGIN_NAME = 'transport';
 export type { TransportOptions } from './options.js';
@@ -120,57 +120,10 @@ export default class TransportPlugin implements NvidPlugin {
 
   private applyNode(daemon: PluginHost, powers: TransportPowers): void {
     const o = this.options;
-    const onReject = this.rejecter(daemon);
-    const transfers = new TransferServer({
-      identity: daemon.identity,
-      host: o.listen.host,
-      port: o.listen.port ?? 0,
-      authTimeoutMs: o.authTimeoutMs,
-      maxUnauthenticated: o.maxUnauthenticated,
-      idleTimeoutMs: o.idleTimeoutMs,
-      maxActiveTransfers: o.maxActiveTransfers,
-      maxActiveTransfersPerPeer: o.maxActiveTransfersPerPeer,
-      bodyRate: { minBytesPerSecond: o.minBodyBytesPerSecond, windowMs: o.bodyRateWindowMs },
-      limits: this.limits(),
-      log: daemon.log,
-      onReject,
-      lookupPeer: (id) => daemon.peers.get(id),
-      receive: ({ sender, envelope }) => powers.receive({ sender, envelope }),
-      bulkChannel: o.bulkChannel,
-    });
+    const transfers = this.transferServer(daemon, powers);
     let transferPort = 0;
-    const coordinatorAddress = `${o.coordinator.host}:${o.coordinator.port}`;
-    const client = new CoordinatorClient({
-      identity: daemon.identity,
-      host: o.coordinator.host,
-      port: o.coordinator.port,
-      ...(o.coordinator.fingerprint ? { fingerprint: normaliseFingerprint(o.coordinator.fingerprint) } : {}),
-      pins: new CoordinatorPins(join(daemon.stateDir, KNOWN_COORDINATORS_FILE)),
-      ...(o.joinToken !== undefined ? { token: o.joinToken } : {}),
-      name: () => daemon.name,
-      advertise: () => ({ port: transferPort, ...(o.advertiseHost ? { address: o.advertiseHost } : {}) }),
-      heartbeatTimeoutMs: o.heartbeatTimeoutMs,
-      connectTimeoutMs: o.authTimeoutMs,
-      reconnect: o.reconnect,
-      limits: this.limits(),
-      log: daemon.log,
-      events: {
-        joined: this.guard(daemon, 'joining', ({ name }: { name: string }) => {
-          daemon.log.info({ coordinator: coordinatorAddress, name }, `joined coordinator ${coordinatorAddress} as ${name}`);
-          if (name !== daemon.name) powers.setName(name);
-        }),
-        peerList: this.guard(daemon, 'updating the peer table', (peers: Peer[]) => powers.peers.replaceAll(peers)),
-        peerJoined: this.guard(daemon, 'recording a join', (peer: Peer) => powers.peers.upsert(peer)),
-        peerLeft: this.guard(daemon, 'recording a leave', (id: string) => powers.peers.remove(id)),
-        peerRenamed: this.guard(daemon, 'recording a rename', (peer: Peer) => powers.peers.upsert(peer)),
-        refused: this.guard(daemon, 'recording a refusal', (err: NvidError) => {
-          daemon.log.error({ code: err.code, coordinator: coordinatorAddress }, `coordinator refused: ${err.message}`);
-          daemon.reportRejected({ stage: 'transport', code: err.code, reason: err.message, coordinator: coordinatorAddress });
-        }),
-        // The peer table is kept while the coordinator is away: transfers between known peers go on.
-        disconnected: (reason) => daemon.log.warn({ coordinator: coordinatorAddress }, `lost the coordinator (${reason}); reconnecting`),
-      },
-    });
+    const client = this.coordinatorClient(daemon, powers, () => transferPort);
+    const coordinatorAddress = this.coordinatorAddress();
 
     daemon.hooks.start.tapPromise(PLUGIN_NAME, async () => {
       transferPort = await transfers.listen();
@@ -217,5 +170,69 @@ export default class TransportPlugin implements NvidPlugin {
       ...report,
       transport: { role: 'node', coordinator: coordinatorAddress, connected: client.connected, transferPort, activeTransfers: transfers.activeTransfers, bulkChannel: o.bulkChannel, bodiesReceived: transfers.bodiesReceived },
     }));
+  }
+
+  /** Takes transfers from admitted peers (the daemon's peer table) into the daemon's receive pipeline. */
+  private transferServer(daemon: PluginHost, powers: TransportPowers): TransferServer {
+    const o = this.options;
+    const onReject = this.rejecter(daemon);
+    return new TransferServer({
+      identity: daemon.identity,
+      host: o.listen.host,
+      port: o.listen.port ?? 0,
+      authTimeoutMs: o.authTimeoutMs,
+      maxUnauthenticated: o.maxUnauthenticated,
+      idleTimeoutMs: o.idleTimeoutMs,
+      maxActiveTransfers: o.maxActiveTransfers,
+      maxActiveTransfersPerPeer: o.maxActiveTransfersPerPeer,
+      bodyRate: { minBytesPerSecond: o.minBodyBytesPerSecond, windowMs: o.bodyRateWindowMs },
+      limits: this.limits(),
+      log: daemon.log,
+      onReject,
+      lookupPeer: (id) => daemon.peers.get(id),
+      receive: ({ sender, envelope }) => powers.receive({ sender, envelope }),
+      bulkChannel: o.bulkChannel,
+    });
+  }
+
+  /** Keeps the daemon's name and peer table in step with the coordinator; `transferPort` is where this node listens once started. */
+  private coordinatorClient(daemon: PluginHost, powers: TransportPowers, transferPort: () => number): CoordinatorClient {
+    const o = this.options;
+    const coordinatorAddress = this.coordinatorAddress();
+    return new CoordinatorClient({
+      identity: daemon.identity,
+      host: o.coordinator.host,
+      port: o.coordinator.port,
+      ...(o.coordinator.fingerprint ? { fingerprint: normaliseFingerprint(o.coordinator.fingerprint) } : {}),
+      pins: new CoordinatorPins(join(daemon.stateDir, KNOWN_COORDINATORS_FILE)),
+      ...(o.joinToken !== undefined ? { token: o.joinToken } : {}),
+      name: () => daemon.name,
+      advertise: () => ({ port: transferPort(), ...(o.advertiseHost ? { address: o.advertiseHost } : {}) }),
+      heartbeatTimeoutMs: o.heartbeatTimeoutMs,
+      connectTimeoutMs: o.authTimeoutMs,
+      reconnect: o.reconnect,
+      limits: this.limits(),
+      log: daemon.log,
+      events: {
+        joined: this.guard(daemon, 'joining', ({ name }: { name: string }) => {
+          daemon.log.info({ coordinator: coordinatorAddress, name }, `joined coordinator ${coordinatorAddress} as ${name}`);
+          if (name !== daemon.name) powers.setName(name);
+        }),
+        peerList: this.guard(daemon, 'updating the peer table', (peers: Peer[]) => powers.peers.replaceAll(peers)),
+        peerJoined: this.guard(daemon, 'recording a join', (peer: Peer) => powers.peers.upsert(peer)),
+        peerLeft: this.guard(daemon, 'recording a leave', (id: string) => powers.peers.remove(id)),
+        peerRenamed: this.guard(daemon, 'recording a rename', (peer: Peer) => powers.peers.upsert(peer)),
+        refused: this.guard(daemon, 'recording a refusal', (err: NvidError) => {
+          daemon.log.error({ code: err.code, coordinator: coordinatorAddress }, `coordinator refused: ${err.message}`);
+          daemon.reportRejected({ stage: 'transport', code: err.code, reason: err.message, coordinator: coordinatorAddress });
+        }),
+        // The peer table is kept while the coordinator is away: transfers between known peers go on.
+        disconnected: (reason) => daemon.log.warn({ coordinator: coordinatorAddress }, `lost the coordinator (${reason}); reconnecting`),
+      },
+    });
+  }
+
+  private coordinatorAddress(): string {
+    return `${this.options.coordinator.host}:${this.options.coordinator.port}`;
   }
 }

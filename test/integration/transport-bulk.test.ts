@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { createIdentity } from '../../core/identity.js';
 import type { HistoryEntry, Identity, Peer } from '../../core/types.js';
 import { sealFile } from '../../plugins/crypto/seal.js';
-import { BULK_HEAD_BYTES, encodeBulkPreamble, envelopeHeadHash } from '../../plugins/transport/bulk-channel.js';
+import { BULK_HEAD_BYTES, encodeBulkPreamble, envelopeHeadHash } from '../../plugins/transport/transfer/bulk-channel.js';
 import { Cluster } from '../helpers/cluster.js';
 import { testPatternPng } from '../helpers/media-fixtures.js';
 import { removeDir, tempDir, waitFor } from '../helpers/nvid.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { NvidError } from '../../../core/errors.js';
-import { BodyRateFloor } from '../../../plugins/transport/body-rate.js';
+import { BodyRateFloor } from '../../../plugins/transport/transfer/body-rate.js';
 
 /** A floor on a clock the test moves by hand; `check()` is what the floor's own timer calls. */
 function floorAt(minBytesPerSecond: number, windowMs: number) {

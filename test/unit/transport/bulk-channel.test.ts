@@ -3,11 +3,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { NvidError, isNvidError } from '../../../core/errors.js';
 import type { DeliveryReceipt, Identity } from '../../../core/types.js';
-import { BULK_HEAD_BYTES, BULK_MAGIC, encodeBulkPreamble, envelopeHeadHash, type BulkChannelMode } from '../../../plugins/transport/bulk-channel.js';
-import { DEFAULT_LIMITS, type Frame } from '../../../plugins/transport/frame-codec.js';
-import type { RejectInfo } from '../../../plugins/transport/guarded-tls-server.js';
-import { deliverEnvelope } from '../../../plugins/transport/transfer-client.js';
-import { TransferServer, type IncomingEnvelope } from '../../../plugins/transport/transfer-server.js';
+import { BULK_HEAD_BYTES, BULK_MAGIC, encodeBulkPreamble, envelopeHeadHash, type BulkChannelMode } from '../../../plugins/transport/transfer/bulk-channel.js';
+import { DEFAULT_LIMITS, type Frame } from '../../../plugins/transport/wire/frame-codec.js';
+import type { RejectInfo } from '../../../plugins/transport/wire/guarded-tls-server.js';
+import { deliverEnvelope } from '../../../plugins/transport/transfer/transfer-client.js';
+import { TransferServer, type IncomingEnvelope } from '../../../plugins/transport/transfer/transfer-server.js';
 import { MemoryPeers, digest, identity, peerOf, silentLog, waitFor } from './helpers.js';
 import { rawTcp, rawTls, type RawPeer } from './raw-peer.js';
 

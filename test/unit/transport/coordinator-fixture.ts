@@ -5,11 +5,11 @@
 import { join } from 'node:path';
 import type { NvidError } from '../../../core/errors.js';
 import type { Identity } from '../../../core/types.js';
-import { CoordinatorClient } from '../../../plugins/transport/coordinator-client.js';
-import { CoordinatorPins } from '../../../plugins/transport/coordinator-pins.js';
-import { CoordinatorServer, type AdmissionPolicy } from '../../../plugins/transport/coordinator-server.js';
-import { DEFAULT_LIMITS } from '../../../plugins/transport/frame-codec.js';
-import type { RejectInfo } from '../../../plugins/transport/guarded-tls-server.js';
+import { CoordinatorClient } from '../../../plugins/transport/coordinator/coordinator-client.js';
+import { CoordinatorPins } from '../../../plugins/transport/coordinator/coordinator-pins.js';
+import { CoordinatorServer, type AdmissionPolicy } from '../../../plugins/transport/coordinator/coordinator-server.js';
+import { DEFAULT_LIMITS } from '../../../plugins/transport/wire/frame-codec.js';
+import type { RejectInfo } from '../../../plugins/transport/wire/guarded-tls-server.js';
 import { MemoryPeers, identity, silentLog } from './helpers.js';
 
 export interface ServerSetup {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { isNvidError } from '../../../core/errors.js';
-import { DATA_FRAME_BYTES, FrameDecoder, PREFIX_BYTES, dataPrefix, encodeEnd, encodeMessage, type Frame } from '../../../plugins/transport/frame-codec.js';
-import { checkMessage, COORDINATOR_TO_NODE, NODE_TO_COORDINATOR } from '../../../plugins/transport/wire-messages.js';
+import { DATA_FRAME_BYTES, FrameDecoder, PREFIX_BYTES, dataPrefix, encodeEnd, encodeMessage, type Frame } from '../../../plugins/transport/wire/frame-codec.js';
+import { checkMessage, COORDINATOR_TO_NODE, NODE_TO_COORDINATOR } from '../../../plugins/transport/wire/wire-messages.js';
 
 function prefix(length: number, version: number, kind: number): Buffer {
   const head = Buffer.alloc(PREFIX_BYTES);

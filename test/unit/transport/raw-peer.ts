@@ -6,7 +6,7 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { Identity } from '../../../core/types.js';
-import { FrameDecoder, encodeMessage, type Frame } from '../../../plugins/transport/frame-codec.js';
+import { FrameDecoder, encodeMessage, type Frame } from '../../../plugins/transport/wire/frame-codec.js';
 
 export interface RawPeer {
   readonly socket: Socket;

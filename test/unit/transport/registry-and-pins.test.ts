@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isNvidError } from '../../../core/errors.js';
-import { CoordinatorPins } from '../../../plugins/transport/coordinator-pins.js';
-import { CoordinatorRegistry, cleanName } from '../../../plugins/transport/coordinator-registry.js';
-import { backoffDelay } from '../../../plugins/transport/coordinator-client.js';
+import { CoordinatorPins } from '../../../plugins/transport/coordinator/coordinator-pins.js';
+import { CoordinatorRegistry, cleanName } from '../../../plugins/transport/coordinator/coordinator-registry.js';
+import { backoffDelay } from '../../../plugins/transport/coordinator/coordinator-client.js';
 import { removeDir, tempDir } from './helpers.js';
 
 const ID = (n: number) => n.toString(16).padStart(64, '0');

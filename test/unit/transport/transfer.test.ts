@@ -3,10 +3,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { NvidError, isNvidError } from '../../../core/errors.js';
 import type { DeliveryReceipt, Identity } from '../../../core/types.js';
-import { DEFAULT_LIMITS } from '../../../plugins/transport/frame-codec.js';
-import type { RejectInfo } from '../../../plugins/transport/guarded-tls-server.js';
-import { deliverEnvelope } from '../../../plugins/transport/transfer-client.js';
-import { TransferServer, type IncomingEnvelope, type TransferServerOptions } from '../../../plugins/transport/transfer-server.js';
+import { DEFAULT_LIMITS } from '../../../plugins/transport/wire/frame-codec.js';
+import type { RejectInfo } from '../../../plugins/transport/wire/guarded-tls-server.js';
+import { deliverEnvelope } from '../../../plugins/transport/transfer/transfer-client.js';
+import { TransferServer, type IncomingEnvelope, type TransferServerOptions } from '../../../plugins/transport/transfer/transfer-server.js';
 import { MemoryPeers, digest, identity, peerOf, silentLog, sleep, waitFor } from './helpers.js';
 import { rawTcp, rawTls } from './raw-peer.js';
 

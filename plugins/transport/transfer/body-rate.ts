@@ -6,7 +6,7 @@
  * buffer full, the source paused) does not count: a slow disk or a busy
  * decryptor is not the sender's fault.
  */
-import { NvidError } from '../../core/errors.js';
+import { NvidError } from '../../../core/errors.js';
 
 export interface BodyRateOptions {
   /** The floor, in bytes per second of the sender's own time; 0 turns the check off. */

@@ -4,8 +4,8 @@
  * the code past this point can rely on the TypeScript shapes below.
  */
 import { Ajv, type ValidateFunction } from 'ajv';
-import { ERROR_CODE_PATTERN, NvidError, type NvidErrorCode } from '../../core/errors.js';
-import type { Peer } from '../../core/types.js';
+import { ERROR_CODE_PATTERN, NvidError, type NvidErrorCode } from '../../../core/errors.js';
+import type { Peer } from '../../../core/types.js';
 import type { RawMessage } from './frame-codec.js';
 
 // ---- coordinator link: node -> coordinator ---------------------------------

@@ -7,7 +7,7 @@
  */
 import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { NvidError } from '../../core/errors.js';
+import { NvidError } from '../../../core/errors.js';
 
 export const KNOWN_COORDINATORS_FILE = 'known_coordinators';
 

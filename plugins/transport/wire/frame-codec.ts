@@ -13,7 +13,7 @@
  * code. The length is checked against the limit for its kind before a single
  * payload byte is buffered, so a 4 GiB prefix costs six bytes of memory.
  */
-import { NvidError } from '../../core/errors.js';
+import { NvidError } from '../../../core/errors.js';
 
 export const PROTOCOL_VERSION = 1;
 export const PREFIX_BYTES = 6;

@@ -4,9 +4,10 @@
  * consumer pushes back on the sender through TCP instead of filling memory.
  */
 import type { Socket } from 'node:net';
-import { NvidError, asNvidError } from '../../core/errors.js';
+import { NvidError, asNvidError } from '../../../core/errors.js';
 import { FrameDecoder, dataPrefix, encodeEnd, encodeMessage, type Frame, type FrameLimits } from './frame-codec.js';
 import { errorMessage, type WireMessage } from './wire-messages.js';
+import { WriteBatcher } from './write-batcher.js';
 
 export interface FrameHandlers {
   /** One whole frame. Throwing an NvidError fails the connection with it. */
@@ -30,12 +31,17 @@ export class FramedConnection {
   private dispatching = false;
   private failed = false;
   private isClosed = false;
-  private corked = false;
+  /**
+   * Messages written in the same turn of the event loop leave as one TLS
+   * record and one TCP segment (a burst of deltas during a join storm, say).
+   */
+  private readonly writes: WriteBatcher;
 
   constructor(socket: Socket, limits: FrameLimits) {
     this.socket = socket;
     this.limits = limits;
     this.decoder = new FrameDecoder(limits);
+    this.writes = new WriteBatcher(socket);
   }
 
   get closed(): boolean {
@@ -73,14 +79,14 @@ export class FramedConnection {
   /** Sends one message; returns false when the socket's buffer is full. */
   send(message: WireMessage): boolean {
     if (this.isClosed || this.failed) return false;
-    this.batch();
+    this.writes.batch();
     return this.socket.write(encodeMessage(message, this.limits.maxMessageBytes));
   }
 
   /** Sends an already encoded frame (a broadcast encodes once for many sockets). */
   sendEncoded(frame: Buffer): boolean {
     if (this.isClosed || this.failed) return false;
-    this.batch();
+    this.writes.batch();
     return this.socket.write(frame);
   }
 
@@ -122,21 +128,6 @@ export class FramedConnection {
 
   destroy(): void {
     this.socket.destroy();
-  }
-
-  /**
-   * Messages written in the same turn of the event loop leave as one TLS
-   * record and one TCP segment (sockets run with Nagle off, so nothing else
-   * would coalesce a burst of deltas during a join storm).
-   */
-  private batch(): void {
-    if (this.corked) return;
-    this.corked = true;
-    this.socket.cork();
-    setImmediate(() => {
-      this.corked = false;
-      this.socket.uncork();
-    });
   }
 
   private onData(chunk: Buffer): void {

@@ -7,7 +7,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
-import { NvidError } from '../../core/errors.js';
+import { NvidError } from '../../../core/errors.js';
 import type { BodyRateFloor } from './body-rate.js';
 import { BULK_HEAD_BYTES, BULK_MAGIC, BULK_PREAMBLE_BYTES, couldBeBulkPreamble, envelopeHeadHash } from './bulk-channel.js';
 
@@ -82,65 +82,97 @@ export interface BulkBodyOptions {
  * authenticated sender's envelope ever reaches the receive pipeline.
  */
 export function pumpBulkBody(options: BulkBodyOptions): void {
-  const { socket, body, length } = options;
-  const headBytes = Math.min(length, BULK_HEAD_BYTES);
-  let held: Buffer[] = [];
-  let heldBytes = 0;
-  let bound = headBytes === 0; // an empty envelope has nothing to bind
-  let received = 0;
-  let over = false;
+  new BulkBodyPump(options).start();
+}
+
+/** The state of one bulk body on its way from the socket into the body stream. */
+class BulkBodyPump {
+  private readonly options: BulkBodyOptions;
+  private readonly socket: Socket;
+  private readonly body: Readable;
+  private readonly length: number;
+  /** How much of the envelope's start must match the announced hash before any of it reaches the body. */
+  private readonly headBytes: number;
+  private held: Buffer[] = [];
+  private heldBytes = 0;
+  private bound: boolean;
+  private received = 0;
+  private over = false;
+  /** Bound once, so the socket listener can be taken off again. */
+  private readonly onData = (chunk: Buffer) => this.take(chunk);
+
+  constructor(options: BulkBodyOptions) {
+    this.options = options;
+    this.socket = options.socket;
+    this.body = options.body;
+    this.length = options.length;
+    this.headBytes = Math.min(options.length, BULK_HEAD_BYTES);
+    this.bound = this.headBytes === 0; // an empty envelope has nothing to bind
+  }
+
+  start(): void {
+    const { socket, length } = this;
+    socket.on('data', this.onData);
+    socket.once('end', () => this.onEnd());
+    socket.once('close', () => this.finish(new NvidError('NVID_ERR_CONNECTION', `the bulk connection closed after ${this.received} of the ${length} envelope bytes`, { details: { received: this.received, announced: length } })));
+    socket.on('error', () => socket.destroy());
+    socket.setTimeout(this.options.idleTimeoutMs, () =>
+      this.finish(new NvidError('NVID_ERR_TIMEOUT', `sender went quiet for ${this.options.idleTimeoutMs} ms in the middle of a transfer (bulk connection)`)),
+    );
+    socket.resume();
+  }
+
+  private take(chunk: Buffer): void {
+    const { length } = this;
+    if (chunk.length > length - this.received) {
+      this.finish(new NvidError('NVID_ERR_TRAILING_DATA', `the bulk connection sent more than the ${length} bytes announced for the envelope`, { details: { announced: length } }));
+      return;
+    }
+    this.received += chunk.length;
+    this.options.rate?.received(chunk.length);
+    const data = this.bound ? chunk : this.checkHead(chunk);
+    if (!data || this.over) return;
+    if (this.body.destroyed) return; // the pipeline gave up; the server closes this socket
+    // Backpressure: the body's read() resumes the socket once the consumer wants more.
+    if (!this.body.push(data)) {
+      this.socket.pause();
+      this.options.rate?.held();
+    }
+  }
+
   /** Checks the held head once complete; returns what may go on to the body, or undefined (failed, or still short). */
-  const checkHead = (chunk: Buffer): Buffer | undefined => {
-    held.push(chunk);
-    heldBytes += chunk.length;
-    if (heldBytes < headBytes) return undefined;
-    const all = held.length === 1 ? held[0]! : Buffer.concat(held);
-    held = [];
-    const expected = Buffer.from(options.head, 'hex');
-    if (!timingSafeEqual(Buffer.from(envelopeHeadHash(all.subarray(0, headBytes)), 'hex'), expected)) {
-      finish(new NvidError('NVID_ERR_UNTRUSTED_PEER', 'the bulk connection does not carry the envelope announced over TLS (its first bytes do not match)'));
+  private checkHead(chunk: Buffer): Buffer | undefined {
+    this.held.push(chunk);
+    this.heldBytes += chunk.length;
+    if (this.heldBytes < this.headBytes) return undefined;
+    const all = this.held.length === 1 ? this.held[0]! : Buffer.concat(this.held);
+    this.held = [];
+    const expected = Buffer.from(this.options.head, 'hex');
+    if (!timingSafeEqual(Buffer.from(envelopeHeadHash(all.subarray(0, this.headBytes)), 'hex'), expected)) {
+      this.finish(new NvidError('NVID_ERR_UNTRUSTED_PEER', 'the bulk connection does not carry the envelope announced over TLS (its first bytes do not match)'));
       return undefined;
     }
-    bound = true;
+    this.bound = true;
     return all;
-  };
-  const finish = (err?: NvidError) => {
-    if (over) return;
-    over = true;
-    socket.setTimeout(0);
-    socket.off('data', onData);
-    if (err) socket.destroy();
-    options.done(err);
-  };
-  const onData = (chunk: Buffer) => {
-    if (chunk.length > length - received) {
-      finish(new NvidError('NVID_ERR_TRAILING_DATA', `the bulk connection sent more than the ${length} bytes announced for the envelope`, { details: { announced: length } }));
+  }
+
+  /** The sender's FIN: the body ends only after exactly the announced bytes, all of them past the head check. */
+  private onEnd(): void {
+    const { length, received } = this;
+    if (received !== length || !this.bound) {
+      this.finish(new NvidError('NVID_ERR_TRUNCATED', `the bulk connection ended after ${received} of the ${length} envelope bytes announced`, { details: { received, announced: length } }));
       return;
     }
-    received += chunk.length;
-    options.rate?.received(chunk.length);
-    const data = bound ? chunk : checkHead(chunk);
-    if (!data || over) return;
-    if (body.destroyed) return; // the pipeline gave up; the server closes this socket
-    // Backpressure: the body's read() resumes the socket once the consumer wants more.
-    if (!body.push(data)) {
-      socket.pause();
-      options.rate?.held();
-    }
-  };
-  socket.on('data', onData);
-  socket.once('end', () => {
-    if (received !== length || !bound) {
-      finish(new NvidError('NVID_ERR_TRUNCATED', `the bulk connection ended after ${received} of the ${length} envelope bytes announced`, { details: { received, announced: length } }));
-      return;
-    }
-    if (!body.destroyed) body.push(null);
-    finish();
-  });
-  socket.once('close', () => finish(new NvidError('NVID_ERR_CONNECTION', `the bulk connection closed after ${received} of the ${length} envelope bytes`, { details: { received, announced: length } })));
-  socket.on('error', () => socket.destroy());
-  socket.setTimeout(options.idleTimeoutMs, () =>
-    finish(new NvidError('NVID_ERR_TIMEOUT', `sender went quiet for ${options.idleTimeoutMs} ms in the middle of a transfer (bulk connection)`)),
-  );
-  socket.resume();
+    if (!this.body.destroyed) this.body.push(null);
+    this.finish();
+  }
+
+  private finish(err?: NvidError): void {
+    if (this.over) return;
+    this.over = true;
+    this.socket.setTimeout(0);
+    this.socket.off('data', this.onData);
+    if (err) this.socket.destroy();
+    this.options.done(err);
+  }
 }

@@ -6,13 +6,13 @@
  */
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
-import { NvidError, asNvidError } from '../../core/errors.js';
-import type { Identity, Peer } from '../../core/types.js';
-import type { FrameLimits } from './frame-codec.js';
-import { FramedConnection } from './framed-connection.js';
+import { NvidError, asNvidError } from '../../../core/errors.js';
+import type { Identity, Peer } from '../../../core/types.js';
+import type { Frame, FrameLimits } from '../wire/frame-codec.js';
+import { FramedConnection } from '../wire/framed-connection.js';
 import type { CoordinatorPins } from './coordinator-pins.js';
-import { certificateFingerprint, connectTls, peerCertificateOf } from './tls-helpers.js';
-import { COORDINATOR_TO_NODE, checkMessage, type HelloMessage, type WireMessage } from './wire-messages.js';
+import { certificateFingerprint, connectTls, peerCertificateOf } from '../wire/tls-helpers.js';
+import { COORDINATOR_TO_NODE, checkMessage, type ErrorMessage, type HelloMessage, type PeersMessage, type WelcomeMessage, type WireMessage } from '../wire/wire-messages.js';
 
 /** What the client reports; the plugin maps these onto daemon.peers, the log and the history. */
 export interface CoordinatorClientEvents {
@@ -51,6 +51,16 @@ export interface CoordinatorClientOptions {
 export function backoffDelay(attempt: number, minMs: number, maxMs: number, random: () => number = Math.random): number {
   const ceiling = Math.min(maxMs, minMs * 2 ** Math.min(attempt, 30));
   return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
+
+/** One connection to the coordinator and what is known of it; a new one is made for every attempt. */
+interface Link {
+  readonly socket: TLSSocket;
+  readonly conn: FramedConnection;
+  /** Connect timeout, until the welcome arrives. */
+  readonly timer: NodeJS.Timeout;
+  /** Why this link failed, reported (and judged fatal or not) when it closes. */
+  failure: NvidError | undefined;
 }
 
 interface PendingRename {
@@ -126,72 +136,83 @@ export class CoordinatorClient {
     });
   }
 
+  /** One connection attempt: its own socket, connect timer and failure, so a stale one can never touch the next. */
   private connectNow(): void {
     if (this.stopped) return;
     const { host, port, identity, connectTimeoutMs } = this.options;
     const socket: TLSSocket = connectTls(identity, host, port);
-    const conn = new FramedConnection(socket, this.options.limits);
-    this.conn = conn;
-    const timer = setTimeout(() => socket.destroy(new NvidError('NVID_ERR_TIMEOUT', `coordinator ${host}:${port} did not answer within ${connectTimeoutMs} ms`)), connectTimeoutMs);
-    let failure: NvidError | undefined;
+    const link: Link = {
+      socket,
+      conn: new FramedConnection(socket, this.options.limits),
+      timer: setTimeout(() => socket.destroy(new NvidError('NVID_ERR_TIMEOUT', `coordinator ${host}:${port} did not answer within ${connectTimeoutMs} ms`)), connectTimeoutMs),
+      failure: undefined,
+    };
+    this.conn = link.conn;
     socket.on('error', (err) => {
-      failure ??= asNvidError(err, 'NVID_ERR_CONNECTION');
+      link.failure ??= asNvidError(err, 'NVID_ERR_CONNECTION');
     });
-    socket.once('secureConnect', () => {
-      const cert = peerCertificateOf(socket);
-      try {
-        if (!cert) throw new NvidError('NVID_ERR_COORDINATOR_MISMATCH', `the coordinator at ${host}:${port} presented no certificate`);
-        const decision = this.options.pins.check(`${host}:${port}`, cert.id, this.options.fingerprint);
-        if (decision.outcome === 'pinned-now') this.options.log.warn({ fingerprint: cert.id }, `trusting coordinator ${host}:${port} on first use; pinned in ${this.options.pins.path}`);
-      } catch (err) {
-        failure = asNvidError(err, 'NVID_ERR_COORDINATOR_MISMATCH');
-        socket.destroy();
-        return;
-      }
-      conn.start({
-        frame: (frame) => {
-          this.lastHeard = Date.now();
-          if (frame.kind !== 'message') throw new NvidError('NVID_ERR_BAD_FRAME', 'the coordinator link carries no body frames');
-          const message = checkMessage(frame.message, COORDINATOR_TO_NODE);
-          if (message.type === 'welcome') clearTimeout(timer);
-          this.onMessage(conn, message, (err) => (failure = err));
-        },
-        badInput: (err) => {
-          failure = err;
-        },
-        closed: () => undefined,
-      });
-      const { address, port: transferPort } = this.options.advertise();
-      const hello: HelloMessage = { type: 'hello', name: this.options.name(), port: transferPort };
-      if (address !== undefined) hello.address = address;
-      if (this.options.token !== undefined) hello.token = this.options.token;
-      conn.send(hello);
-    });
+    socket.once('secureConnect', () => this.onSecureConnect(link));
     socket.once('close', () => {
-      clearTimeout(timer);
-      this.onDisconnected(conn, failure);
+      clearTimeout(link.timer);
+      this.onDisconnected(link.conn, link.failure);
     });
   }
 
-  private onMessage(conn: FramedConnection, message: WireMessage, setFailure: (err: NvidError) => void): void {
+  /** The handshake is done: the coordinator must be the pinned one before a single frame is read, then we say hello. */
+  private onSecureConnect(link: Link): void {
+    if (!this.checkPin(link)) return;
+    link.conn.start({
+      frame: (frame) => this.onFrame(link, frame),
+      badInput: (err) => {
+        link.failure = err;
+      },
+      closed: () => undefined,
+    });
+    link.conn.send(this.hello());
+  }
+
+  /** Checks the coordinator's certificate against the pin (recording it on first use); a mismatch closes the link. */
+  private checkPin(link: Link): boolean {
+    const { host, port } = this.options;
+    const cert = peerCertificateOf(link.socket);
+    try {
+      if (!cert) throw new NvidError('NVID_ERR_COORDINATOR_MISMATCH', `the coordinator at ${host}:${port} presented no certificate`);
+      const decision = this.options.pins.check(`${host}:${port}`, cert.id, this.options.fingerprint);
+      if (decision.outcome === 'pinned-now') this.options.log.warn({ fingerprint: cert.id }, `trusting coordinator ${host}:${port} on first use; pinned in ${this.options.pins.path}`);
+      return true;
+    } catch (err) {
+      link.failure = asNvidError(err, 'NVID_ERR_COORDINATOR_MISMATCH');
+      link.socket.destroy();
+      return false;
+    }
+  }
+
+  /** Asks to join under the daemon's current name, saying where this node takes transfers. */
+  private hello(): HelloMessage {
+    const { address, port: transferPort } = this.options.advertise();
+    const hello: HelloMessage = { type: 'hello', name: this.options.name(), port: transferPort };
+    if (address !== undefined) hello.address = address;
+    if (this.options.token !== undefined) hello.token = this.options.token;
+    return hello;
+  }
+
+  /** Any frame proves the coordinator alive; only messages may come, and the welcome ends the connect timeout. */
+  private onFrame(link: Link, frame: Frame): void {
+    this.lastHeard = Date.now();
+    if (frame.kind !== 'message') throw new NvidError('NVID_ERR_BAD_FRAME', 'the coordinator link carries no body frames');
+    const message = checkMessage(frame.message, COORDINATOR_TO_NODE);
+    if (message.type === 'welcome') clearTimeout(link.timer);
+    this.onMessage(link, message);
+  }
+
+  private onMessage(link: Link, message: WireMessage): void {
     const { events } = this.options;
     switch (message.type) {
       case 'welcome':
-        this.joinedConn = conn;
-        this.attempt = 0;
-        this.fatal = false;
-        this.lastRefusal = '';
-        this.pagedPeers = [];
-        this.startHeartbeat(conn, message.heartbeatIntervalMs);
-        events.joined({ name: message.name, pinned: this.options.fingerprint !== undefined });
+        this.onWelcome(link.conn, message);
         return;
       case 'peers':
-        this.pagedPeers.push(...message.peers.filter((peer) => this.acceptable(peer)));
-        if (!message.more) {
-          const complete = this.pagedPeers;
-          this.pagedPeers = [];
-          events.peerList(complete);
-        }
+        this.onPeersPage(message);
         return;
       case 'peer-joined':
         if (this.acceptable(message.peer)) events.peerJoined(message.peer);
@@ -207,19 +228,43 @@ export class CoordinatorClient {
       case 'renamed':
         this.settleRename(message.requestId, message.name);
         return;
-      case 'error': {
-        const err = new NvidError(message.code, message.message, message.details ? { details: message.details } : undefined);
-        if (message.requestId !== undefined) {
-          this.settleRename(message.requestId, err);
-          return;
-        }
-        setFailure(err);
-        conn.end();
+      case 'error':
+        this.onError(link, message);
         return;
-      }
       default:
         throw new NvidError('NVID_ERR_BAD_FRAME', `unexpected ${message.type}`);
     }
+  }
+
+  /** Joined: the backoff and any remembered refusal start over, and the heartbeat starts at the coordinator's pace. */
+  private onWelcome(conn: FramedConnection, message: WelcomeMessage): void {
+    this.joinedConn = conn;
+    this.attempt = 0;
+    this.fatal = false;
+    this.lastRefusal = '';
+    this.pagedPeers = [];
+    this.startHeartbeat(conn, message.heartbeatIntervalMs);
+    this.options.events.joined({ name: message.name, pinned: this.options.fingerprint !== undefined });
+  }
+
+  /** The full list comes in pages; the peer table is replaced only once the last page is in. */
+  private onPeersPage(message: PeersMessage): void {
+    this.pagedPeers.push(...message.peers.filter((peer) => this.acceptable(peer)));
+    if (message.more) return;
+    const complete = this.pagedPeers;
+    this.pagedPeers = [];
+    this.options.events.peerList(complete);
+  }
+
+  /** An error naming a rename fails only that rename; any other ends the link, and its code decides the retry pace. */
+  private onError(link: Link, message: ErrorMessage): void {
+    const err = new NvidError(message.code, message.message, message.details ? { details: message.details } : undefined);
+    if (message.requestId !== undefined) {
+      this.settleRename(message.requestId, err);
+      return;
+    }
+    link.failure = err;
+    link.conn.end();
   }
 
   /**

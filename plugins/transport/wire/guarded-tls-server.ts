@@ -11,12 +11,11 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { TLSSocket, createSecureContext } from 'node:tls';
 import type { Logger } from 'pino';
-import { NvidError } from '../../core/errors.js';
-import type { Identity } from '../../core/types.js';
+import { NvidError } from '../../../core/errors.js';
+import type { Identity } from '../../../core/types.js';
 import type { FrameLimits } from './frame-codec.js';
 import { FramedConnection } from './framed-connection.js';
-import { TLS_HANDSHAKE_BYTE } from './bulk-channel.js';
-import { peerCertificateOf } from './tls-helpers.js';
+import { TLS_HANDSHAKE_BYTE, peerCertificateOf } from './tls-helpers.js';
 
 /** A connection refused or dropped for cause; the plugin turns it into a log line and a `rejected` history entry. */
 export interface RejectInfo {
@@ -58,6 +57,15 @@ export interface GuardedServerOptions {
    * Without this handler every connection is TLS.
    */
   readonly plain?: (socket: Socket, session: PendingSession) => void;
+}
+
+/** The settings a server passes through to its GuardedTlsServer unchanged. */
+export type ListenerOptions = Pick<GuardedServerOptions, 'identity' | 'host' | 'port' | 'authTimeoutMs' | 'maxUnauthenticated' | 'limits' | 'log' | 'onReject'>;
+
+/** Picks the listener settings out of a server's own options (which carry more). */
+export function listenerOptions(options: ListenerOptions): ListenerOptions {
+  const { identity, host, port, authTimeoutMs, maxUnauthenticated, limits, log, onReject } = options;
+  return { identity, host, port, authTimeoutMs, maxUnauthenticated, limits, log, onReject };
 }
 
 /** Strips the IPv4-mapped IPv6 prefix so peers see `127.0.0.1`, not `::ffff:127.0.0.1`. */

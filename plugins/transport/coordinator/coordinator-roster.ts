@@ -6,8 +6,8 @@
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Peer } from '../../core/types.js';
-import { certificateFingerprint } from './tls-helpers.js';
+import type { Peer } from '../../../core/types.js';
+import { certificateFingerprint } from '../wire/tls-helpers.js';
 
 export const ROSTER_FILE = 'coordinator-roster.json';
 const WRITE_DELAY_MS = 250;

@@ -4,7 +4,7 @@
  * certificate fingerprint, so a node that reconnects (or rejoins a restarted
  * coordinator) can only ever replace its own entry, never add a second one.
  */
-import type { Peer } from '../../core/types.js';
+import type { Peer } from '../../../core/types.js';
 
 export const MAX_NAME_LENGTH = 64;
 

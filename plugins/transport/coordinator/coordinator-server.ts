@@ -4,16 +4,15 @@
  * renamed) to all others, and drops nodes whose heartbeats stop.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { Logger } from 'pino';
-import { NvidError } from '../../core/errors.js';
-import type { Identity, Peer } from '../../core/types.js';
-import { encodeMessage, encodeMessageJson, type FrameLimits } from './frame-codec.js';
-import type { FramedConnection } from './framed-connection.js';
+import { NvidError } from '../../../core/errors.js';
+import type { Peer } from '../../../core/types.js';
+import { encodeMessage, encodeMessageJson } from '../wire/frame-codec.js';
+import type { FramedConnection } from '../wire/framed-connection.js';
 import { CoordinatorRegistry } from './coordinator-registry.js';
 import { RosterFile } from './coordinator-roster.js';
-import { GuardedTlsServer, type AuthenticatedPeer, type PendingSession, type RejectInfo } from './guarded-tls-server.js';
-import { normaliseFingerprint } from './tls-helpers.js';
-import { NODE_TO_COORDINATOR, checkMessage, type HelloMessage, type WireMessage } from './wire-messages.js';
+import { GuardedTlsServer, listenerOptions, type AuthenticatedPeer, type ListenerOptions, type PendingSession } from '../wire/guarded-tls-server.js';
+import { normaliseFingerprint } from '../wire/tls-helpers.js';
+import { NODE_TO_COORDINATOR, checkMessage, type HelloMessage, type RenameMessage, type WireMessage } from '../wire/wire-messages.js';
 
 export interface AdmissionPolicy {
   readonly policy: 'open' | 'token' | 'fingerprints';
@@ -28,18 +27,11 @@ export interface RegistryObserver {
   renamed(peer: Peer, oldName: string): void;
 }
 
-export interface CoordinatorServerOptions {
-  readonly identity: Identity;
-  readonly host: string;
-  readonly port: number;
+/** The listener's settings (identity, address, auth timeout, caps, limits, log, onReject), then the coordinator's own. */
+export interface CoordinatorServerOptions extends ListenerOptions {
   readonly admission: AdmissionPolicy;
   readonly heartbeatIntervalMs: number;
   readonly heartbeatTimeoutMs: number;
-  readonly authTimeoutMs: number;
-  readonly maxUnauthenticated: number;
-  readonly limits: FrameLimits;
-  readonly log: Logger;
-  readonly onReject: (info: RejectInfo) => void;
   readonly observer?: RegistryObserver;
   /** Where the address book is kept across restarts; without it a restart starts empty. */
   readonly rosterPath?: string;
@@ -70,14 +62,7 @@ export class CoordinatorServer {
     this.roster = options.rosterPath ? new RosterFile(options.rosterPath) : undefined;
     this.allowed = new Set((options.admission.fingerprints ?? []).map(normaliseFingerprint));
     this.server = new GuardedTlsServer({
-      identity: options.identity,
-      host: options.host,
-      port: options.port,
-      authTimeoutMs: options.authTimeoutMs,
-      maxUnauthenticated: options.maxUnauthenticated,
-      limits: options.limits,
-      log: options.log,
-      onReject: options.onReject,
+      ...listenerOptions(options),
       checkPeer: (peer) => this.checkCertificate(peer),
       onConnection: (conn, peer, pending) => this.onConnection(conn, peer, pending),
     });
@@ -149,31 +134,15 @@ export class CoordinatorServer {
 
   private onMessage(session: Session, message: WireMessage, pending: PendingSession, reject: (err: NvidError) => void): void {
     switch (message.type) {
-      case 'hello': {
-        if (session.joined) throw new NvidError('NVID_ERR_BAD_FRAME', 'hello sent twice');
-        const refusal = this.checkToken(message);
-        if (refusal) {
-          reject(refusal);
-          session.conn.fail(refusal);
-          return;
-        }
-        pending.markAuthenticated();
-        this.join(session, message);
+      case 'hello':
+        this.onHello(session, message, pending, reject);
         return;
-      }
       case 'ping':
         session.conn.send({ type: 'pong' });
         return;
-      case 'rename': {
-        const result = this.registry.rename(session.peer.id, message.name)!;
-        session.conn.send({ type: 'renamed', requestId: message.requestId, name: result.peer.name });
-        if (result.peer.name !== result.oldName) {
-          this.saveRoster();
-          this.broadcast({ type: 'peer-renamed', peer: result.peer, oldName: result.oldName }, session);
-          this.options.observer?.renamed(result.peer, result.oldName);
-        }
+      case 'rename':
+        this.onRename(session, message);
         return;
-      }
       case 'leave':
         this.onClosed(session, 'left');
         session.conn.end();
@@ -184,6 +153,30 @@ export class CoordinatorServer {
         return;
       default:
         throw new NvidError('NVID_ERR_BAD_FRAME', `unexpected ${message.type}`);
+    }
+  }
+
+  /** The node's first message: admission by token (the certificate was judged already), then the join. */
+  private onHello(session: Session, hello: HelloMessage, pending: PendingSession, reject: (err: NvidError) => void): void {
+    if (session.joined) throw new NvidError('NVID_ERR_BAD_FRAME', 'hello sent twice');
+    const refusal = this.checkToken(hello);
+    if (refusal) {
+      reject(refusal);
+      session.conn.fail(refusal);
+      return;
+    }
+    pending.markAuthenticated();
+    this.join(session, hello);
+  }
+
+  /** The node always hears the name it got; the others only when it really changed. */
+  private onRename(session: Session, message: RenameMessage): void {
+    const result = this.registry.rename(session.peer.id, message.name)!;
+    session.conn.send({ type: 'renamed', requestId: message.requestId, name: result.peer.name });
+    if (result.peer.name !== result.oldName) {
+      this.saveRoster();
+      this.broadcast({ type: 'peer-renamed', peer: result.peer, oldName: result.oldName }, session);
+      this.options.observer?.renamed(result.peer, result.oldName);
     }
   }
 

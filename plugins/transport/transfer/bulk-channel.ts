@@ -31,8 +31,6 @@ export const BULK_TOKEN_BYTES = 32;
 export const BULK_PREAMBLE_BYTES = BULK_MAGIC.length + BULK_TOKEN_BYTES;
 /** How much of the envelope's start the `transfer` header's `head` hash covers (less if the envelope is shorter). */
 export const BULK_HEAD_BYTES = 64 * 1024;
-/** Content type of a TLS handshake record: the first byte of every ClientHello. */
-export const TLS_HANDSHAKE_BYTE = 0x16;
 
 /** How a transfer's body travels: `tcp` = raw on the bulk channel (when the length is known), `tls` = data frames inside TLS. */
 export type BulkChannelMode = 'tcp' | 'tls';

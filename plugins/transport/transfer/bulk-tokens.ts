@@ -24,9 +24,9 @@ interface Entry<W> {
 
 export class BulkTokens<W> {
   private readonly entries = new Map<string, Entry<W>>();
-  private readonly ttlMs: number;
+  /** How long a token may wait for its connection; also how long a used one is remembered as used. */
+  readonly ttlMs: number;
 
-  /** @param ttlMs how long a token may wait for its connection; also how long a used one is remembered as used. */
   constructor(ttlMs: number) {
     this.ttlMs = ttlMs;
   }

@@ -6,7 +6,10 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { connect, type ConnectionOptions, type TlsOptions, type TLSSocket } from 'node:tls';
-import type { Identity } from '../../core/types.js';
+import type { Identity } from '../../../core/types.js';
+
+/** Content type of a TLS handshake record: the first byte of every ClientHello (how a server tells TLS from a bulk connection). */
+export const TLS_HANDSHAKE_BYTE = 0x16;
 
 /** Lowercase hex without separators, the form of every ID in nvid. */
 export function normaliseFingerprint(text: string): string {
