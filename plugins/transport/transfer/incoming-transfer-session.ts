@@ -22,7 +22,7 @@ import { SENDER_TO_RECEIVER, checkMessage, type ErrorMessage, type TransferMessa
 import { BodyRateFloor } from './body-rate.js';
 import { pumpBulkBody } from './bulk-receiver.js';
 import type { BulkTokens } from './bulk-tokens.js';
-import type { TransferServerOptions } from './transfer-server.js';
+import type { ListenerOptions } from '../wire/guarded-tls-server.js';
 
 /** An incoming transfer as the transport hands it on. */
 export interface IncomingEnvelope {
@@ -39,9 +39,21 @@ export interface BulkWaiter {
   attach(socket: Socket): void;
 }
 
+/** The transfer server's settings a session reads; defined here so the server's options can include them without a circle. */
+export interface IncomingSessionOptions extends Pick<ListenerOptions, 'log' | 'onReject'> {
+  /** A sender that stops sending body bytes for this long is cut off. */
+  readonly idleTimeoutMs: number;
+  /** The slowest a body may arrive (see BodyRateFloor in body-rate.ts). */
+  readonly bodyRate: { readonly minBytesPerSecond: number; readonly windowMs: number };
+  /** The admitted peer with this ID (from the coordinator's list), or undefined. */
+  readonly lookupPeer: (id: string) => Peer | undefined;
+  /** Runs the receive pipeline; resolves once the file is verified and stored. */
+  readonly receive: (incoming: IncomingEnvelope) => Promise<DeliveryReceipt>;
+}
+
 /** What a session needs from its transfer server: its settings, and its slot, token and body accounting. */
 export interface IncomingTransferHost {
-  readonly options: Pick<TransferServerOptions, 'idleTimeoutMs' | 'bodyRate' | 'log' | 'onReject' | 'lookupPeer' | 'receive'>;
+  readonly options: IncomingSessionOptions;
   /** The bulk tokens, when this node takes bodies on the bulk channel; undefined keeps every body inside TLS. */
   readonly tokens: BulkTokens<BulkWaiter> | undefined;
   /** Why a new transfer from `sender` must wait, or undefined when a slot is free. */

@@ -12,15 +12,31 @@
 import type { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { NvidError, asNvidError } from '../../../core/errors.js';
-import type { DeliveryReceipt } from '../../../core/types.js';
-import type { Frame } from '../wire/frame-codec.js';
+import type { DeliveryReceipt, Identity, Peer } from '../../../core/types.js';
+import type { Frame, FrameLimits } from '../wire/frame-codec.js';
 import { FramedConnection } from '../wire/framed-connection.js';
 import { connectTls, peerCertificateOf } from '../wire/tls-helpers.js';
 import { RECEIVER_TO_SENDER, checkMessage, type AckMessage, type ErrorMessage } from '../wire/wire-messages.js';
-import { BULK_HEAD_BYTES, envelopeHeadHash } from './bulk-channel.js';
+import { BULK_HEAD_BYTES, envelopeHeadHash, type BulkChannelMode } from './bulk-channel.js';
 import { readHead, sendBulkBody, type BulkSend, type BulkSendFailure } from './bulk-sender.js';
 import { streamBody } from './framed-body-sender.js';
-import type { DeliverEnvelopeOptions } from './transfer-client.js';
+
+/** How to deliver one envelope (see deliverEnvelope in transfer-client.ts). */
+export interface DeliverEnvelopeOptions {
+  readonly identity: Identity;
+  readonly peer: Peer;
+  readonly transferId: string;
+  readonly envelope: Readable;
+  /** The envelope's exact length, when the sealer knows it: needed for the bulk channel. */
+  readonly length?: number;
+  /** `tcp` (default): offer the bulk channel when `length` is known; `tls`: always send the body inside TLS. */
+  readonly bulkChannel?: BulkChannelMode;
+  readonly onProgress?: (sentBytes: number) => void;
+  readonly connectTimeoutMs: number;
+  /** How long to wait for the receiver's verdict once the whole body is sent. */
+  readonly ackTimeoutMs: number;
+  readonly limits: FrameLimits;
+}
 
 /**
  * How long to wait for the receiver's verdict over TLS after the bulk

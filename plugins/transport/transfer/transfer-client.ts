@@ -9,27 +9,10 @@
  * The steps live in OutgoingDelivery (outgoing-delivery.ts); the body goes
  * out through bulk-sender.ts or framed-body-sender.ts.
  */
-import type { Readable } from 'node:stream';
-import type { DeliveryReceipt, Identity, Peer } from '../../../core/types.js';
-import type { FrameLimits } from '../wire/frame-codec.js';
-import type { BulkChannelMode } from './bulk-channel.js';
-import { OutgoingDelivery } from './outgoing-delivery.js';
+import type { DeliveryReceipt } from '../../../core/types.js';
+import { OutgoingDelivery, type DeliverEnvelopeOptions } from './outgoing-delivery.js';
 
-export interface DeliverEnvelopeOptions {
-  readonly identity: Identity;
-  readonly peer: Peer;
-  readonly transferId: string;
-  readonly envelope: Readable;
-  /** The envelope's exact length, when the sealer knows it: needed for the bulk channel. */
-  readonly length?: number;
-  /** `tcp` (default): offer the bulk channel when `length` is known; `tls`: always send the body inside TLS. */
-  readonly bulkChannel?: BulkChannelMode;
-  readonly onProgress?: (sentBytes: number) => void;
-  readonly connectTimeoutMs: number;
-  /** How long to wait for the receiver's verdict once the whole body is sent. */
-  readonly ackTimeoutMs: number;
-  readonly limits: FrameLimits;
-}
+export type { DeliverEnvelopeOptions } from './outgoing-delivery.js';
 
 /** Delivers one envelope; resolves with the receiver's receipt, rejects with an NvidError. Each call is its own OutgoingDelivery. */
 export function deliverEnvelope(options: DeliverEnvelopeOptions): Promise<DeliveryReceipt> {

@@ -22,24 +22,16 @@ import { GuardedTlsServer, listenerOptions, type AuthenticatedPeer, type Listene
 import type { BulkChannelMode } from './bulk-channel.js';
 import { readBulkPreamble } from './bulk-receiver.js';
 import { BulkTokens } from './bulk-tokens.js';
-import { IncomingTransferSession, type BulkWaiter, type IncomingEnvelope, type IncomingTransferHost } from './incoming-transfer-session.js';
+import { IncomingTransferSession, type BulkWaiter, type IncomingEnvelope, type IncomingSessionOptions, type IncomingTransferHost } from './incoming-transfer-session.js';
 
 export type { IncomingEnvelope } from './incoming-transfer-session.js';
 
 /** The listener's settings (identity, address, auth timeout, caps, limits, log, onReject), then the transfer server's own. */
-export interface TransferServerOptions extends ListenerOptions {
-  /** A sender that stops sending body bytes for this long is cut off. */
-  readonly idleTimeoutMs: number;
+export interface TransferServerOptions extends ListenerOptions, IncomingSessionOptions {
   /** Transfers received at once; more are refused as busy (an admitted peer cannot open unbounded pipelines). */
   readonly maxActiveTransfers: number;
   /** Of those, how many one sender may have: a single peer cannot take every slot. */
   readonly maxActiveTransfersPerPeer: number;
-  /** The slowest a body may arrive (see BodyRateFloor in body-rate.ts). */
-  readonly bodyRate: { readonly minBytesPerSecond: number; readonly windowMs: number };
-  /** The admitted peer with this ID (from the coordinator's list), or undefined. */
-  readonly lookupPeer: (id: string) => Peer | undefined;
-  /** Runs the receive pipeline; resolves once the file is verified and stored. */
-  readonly receive: (incoming: IncomingEnvelope) => Promise<DeliveryReceipt>;
   /** `tcp` (default): accept the bulk channel when a sender offers it; `tls`: every body comes as data frames inside TLS. */
   readonly bulkChannel?: BulkChannelMode;
   /** How long a bulk token waits for its connection (default {@link DEFAULT_BULK_TOKEN_TTL_MS}). */
