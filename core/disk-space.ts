@@ -5,7 +5,7 @@
  * and tells the sender why.
  */
 import { statfsSync } from 'node:fs';
-import { formatBytes } from './cli/format.js';
+import { formatBytes } from './byte-size.js';
 import { NvidError } from './errors.js';
 
 /** Bytes the file system holding `dir` has free for an unprivileged writer. */

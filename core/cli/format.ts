@@ -1,8 +1,8 @@
 /**
  * Human output of the control commands; `--json` bypasses all of this.
  */
-import type { HistoryEntry, Peer } from '../types.js';
-import type { SendResult } from '../types.js';
+import { formatBytes } from '../byte-size.js';
+import type { HistoryEntry, Peer, SendResult } from '../types.js';
 
 function table(rows: string[][]): string {
   if (rows.length === 0) return '';
@@ -41,17 +41,6 @@ export function formatStatus(status: Record<string, unknown>): string {
     } else lines.push(`${key}: ${typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value)}`);
   }
   return lines.join('\n');
-}
-
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = n;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
 }
 
 export function formatSent(result: SendResult): string {

@@ -9,7 +9,8 @@ import { callControl } from '../control/client.js';
 import { NvidError } from '../errors.js';
 import type { SendProgress, SendResult, SendStart } from '../types.js';
 import { EXIT } from './exit-codes.js';
-import { formatBytes, formatSent } from './format.js';
+import { formatBytes } from '../byte-size.js';
+import { formatSent } from './format.js';
 
 const BAR_WIDTH = 30;
 

@@ -5,19 +5,8 @@
  * bytes have left, a failed connection means the receiver went away, so the
  * sender says that, with how far it got, under a code of its own.
  */
+import { formatBytes as size } from '../../../core/byte-size.js';
 import { NvidError } from '../../../core/errors.js';
-
-/** Decimal units, as people read file sizes: 55 MB, 1.2 GB. */
-function size(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${unit === 0 || value >= 100 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
-}
 
 /** Follows one delivery's progress; turns a connection failure after the body started into NVID_ERR_RECEIVER_GONE. */
 export class ReceiverGoneDetector {

@@ -120,7 +120,7 @@ describe('long sends', function () {
     assert.equal(result.code, 8, `${result.stderr}${result.stdout}`);
     const error = send.lines.at(-1)!.error as { code: string; message: string };
     assert.equal(error.code, 'NVID_ERR_RECEIVER_GONE');
-    assert.match(error.message, /the receiver \(screen\) closed the connection after [\d.]+ [kMG]?B of [\d.]+ [kMG]?B/);
+    assert.match(error.message, /the receiver \(screen\) closed the connection after [\d.]+ [KMG]?i?B of [\d.]+ [KMG]?i?B/);
     assert.equal(partials(screen.stateDir).length, 1, 'a killed receiver could not clean up');
 
     const again = await cluster.startNode({ name: 'screen' });
