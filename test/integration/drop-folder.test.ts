@@ -144,7 +144,7 @@ describe('drop folder: stories', function () {
   let drop: string;
   let staging: string;
   let pngs: string[];
-  const senderOptions = () => ({ folder: drop, to: ['lobby'], stableMs: 800, pollMs: 100, retry: { initialMs: 300, maxMs: 1000, factor: 2 } });
+  const senderOptions = () => ({ folder: drop, to: ['lobby'], stableMs: 800, pollMs: 100, retry: { initialMs: 300, maxMs: 5000, factor: 2 } });
   const startSender = () => cluster.startNode({ name: 'sender', plugins: SENDER_PLUGINS(senderOptions()) });
   const sentHistory = async (path: string) => (await cluster.node('sender').control<HistoryEntry[]>('history')).filter((e) => e.path === path);
 
@@ -190,6 +190,16 @@ describe('drop folder: stories', function () {
     mkdirSync(join(drop, 'kiosk'));
     copyFileSync(pngs[0]!, file);
     await waitFor(() => readNoteCodes(file).includes('NVID_ERR_UNKNOWN_PEER'), 'a note saying kiosk is unknown', 30_000);
+    // Let the backoff grow until the next retry is well away, so the join (not a timer) is what sends it.
+    await waitFor(
+      async () => {
+        const { files } = await cluster.node('sender').control<{ files: Array<{ file: string; state: string; nextRetry?: string }> }>('drop-folder', { action: 'list' });
+        const entry = files.find((f) => f.file === join('kiosk', 'welcome.png'));
+        return entry?.state === 'waiting' && entry.nextRetry !== undefined && Date.parse(entry.nextRetry) - Date.now() > 1500;
+      },
+      'welcome.png waiting with its next retry more than 1.5 s away',
+      30_000,
+    );
     await cluster.startNode({ name: 'kiosk' });
     await waitFor(() => existsSync(join(drop, '.sent', 'kiosk', 'welcome.png')), 'welcome.png delivered to kiosk', 30_000);
     assert.deepEqual([...hashCounts(libraryOf(cluster, 'kiosk'))], [[sha256Of(pngs[0]!), 1]]);

@@ -33,7 +33,7 @@ describe('display plugin: failing players', function () {
     // Once red is up, the idle player is gone: the only player left is red's.
     await until('one player', () => ffplayChildren().length === 1);
     const [pid] = ffplayChildren();
-    assert.deepEqual(await r.show(await solidPng(r.t.dir, 'lime.png', 'lime')), { state: 'queued' });
+    assert.deepEqual(await r.show(await solidPng(r.t.dir, 'lime.png', 'lime')), { state: 'queued', position: 0 });
     return pid!;
   }
 
