@@ -11,7 +11,7 @@ import type { PeerRef } from './file-job.js';
 import type { RetryOptions } from './options.js';
 import { RetryScheduler } from './retry-scheduler.js';
 
-export type { ItemState, ItemView, QueueServices, SendOptions } from './dropped-file-session.js';
+export type { ItemState, ItemView, QueueServices, AttemptOptions } from './dropped-file-session.js';
 
 export interface DropQueueOptions extends SessionOptions {
   readonly folder: string;

@@ -29,7 +29,7 @@ export interface ItemView {
 }
 
 /** What the queue hands each send of a file. */
-export interface SendOptions {
+export interface AttemptOptions {
   /** Aborted when the send should give up: the queue closed and its grace is over. */
   readonly signal: AbortSignal;
 }
@@ -37,7 +37,7 @@ export interface SendOptions {
 /** What sessions need from the daemon: a job's services, with a send that also takes the queue's options. */
 export interface QueueServices extends Omit<JobServices, 'send'> {
   /** Sends a file to a target; resolves only once the receiver acknowledged a verified, stored copy. */
-  send(file: string, target: string, options: SendOptions): Promise<SendOutcome>;
+  send(file: string, target: string, options: AttemptOptions): Promise<SendOutcome>;
 }
 
 /** The options a session reads (the queue's own ones add the folder, concurrency and retry timing). */
@@ -218,7 +218,7 @@ export class DroppedFileSession {
   }
 
   /** The services for file-job.ts, whose two-argument `send` gets `sendOptions` added. */
-  #jobServices(sendOptions: SendOptions): JobServices {
+  #jobServices(sendOptions: AttemptOptions): JobServices {
     const { services } = this.#context;
     return {
       send: (file, target) => services.send(file, target, sendOptions),
@@ -230,7 +230,7 @@ export class DroppedFileSession {
   }
 
   /** What every send of this attempt carries (the one place to add more, such as progress callbacks). */
-  #sendOptions(signal: AbortSignal): SendOptions {
+  #sendOptions(signal: AbortSignal): AttemptOptions {
     return { signal };
   }
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { NvidError } from '../../../core/errors.js';
 import { DropQueue } from '../../../plugins/drop-folder/drop-queue.js';
-import { DroppedFileSession, type SendOptions, type SessionHost, type SessionOptions } from '../../../plugins/drop-folder/dropped-file-session.js';
+import { DroppedFileSession, type AttemptOptions, type SessionHost, type SessionOptions } from '../../../plugins/drop-folder/dropped-file-session.js';
 import { notePathFor, readNoteCodes, writeNote } from '../../../plugins/drop-folder/error-notes.js';
 import { InFlightDeliveries, type PeerRef, type SendOutcome } from '../../../plugins/drop-folder/file-job.js';
 import { DeliveryLedger } from '../../../plugins/drop-folder/ledger.js';
@@ -44,7 +44,7 @@ describe('drop-folder: one file session', function () {
   let drop: string;
   let ledger: DeliveryLedger;
   let host: RecordingHost;
-  let sends: Array<{ file: string; target: string; options: SendOptions }>;
+  let sends: Array<{ file: string; target: string; options: AttemptOptions }>;
   /** What the fake send does; by default it stores the file and acknowledges its hash. */
   let answer: (file: string) => Promise<SendOutcome>;
 
@@ -54,7 +54,7 @@ describe('drop-folder: one file session', function () {
     writeFileSync(path, content);
     const options: SessionOptions = { sentFolder: join(drop, '.sent'), afterSend: 'move', to: ['lobby'], stableMs: 60, pollMs: 10, ...extra };
     const services = {
-      send: (file: string, target: string, sendOptions: SendOptions) => {
+      send: (file: string, target: string, sendOptions: AttemptOptions) => {
         sends.push({ file, target, options: sendOptions });
         return answer(file);
       },
