@@ -3,10 +3,11 @@
  * (bundled name, path, or package), validates its options against its own
  * schema, constructs it. Every failure names the plugin and its config key.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import semver from 'semver';
 import type { PluginSpec } from './config.js';
 import { ERROR_CODE_PATTERN, NvidError } from './errors.js';
 import { PLUGIN_API_VERSION, type NvidPlugin, type NvidPluginClass, type PluginDeclaration, type PluginRole } from './plugin-api.js';
@@ -31,6 +32,46 @@ export interface LoadedPlugin {
 interface Located {
   url: string;
   source: LoadedPlugin['source'];
+  /** For a package: its package.json, where `engines.nvid` may say which nvid it needs. */
+  packageJson?: string;
+}
+
+/** This nvid's version, for plugin packages that name the versions they work with. */
+const NVID_VERSION = (JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+
+/** The package.json of the package `name` whose entry point is `entry`: the nearest one upwards that names it. */
+function packageJsonOf(entry: string, name: string): string | undefined {
+  let dir = dirname(entry);
+  for (;;) {
+    const candidate = join(dir, 'package.json');
+    if (existsSync(candidate)) {
+      try {
+        if ((JSON.parse(readFileSync(candidate, 'utf8')) as { name?: string }).name === name) return candidate;
+      } catch {
+        // not ours to judge here: the module itself loaded
+      }
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+/**
+ * A plugin package may say which nvid versions it works with, in its package.json's
+ * `engines.nvid` (a semver range, as Homebridge plugins name `engines.homebridge`).
+ */
+function checkEngines(located: Located, use: string, key: string): void {
+  if (!located.packageJson) return;
+  const engines = (JSON.parse(readFileSync(located.packageJson, 'utf8')) as { engines?: Record<string, unknown> }).engines;
+  const range = engines?.nvid;
+  if (range === undefined) return;
+  if (typeof range !== 'string' || semver.validRange(range) === null) {
+    throw new NvidError('NVID_ERR_PLUGIN_SHAPE', `${key} ("${use}"): its package.json's engines.nvid is not a version range: ${JSON.stringify(range)}`);
+  }
+  if (!semver.satisfies(NVID_VERSION, range, { includePrerelease: true })) {
+    throw new NvidError('NVID_ERR_PLUGIN_API', `${key} ("${use}"): the package needs nvid ${range} (its engines.nvid); this is nvid ${NVID_VERSION}`);
+  }
 }
 
 function locate(use: string, baseDir: string, key: string): Located {
@@ -45,7 +86,10 @@ function locate(use: string, baseDir: string, key: string): Located {
   }
   try {
     // Resolve packages from the config's folder, as the user would expect.
-    return { url: pathToFileURL(createRequire(join(baseDir, 'package.json')).resolve(use)).href, source: 'package' };
+    const entry = createRequire(join(baseDir, 'package.json')).resolve(use);
+    const packageName = use.startsWith('@') ? use.split('/').slice(0, 2).join('/') : use.split('/')[0]!;
+    const packageJson = packageJsonOf(entry, packageName);
+    return { url: pathToFileURL(entry).href, source: 'package', ...(packageJson ? { packageJson } : {}) };
   } catch {
     throw new NvidError('NVID_ERR_PLUGIN_NOT_FOUND', `${key} ("${use}"): not a bundled plugin and no package of that name is installed (looked from ${baseDir}); bundled plugins: ${listBundled().join(', ')}`);
   }
@@ -102,6 +146,7 @@ async function findPlugin(spec: PluginSpec, index: number, baseDir: string): Pro
   const use = typeof spec === 'string' ? spec : spec.use;
   const options = structuredClone(typeof spec === 'string' ? {} : (spec.options ?? {}));
   const located = locate(use, baseDir, key);
+  checkEngines(located, use, key);
   let mod: Record<string, unknown>;
   try {
     mod = (await import(located.url)) as Record<string, unknown>;

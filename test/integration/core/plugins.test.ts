@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { NVID_BIN, NvidProcess, REPO_ROOT, removeDir, runNvid, tempDir, writeJson } from '../../helpers/nvid.js';
 
@@ -109,6 +109,14 @@ describe('plugins listed in the config', function () {
     const future = await refusedStart(dir, { plugins: [join(FIXTURES, 'api-version-9.js')] });
     assert.equal(future.code, 2);
     assert.match(future.stderr, /plugin "api-version-9" \(plugins\[0\]\) was written for plugin API 9; this nvid speaks plugin API 2 .*\[NVID_ERR_PLUGIN_API\]/);
+    // A package says which nvid it works with in its package.json, as Homebridge plugins do.
+    const pkg = join(dir, 'node_modules', 'nvid-plugin-future');
+    mkdirSync(pkg, { recursive: true });
+    writeJson(join(pkg, 'package.json'), { name: 'nvid-plugin-future', version: '1.0.0', type: 'module', main: 'index.js', engines: { nvid: '>=9' } });
+    writeFileSync(join(pkg, 'index.js'), 'export default class Future { static pluginName = "future"; apply() {} }\n');
+    const needsNewer = await refusedStart(dir, { plugins: ['nvid-plugin-future'] });
+    assert.equal(needsNewer.code, 2);
+    assert.match(needsNewer.stderr, /plugins\[0\] \("nvid-plugin-future"\): the package needs nvid >=9 \(its engines\.nvid\); this is nvid \d+\.\d+\.\d+ \[NVID_ERR_PLUGIN_API\]/);
     const twoTransports = await refusedStart(dir, { plugins: ['transport', join(FIXTURES, 'second-transport.js')] });
     assert.match(twoTransports.stderr, /plugins "transport" and "second-transport" both provide transport; list only one \[NVID_ERR_PLUGIN_SHAPE\]/);
   });
