@@ -6,7 +6,7 @@
 import { mkdirSync, statSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { NvidConfig } from './config.js';
-import { createControlHandler } from './control/commands.js';
+import { createControlHandler, type ControlPort } from './control/commands.js';
 import { ControlServer } from './control/server.js';
 import { observeCoreEvents } from './core-observers.js';
 import { NvidError } from './errors.js';
@@ -22,11 +22,13 @@ import { removeLeftoverParts } from './pipeline/leftovers.js';
 import { receiveTransfer } from './pipeline/receive.js';
 import { sendFile } from './pipeline/send.js';
 import { TransferTracker } from './pipeline/transfer-tracker.js';
-import type { IncomingTransfer, PeerView, PluginHost, ScreenPowers, TransportPowers } from './plugin-api.js';
+import { hookCapabilities, type HookCapabilities } from './host-capabilities.js';
+import { Library } from './library.js';
+import type { IncomingTransfer, LibraryAccess, PeerView, PluginHost, ScreenPowers, TransportPowers } from './plugin-api.js';
 import { loadPlugins, type LoadedPlugin } from './plugin-loader.js';
 import { ReceivedIndex } from './received-index.js';
 import { statePaths } from './state-paths.js';
-import type { DisplayedEvent, DisplayFailedEvent, Identity, MediaInfo, RejectedEvent, Role, SendOptions } from './types.js';
+import type { DisplayedEvent, DisplayFailedEvent, Identity, MediaInfo, RejectedEvent, Role, ScreenRequest, ScreenState, SendOptions, StatusReport } from './types.js';
 
 function prepareStateDir(stateDir: string): void {
   try {
@@ -47,6 +49,9 @@ export class Daemon {
   readonly log: Logger;
   readonly paths: ReturnType<typeof statePaths>;
   readonly transfers = new TransferTracker();
+  readonly library: Library;
+  /** What plugins and control commands ask that another plugin answers (screen, rename, screenshot ...). */
+  readonly capabilities: HookCapabilities;
   #name: string;
   #identity: Identity | undefined;
   #history: JsonLinesHistory | undefined;
@@ -63,6 +68,8 @@ export class Daemon {
     this.#name = config.name;
     this.paths = statePaths(config.stateDir);
     this.log = log ?? createLogger(config.log.level);
+    this.library = new Library(this.paths.libraryDir);
+    this.capabilities = hookCapabilities(this.hooks, this.library, () => this.history, this.log);
     guardHooks(this.hooks);
   }
 
@@ -110,10 +117,19 @@ export class Daemon {
     return sendFile(this.pipelineContext(), file, to, options);
   }
 
-  /** Check a file already on this node with the configured media rules (see PluginHost.validateMedia). */
-  async validateMedia(path: string): Promise<MediaInfo> {
-    requireHook(this.hooks, 'validate', 'media', 'cannot check media');
-    return answered(await this.hooks.validate.promise({ path, side: 'local' }), 'validate', 'cannot check media');
+  /** What `nvid status` shows: the core's fields, then every plugin's (the status hook). */
+  status(): StatusReport {
+    return this.hooks.status.call({
+      role: this.role,
+      name: this.name,
+      id: this.identity.id,
+      pid: process.pid,
+      stateDir: this.config.stateDir,
+      uptimeSeconds: Math.round(this.uptimeSeconds),
+      plugins: this.#plugins.map((p) => ({ name: p.name, source: p.source })),
+      peers: this.peers.list().length,
+      transfers: this.transfers.list(),
+    });
   }
 
   #reportRejected(event: RejectedEvent & Record<string, unknown>, log: Logger): void {
@@ -147,6 +163,11 @@ export class Daemon {
     });
   }
 
+  #libraryAccess(): LibraryAccess {
+    const library = this.library;
+    return Object.freeze({ list: () => library.list(), resolve: (name: string) => library.resolve(name), delete: this.capabilities.deleteLibraryItem });
+  }
+
   /** The peer table as every plugin but the transport sees it: no mutators. */
   #peerView(): PeerView {
     const peers = this.peers;
@@ -170,7 +191,13 @@ export class Daemon {
       peers: peerView,
       history: this.history,
       send: (file: string, to: string, options?: SendOptions) => this.send(file, to, options),
-      validateMedia: (path: string) => this.validateMedia(path),
+      validateMedia: this.capabilities.validateMedia,
+      library: this.#libraryAccess(),
+      steerScreen: this.capabilities.steerScreen,
+      screenshot: this.capabilities.screenshot,
+      rename: this.capabilities.rename,
+      status: () => this.status(),
+      control: this.capabilities.pluginCommand,
       reportRejected: (event: RejectedEvent & Record<string, unknown>) => this.#reportRejected(event, log),
       ...(plugin.provides.includes('transport') ? { transport: this.#transportPowers(log) } : {}),
       ...(plugin.provides.includes('display') ? { screen: this.#screenPowers(log) } : {}),
@@ -230,24 +257,18 @@ export class Daemon {
     this.log.info({ role: this.role, id: identity.id, name: this.name, plugins: this.#plugins.map((p) => p.name), control: this.paths.controlSocket }, 'started');
   }
 
-  #controlPort() {
-    const daemon = this;
+  #controlPort(): ControlPort {
     return {
       role: this.role,
-      get name() {
-        return daemon.name;
-      },
-      identity: this.identity,
-      stateDir: this.config.stateDir,
-      get uptimeSeconds() {
-        return daemon.uptimeSeconds;
-      },
-      plugins: this.#plugins.map((p) => ({ name: p.name, source: p.source })),
-      hooks: this.hooks,
       peers: this.#peerView(),
       history: this.history,
-      transfersInFlight: () => this.transfers.list(),
+      library: this.#libraryAccess(),
+      status: () => this.status(),
       send: (file: string, to: string, options: SendOptions) => this.send(file, to, options),
+      rename: this.capabilities.rename,
+      screenshot: this.capabilities.screenshot,
+      steerScreen: this.capabilities.steerScreen,
+      pluginCommand: this.capabilities.pluginCommand,
       requestStop: () => process.kill(process.pid, 'SIGTERM'),
     };
   }

@@ -26,6 +26,7 @@ import type {
   DisplayFailedEvent,
   DisplayRequest,
   HistoryKind,
+  ItemDeletedEvent,
   MediaInfo,
   OpenedEnvelope,
   OpenRequest,
@@ -37,7 +38,9 @@ import type {
   ReceivedEvent,
   RejectedEvent,
   Role,
+  ScreenRequest,
   ScreenshotRequest,
+  ScreenState,
   SealedEnvelope,
   SealRequest,
   SendFailedEvent,
@@ -116,6 +119,12 @@ export function createHooks() {
      * which fires `displayed`.
      */
     display: new AsyncSeriesBailHook<[DisplayRequest], DisplayAccepted | undefined>(['request'], 'display'),
+    /**
+     * Look at or steer the local screen: `status`, `skip` the current item, `clear` what
+     * waits (and end what shows, but for `loop`), `show` a library item now. Resolve with
+     * the screen's state after the action.
+     */
+    screen: new AsyncSeriesBailHook<[ScreenRequest], ScreenState | undefined>(['request'], 'screen'),
     /** Write a PNG of what the screen shows now; resolve with its path. */
     screenshot: new AsyncSeriesBailHook<[ScreenshotRequest], string | undefined>(['request'], 'screenshot'),
 
@@ -150,6 +159,8 @@ export function createHooks() {
     displayed: new AsyncParallelHook<[DisplayedEvent]>(['event'], 'displayed'),
     /** An item could not be shown. */
     displayFailed: new AsyncParallelHook<[DisplayFailedEvent]>(['event'], 'displayFailed'),
+    /** A library item was deleted (by the person at the node or a controller): take it off the screen now. */
+    itemDeleted: new AsyncParallelHook<[ItemDeletedEvent]>(['event'], 'itemDeleted'),
   });
 }
 
@@ -171,6 +182,7 @@ export const EVENT_HISTORY_KINDS = {
   queued: 'queued',
   displayed: 'displayed',
   displayFailed: 'display-failed',
+  itemDeleted: 'item-deleted',
 } as const satisfies Partial<Record<HookName, HistoryKind | null>>;
 
 export type EventHookName = keyof typeof EVENT_HISTORY_KINDS;

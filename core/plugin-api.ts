@@ -19,12 +19,16 @@ import type {
   HistoryEntry,
   HistoryKind,
   Identity,
+  LibraryItem,
   MediaInfo,
   Peer,
   RejectedEvent,
   Role,
+  ScreenRequest,
+  ScreenState,
   SendOptions,
   SendResult,
+  StatusReport,
 } from './types.js';
 
 /** The plugin API this core speaks. A plugin may declare the version it was written for in `apiVersion`. */
@@ -67,6 +71,16 @@ export interface IncomingTransfer {
   readonly sender: Peer;
   /** The sealed envelope bytes, exactly as the sender's `seal` produced them. */
   readonly envelope: Readable;
+}
+
+/** The library of received files, by name. Names are checked: a path or a hidden file is NVID_ERR_LIBRARY_ITEM. */
+export interface LibraryAccess {
+  /** Every kept file, newest first. */
+  list(): LibraryItem[];
+  /** The path of the item called `name`. */
+  resolve(name: string): string;
+  /** Delete the item: the file goes, `itemDeleted` fires (the display takes it off the screen), the history records it. */
+  delete(name: string): Promise<void>;
 }
 
 /** What only the transport plugin may do. */
@@ -124,6 +138,18 @@ export interface PluginHost {
    * hook, `side: 'local'`): its MediaInfo, or an NvidError saying why it may not be shown.
    */
   validateMedia(path: string): Promise<MediaInfo>;
+  /** The library of received files: list them, find one by name, delete one (it leaves the screen at once). */
+  readonly library: LibraryAccess;
+  /** Look at or steer the local screen (the display plugin answers); NVID_ERR_NOT_AVAILABLE without one. */
+  steerScreen(request: ScreenRequest): Promise<ScreenState>;
+  /** Write a PNG of what the local screen shows now to `out`; resolves with its path. */
+  screenshot(out: string): Promise<string>;
+  /** Ask the coordinator for a new name for this node; resolves with the name it gave. */
+  rename(name: string): Promise<string>;
+  /** What `nvid status` shows: the core's fields and every plugin's. */
+  status(): StatusReport;
+  /** Run a control command another plugin answers (as `nvid control` does); NVID_ERR_USAGE if none does. */
+  control(command: string, args?: Record<string, unknown>): Promise<unknown>;
   /**
    * Record a refusal only this plugin saw (a connection dropped for bad frames, a coordinator that
    * refused us): a 'rejected' history entry with these fields, and the `rejected` event for observers.

@@ -173,7 +173,8 @@ export type HistoryKind =
   | 'rejected'
   | 'queued'
   | 'displayed'
-  | 'display-failed';
+  | 'display-failed'
+  | 'item-deleted';
 
 /** One line of the history log. */
 export interface HistoryEntry {
@@ -317,4 +318,32 @@ export interface SendResult {
   readonly media: MediaInfo;
   readonly receipt: DeliveryReceipt;
   readonly seconds: number;
+}
+
+/** A file in this node's library (verified media it received and keeps). */
+export interface LibraryItem {
+  /** The file's name in the library folder: what `show` and `delete` take. */
+  readonly name: string;
+  readonly path: string;
+  readonly size: number;
+  /** Milliseconds since the epoch when it arrived. */
+  readonly modified: number;
+}
+
+/** A library item was deleted: it leaves the screen, the queue and the loop at once. */
+export interface ItemDeletedEvent {
+  readonly name: string;
+  readonly path: string;
+}
+
+/** Argument of `hooks.screen`: look at or steer the local screen. `show` takes a library item's path. */
+export type ScreenRequest = { readonly action: 'status' } | { readonly action: 'skip' } | { readonly action: 'clear' } | { readonly action: 'show'; readonly path: string };
+
+/** What the screen shows and what waits, as the display sees it. */
+export interface ScreenState {
+  /** The item on screen; `idle` for the idle picture; null while nothing is up yet (starting, stopping). */
+  readonly showing: { readonly path: string; readonly name: string; readonly kind: MediaKind } | 'idle' | null;
+  /** Items waiting their turn, next first. */
+  readonly queue: ReadonlyArray<{ readonly path: string; readonly name: string }>;
+  readonly policy: string;
 }

@@ -2,7 +2,7 @@
  * Human output of the control commands; `--json` bypasses all of this.
  */
 import { formatBytes } from '../byte-size.js';
-import type { HistoryEntry, Peer, SendResult } from '../types.js';
+import type { HistoryEntry, LibraryItem, Peer, ScreenState, SendResult } from '../types.js';
 
 function table(rows: string[][]): string {
   if (rows.length === 0) return '';
@@ -45,4 +45,16 @@ export function formatStatus(status: Record<string, unknown>): string {
 
 export function formatSent(result: SendResult): string {
   return `delivered ${result.file} to ${result.to.name} (${formatBytes(result.size)} in ${result.seconds.toFixed(2)} s, stored as ${result.receipt.storedAs}, sha256 ${result.sha256.slice(0, 16)}…)`;
+}
+
+export function formatScreen(state: ScreenState): string {
+  const showing = state.showing === null ? 'nothing yet' : state.showing === 'idle' ? 'the idle screen' : `${state.showing.name} (${state.showing.kind})`;
+  const lines = [`showing: ${showing}`, `policy: ${state.policy}`];
+  lines.push(state.queue.length ? `${state.policy === 'loop' ? 'up next' : 'waiting'}: ${state.queue.map((i) => i.name).join(', ')}` : 'nothing waiting');
+  return lines.join('\n');
+}
+
+export function formatLibrary(items: readonly LibraryItem[]): string {
+  if (items.length === 0) return 'the library is empty';
+  return table([['NAME', 'SIZE', 'ARRIVED'], ...items.map((i) => [i.name, formatBytes(i.size), new Date(i.modified).toISOString()])]);
 }

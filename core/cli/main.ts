@@ -10,9 +10,9 @@ import { stateDirFromConfigFile } from '../config-file.js';
 import { callControl } from '../control/client.js';
 import { statePaths } from '../state-paths.js';
 import { asNvidError, NvidError } from '../errors.js';
-import type { HistoryEntry, Peer, Role } from '../types.js';
+import type { HistoryEntry, LibraryItem, Peer, Role, ScreenState } from '../types.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
-import { formatHistory, formatPeers, formatStatus } from './format.js';
+import { formatHistory, formatLibrary, formatPeers, formatScreen, formatStatus } from './format.js';
 import { sendCommand } from './send-command.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -119,6 +119,20 @@ export async function main(argv = hideBin(process.argv)): Promise<void> {
     .command('screenshot', "save a PNG of what the node's screen shows now", (y) => y.option('out', { alias: 'o', type: 'string', default: 'screenshot.png' }), async (a) => {
       const result = (await control(g(a), 'screenshot', { out: resolve(a.out) })) as { path: string };
       print(g(a), result, () => `screenshot saved to ${result.path}`);
+    })
+    .command(
+      'screen <action> [item]',
+      "look at or steer this node's screen: status, skip, clear, show ITEM (a library item, again), delete ITEM (it leaves the screen at once)",
+      (y) => y.positional('action', { type: 'string', choices: ['status', 'skip', 'clear', 'show', 'delete'], demandOption: true }).positional('item', { type: 'string', describe: 'a library item name (see nvid library)' }),
+      async (a) => {
+        if ((a.action === 'show' || a.action === 'delete') && !a.item) throw new NvidError('NVID_ERR_USAGE', `screen ${a.action}: name a library item (see nvid library)`);
+        const state = (await control(g(a), 'screen', { action: a.action, ...(a.item ? { item: a.item } : {}) })) as ScreenState;
+        print(g(a), state, () => formatScreen(state));
+      },
+    )
+    .command('library', 'list the media this node received and keeps, newest first', {}, async (a) => {
+      const items = (await control(g(a), 'library')) as LibraryItem[];
+      print(g(a), items, () => formatLibrary(items));
     })
     .command(
       'control <command> [args..]',

@@ -4,30 +4,29 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import { NvidError } from '../errors.js';
-import type { NvidHooks } from '../hooks.js';
-import type { HistoryLog, PeerView } from '../plugin-api.js';
-import type { HistoryKind, Identity, ProgressEvent, Role, SendOptions, SendResult } from '../types.js';
-import { answered, requireHook } from '../pipeline/hook-checks.js';
+import type { HistoryLog, LibraryAccess, PeerView } from '../plugin-api.js';
+import type { HistoryKind, Role, ScreenRequest, ScreenState, SendOptions, SendResult, StatusReport } from '../types.js';
 import type { ControlHandler } from './server.js';
 
 /** What the control commands need from the daemon, and nothing more. */
 export interface ControlPort {
   readonly role: Role;
-  readonly name: string;
-  readonly identity: Identity;
-  readonly stateDir: string;
-  readonly uptimeSeconds: number;
-  readonly plugins: ReadonlyArray<{ readonly name: string; readonly source: string }>;
-  readonly hooks: Pick<NvidHooks, 'status' | 'rename' | 'screenshot' | 'control'>;
   readonly peers: PeerView;
   readonly history: HistoryLog;
-  transfersInFlight(): Array<ProgressEvent & { startedAt: number }>;
+  readonly library: LibraryAccess;
+  status(): StatusReport;
   send(file: string, to: string, options: SendOptions): Promise<SendResult>;
+  rename(name: string): Promise<string>;
+  screenshot(out: string): Promise<string>;
+  steerScreen(request: ScreenRequest): Promise<ScreenState>;
+  /** A command some plugin answers through `hooks.control`. */
+  pluginCommand(command: string, args: Record<string, unknown>): Promise<unknown>;
   /** Ask the process to stop, as SIGTERM does. */
   requestStop(): void;
 }
 
 const NAME = /^[^\u0000-\u001f\u007f/\\]{1,64}$/;
+const SCREEN_ACTIONS = ['status', 'skip', 'clear', 'show', 'delete'] as const;
 
 function stringArg(args: Record<string, unknown>, key: string, command: string): string {
   const value = args[key];
@@ -35,21 +34,23 @@ function stringArg(args: Record<string, unknown>, key: string, command: string):
   return value;
 }
 
+/** `screen`: status, skip, clear, show ITEM, delete ITEM (the item leaves the screen at once). */
+async function screenCommand(daemon: ControlPort, args: Record<string, unknown>): Promise<ScreenState> {
+  const action = args.action ?? 'status';
+  if (!SCREEN_ACTIONS.includes(action as (typeof SCREEN_ACTIONS)[number])) throw new NvidError('NVID_ERR_USAGE', `screen: the action is one of ${SCREEN_ACTIONS.join(', ')}`);
+  if (action === 'show') return daemon.steerScreen({ action: 'show', path: daemon.library.resolve(stringArg(args, 'item', 'screen show')) });
+  if (action === 'delete') {
+    await daemon.library.delete(stringArg(args, 'item', 'screen delete'));
+    return daemon.steerScreen({ action: 'status' });
+  }
+  return daemon.steerScreen({ action: action as 'status' | 'skip' | 'clear' });
+}
+
 export function createControlHandler(daemon: ControlPort): ControlHandler {
   return async (command, args, emit, signal) => {
     switch (command) {
       case 'status':
-        return daemon.hooks.status.call({
-          role: daemon.role,
-          name: daemon.name,
-          id: daemon.identity.id,
-          pid: process.pid,
-          stateDir: daemon.stateDir,
-          uptimeSeconds: Math.round(daemon.uptimeSeconds),
-          plugins: daemon.plugins.map((p) => ({ name: p.name, source: p.source })),
-          peers: daemon.peers.list().length,
-          transfers: daemon.transfersInFlight(),
-        });
+        return daemon.status();
       case 'peers':
         return daemon.peers.list().map((p) => (args.certs ? p : { id: p.id, name: p.name, address: p.address, port: p.port }));
       case 'send': {
@@ -63,27 +64,24 @@ export function createControlHandler(daemon: ControlPort): ControlHandler {
       case 'rename': {
         const name = stringArg(args, 'name', 'rename');
         if (!NAME.test(name)) throw new NvidError('NVID_ERR_USAGE', 'rename: a name is 1-64 characters without control characters or slashes');
-        requireHook(daemon.hooks, 'rename', 'transport', 'cannot rename');
-        return { name: answered(await daemon.hooks.rename.promise({ name }), 'rename', 'cannot rename') };
+        return { name: await daemon.rename(name) };
       }
       case 'history': {
         const limit = typeof args.limit === 'number' && args.limit > 0 ? Math.floor(args.limit) : undefined;
         const kind = typeof args.kind === 'string' ? (args.kind as HistoryKind) : undefined;
         return daemon.history.read({ ...(limit ? { limit } : {}), ...(kind ? { kind } : {}) });
       }
-      case 'screenshot': {
-        requireHook(daemon.hooks, 'screenshot', 'display', 'cannot take a screenshot');
-        const out = resolve(typeof args.out === 'string' ? args.out : `screenshot-${Date.now()}.png`);
-        return { path: answered(await daemon.hooks.screenshot.promise({ out }), 'screenshot', 'cannot take a screenshot') };
-      }
+      case 'screenshot':
+        return { path: await daemon.screenshot(resolve(typeof args.out === 'string' ? args.out : `screenshot-${Date.now()}.png`)) };
+      case 'screen':
+        return screenCommand(daemon, args);
+      case 'library':
+        return daemon.library.list();
       case 'stop':
         setImmediate(() => daemon.requestStop());
         return { stopping: true };
-      default: {
-        const answer = await daemon.hooks.control.promise({ command, args });
-        if (answer === undefined) throw new NvidError('NVID_ERR_USAGE', `unknown control command "${command}"`);
-        return answer;
-      }
+      default:
+        return daemon.pluginCommand(command, args);
     }
   };
 }

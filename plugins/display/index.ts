@@ -5,7 +5,8 @@
  * `output: "headless"` it only keeps files (nodes with no screen).
  *
  * Taps `beforeStart` (binaries, display, leftovers of a crashed run), `start`,
- * `stop`, `display`, `screenshot` and `status`.
+ * `stop`, `display`, `screen` (status, skip, clear, show again), `itemDeleted`
+ * (a deleted file leaves the screen at once), `screenshot` and `status`.
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -49,6 +50,9 @@ export default class DisplayPlugin implements NvidPlugin {
       daemon.hooks.display.tapPromise(PLUGIN_NAME, async (): Promise<DisplayAccepted> => ({ state: 'kept' }));
       daemon.hooks.screenshot.tapPromise(PLUGIN_NAME, async () => {
         throw new NvidError('NVID_ERR_NOT_AVAILABLE', 'this node is headless (display output "headless"): it keeps files but has no screen to capture');
+      });
+      daemon.hooks.screen.tapPromise(PLUGIN_NAME, async () => {
+        throw new NvidError('NVID_ERR_NOT_AVAILABLE', 'this node is headless (display output "headless"): it keeps files but has no screen to steer');
       });
       daemon.hooks.status.tap(PLUGIN_NAME, (report) => ({ ...report, display: { output: 'headless' } }));
       return;
@@ -112,6 +116,19 @@ export default class DisplayPlugin implements NvidPlugin {
       const state = this.controller.submit({ path: request.path, media: request.media, meta: request.meta });
       return state === 'queued' ? { state, position: Math.max(0, this.controller.waiting - 1) } : { state };
     });
+
+    daemon.hooks.screen.tapPromise(PLUGIN_NAME, async (request) => {
+      const controller = this.controller;
+      if (!controller) throw new NvidError('NVID_ERR_DISPLAY_UNAVAILABLE', 'the display is not running (the node has not started or is stopping)');
+      if (request.action === 'skip') controller.skip();
+      else if (request.action === 'clear') controller.clear();
+      else if (request.action === 'show') controller.showNow({ path: request.path, media: await daemon.validateMedia(request.path) });
+      // One turn of the event loop lets the screen pick what comes next, so the answer shows the action's effect.
+      if (request.action !== 'status') await new Promise((resolve) => setImmediate(resolve));
+      return controller.state();
+    });
+
+    daemon.hooks.itemDeleted.tapPromise(PLUGIN_NAME, async ({ path }) => this.controller?.forget(path));
 
     daemon.hooks.screenshot.tapPromise(PLUGIN_NAME, async (request) => {
       if (!ffmpeg || !this.controller) throw new NvidError('NVID_ERR_DISPLAY_UNAVAILABLE', 'the display is not running');

@@ -9,11 +9,12 @@
  * top, so the viewer goes straight from one picture to the next.
  */
 import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { asNvidError } from '../../core/errors.js';
 import type { ScreenPowers } from '../../core/plugin-api.js';
-import type { MediaInfo, TransferMeta } from '../../core/types.js';
+import type { MediaInfo, ScreenState, TransferMeta } from '../../core/types.js';
 import type { DisplayPolicy } from './options.js';
 import { fileOrientation } from '../../core/media-tools/exif-orientation.js';
 import { FfplayPlayer, type PlayerSpec } from './player.js';
@@ -127,17 +128,68 @@ export class ScreenController {
         this.#queue.push(item);
         break;
       case 'loop': {
-        // A new arrival plays next, then stays in the cycle.
-        this.#library = this.#library.filter((i) => i.path !== item.path);
-        const anchor = this.#switching ? this.#upcoming : this.#current?.item;
-        const at = anchor ? this.#library.findIndex((i) => i.path === anchor.path) + 1 : 0;
-        this.#library.splice(at, 0, item);
+        this.#insertNext(item);
         state = idleNow ? 'showing' : 'queued';
         break;
       }
     }
     this.#wake();
     return state;
+  }
+
+  /** In `loop`: the item plays next (after what shows or is coming up), then stays in the cycle. */
+  #insertNext(item: ScreenItem): void {
+    this.#library = this.#library.filter((i) => i.path !== item.path);
+    const anchor = this.#switching ? this.#upcoming : this.#current?.item;
+    const at = anchor ? this.#library.findIndex((i) => i.path === anchor.path) + 1 : 0;
+    this.#library.splice(at, 0, item);
+  }
+
+  /** Ends what shows now: the next item (queue, loop) or the idle screen takes over. */
+  skip(): void {
+    const current = this.#current;
+    if (!current?.item) return;
+    if (current.timer) clearTimeout(current.timer);
+    current.ended = true;
+    this.#wake();
+  }
+
+  /** Drops what waits; outside `loop` (whose cycle is the program) what shows ends too, and the idle screen returns. */
+  clear(): void {
+    this.#queue = [];
+    if (this.#setup.policy !== 'loop') this.skip();
+    this.#wake();
+  }
+
+  /** Shows an item now, whatever the policy (a person asked for it); in `loop` it then stays in the cycle. */
+  showNow(item: ScreenItem): void {
+    if (this.#setup.policy === 'loop') this.#insertNext(item);
+    else if (this.#setup.policy === 'replace') this.#queue = [item];
+    else this.#queue.unshift(item);
+    this.skip();
+    this.#wake();
+  }
+
+  /** A file was deleted: off the screen, out of the queue and the cycle, at once. */
+  forget(path: string): void {
+    this.#queue = this.#queue.filter((i) => i.path !== path);
+    this.#library = this.#library.filter((i) => i.path !== path);
+    if (this.#current?.item?.path === path) this.skip();
+  }
+
+  /** What shows and what waits, for the screen hook. */
+  state(): ScreenState {
+    const view = (item: ScreenItem) => ({ path: item.path, name: basename(item.path) });
+    const current = this.#current;
+    const showing = !current ? null : current.item ? { ...view(current.item), kind: current.item.media.kind } : IDLE;
+    const waiting = this.#setup.policy === 'loop' ? this.#upNextInCycle() : this.#queue;
+    return { showing, queue: waiting.map(view), policy: this.#setup.policy };
+  }
+
+  /** The cycle from the item after the current one round to the one before it. */
+  #upNextInCycle(): ScreenItem[] {
+    const at = this.#current?.item ? this.#library.findIndex((i) => i.path === this.#current?.item?.path) : -1;
+    return [...this.#library.slice(at + 1), ...this.#library.slice(0, Math.max(0, at))];
   }
 
   /** What is on screen now, for status and tests. */
@@ -246,6 +298,11 @@ export class ScreenController {
     const showing: Showing = { item, player, ended: false };
     this.#current = showing;
     this.#armTimer(showing);
+    // Deleted while its player was starting: it leaves at once, like a deleted item on screen.
+    if (item && !existsSync(item.path)) {
+      showing.ended = true;
+      this.#wake();
+    }
     void player.exited.then((exit) => {
       if (exit.expected || this.#stopped) return;
       this.#reportFailure(item, `ffplay exited unexpectedly (exit code ${exit.code ?? '-'}, signal ${exit.signal ?? '-'})${player.lastError ? `: ${player.lastError}` : ''}`);

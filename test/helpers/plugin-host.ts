@@ -12,8 +12,10 @@ import { guardHooks } from '../../core/hook-guard.js';
 import { JsonLinesHistory } from '../../core/history.js';
 import { createHooks, type NvidHooks } from '../../core/hooks.js';
 import { PeerTable } from '../../core/peers.js';
+import { hookCapabilities } from '../../core/host-capabilities.js';
+import { Library } from '../../core/library.js';
 import type { HistoryLog, PeerDirectory, PluginHost, PluginRole, ScreenPowers, TransportPowers } from '../../core/plugin-api.js';
-import type { DisplayedEvent, DisplayFailedEvent, Identity, Role } from '../../core/types.js';
+import type { DisplayedEvent, DisplayFailedEvent, Identity, Role, StatusReport } from '../../core/types.js';
 
 export interface PluginHostOptions {
   readonly role?: Role;
@@ -37,6 +39,9 @@ export function makePluginHost(options: PluginHostOptions): { host: PluginHost &
   const history = options.history ?? new JsonLinesHistory(join(options.stateDir, 'history.jsonl'));
   const missing = (what: string) => () => Promise.reject(new NvidError('NVID_ERR_NOT_AVAILABLE', `this test host has no ${what} pipeline`));
   const peers = options.peers ?? new PeerTable(hooks, options.identity.id);
+  const log = pino({ level: 'silent' });
+  const library = new Library(join(options.stateDir, 'library'));
+  const capabilities = hookCapabilities(hooks, library, () => history, log);
   const provides = options.provides ?? [];
   const transport: TransportPowers = {
     peers,
@@ -64,18 +69,18 @@ export function makePluginHost(options: PluginHostOptions): { host: PluginHost &
     configDir: options.configDir ?? options.stateDir,
     libraryDir: join(options.stateDir, 'library'),
     name: options.name ?? 'test',
-    log: pino({ level: 'silent' }),
+    log,
     peers,
     history,
     send: options.send ?? missing('send'),
-    // As the daemon does: the validate hook, for a file already on this node.
-    validateMedia:
-      options.validateMedia ??
-      (async (path: string) => {
-        const media = await hooks.validate.promise({ path, side: 'local' });
-        if (!media) throw new NvidError('NVID_ERR_NOT_AVAILABLE', 'this test host has no validate tap');
-        return media;
-      }),
+    // The daemon's own capabilities, around this host's hooks.
+    validateMedia: options.validateMedia ?? capabilities.validateMedia,
+    library: { list: () => library.list(), resolve: (name: string) => library.resolve(name), delete: capabilities.deleteLibraryItem },
+    steerScreen: capabilities.steerScreen,
+    screenshot: capabilities.screenshot,
+    rename: capabilities.rename,
+    status: (): StatusReport => hooks.status.call({ role: options.role ?? 'node', name: options.name ?? 'test' }),
+    control: capabilities.pluginCommand,
     reportRejected(event: Record<string, unknown>) {
       history.append('rejected', event);
       void hooks.rejected.promise(event as never).catch(() => undefined);

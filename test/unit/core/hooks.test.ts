@@ -8,11 +8,11 @@ import { NvidError } from '../../../core/errors.js';
 const EXPECTED: Record<string, unknown> = {
   beforeStart: AsyncSeriesHook, start: AsyncSeriesHook, afterStart: AsyncSeriesHook, stop: AsyncSeriesHook, afterStop: AsyncSeriesHook,
   validate: AsyncSeriesBailHook, seal: AsyncSeriesBailHook, open: AsyncSeriesBailHook, deliver: AsyncSeriesBailHook,
-  acceptSender: AsyncSeriesBailHook, acceptTransfer: AsyncSeriesBailHook, rename: AsyncSeriesBailHook, display: AsyncSeriesBailHook, screenshot: AsyncSeriesBailHook,
+  acceptSender: AsyncSeriesBailHook, acceptTransfer: AsyncSeriesBailHook, rename: AsyncSeriesBailHook, display: AsyncSeriesBailHook, screen: AsyncSeriesBailHook, screenshot: AsyncSeriesBailHook,
   control: AsyncSeriesBailHook, status: SyncWaterfallHook,
   peerJoined: SyncHook, peerLeft: SyncHook, peerRenamed: SyncHook, peerUpdated: SyncHook, progress: SyncHook,
   sent: AsyncParallelHook, sendFailed: AsyncParallelHook, received: AsyncParallelHook, rejected: AsyncParallelHook,
-  queued: AsyncParallelHook, displayed: AsyncParallelHook, displayFailed: AsyncParallelHook,
+  queued: AsyncParallelHook, displayed: AsyncParallelHook, displayFailed: AsyncParallelHook, itemDeleted: AsyncParallelHook,
 };
 
 describe('the hooks', () => {
