@@ -184,6 +184,7 @@ export class Daemon {
       stateDir: this.config.stateDir,
       configDir: this.config.baseDir,
       libraryDir: this.paths.libraryDir,
+      maxReceiveBytes: this.config.maxReceiveBytes,
       get name() {
         return daemon.name;
       },

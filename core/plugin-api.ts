@@ -120,6 +120,8 @@ export interface PluginHost {
   readonly configDir: string;
   /** Where verified received media is kept. */
   readonly libraryDir: string;
+  /** The largest file this node takes (config `maxReceiveBytes`): a plugin that takes files in (uploads) keeps to it too. */
+  readonly maxReceiveBytes: number;
   /** This node's current name (a label; the ID is what identifies it). */
   readonly name: string;
   /** A logger already labelled with the plugin's name. */

@@ -68,6 +68,7 @@ export function makePluginHost(options: PluginHostOptions): { host: PluginHost &
     stateDir: options.stateDir,
     configDir: options.configDir ?? options.stateDir,
     libraryDir: join(options.stateDir, 'library'),
+    maxReceiveBytes: 2 * 1024 ** 3,
     name: options.name ?? 'test',
     log,
     peers,
