@@ -134,6 +134,10 @@ export async function main(argv = hideBin(process.argv)): Promise<void> {
       const items = (await control(g(a), 'library')) as LibraryItem[];
       print(g(a), items, () => formatLibrary(items));
     })
+    .command('panel', "print a one-time link that logs a browser into this node's web panel (the panel plugin)", {}, async (a) => {
+      const link = (await control(g(a), 'panel')) as { url: string; loginUrl: string; expiresAt: string };
+      print(g(a), link, () => `Open this link to log in (once, within 10 minutes):\n${link.loginUrl}`);
+    })
     .command(
       'control <command> [args..]',
       'send a control command a plugin provides, with key=value arguments (e.g. nvid control drop-folder action=retry)',
