@@ -27,6 +27,8 @@ export interface NvidConfig {
   readonly minFreeDiskBytes: number;
   /** Fingerprints (lowercase hex) of the only senders accepted; undefined = any admitted peer. Never names: names are labels. */
   readonly acceptFrom: readonly string[] | undefined;
+  /** Fingerprints of the peers that may watch and steer this node's screen (screenshots, skip, delete, schedules). */
+  readonly controllers: readonly string[];
   /** Folder the config file is in; plugin paths are relative to it. */
   readonly baseDir: string;
 }
@@ -72,6 +74,11 @@ export const CONFIG_SCHEMA = {
       items: { type: 'string', pattern: '^([0-9a-fA-F]{2}:?){31}[0-9a-fA-F]{2}$' },
       description: 'IDs (certificate fingerprints) of the only peers this node accepts media from; absent = any admitted peer',
     },
+    controllers: {
+      type: 'array',
+      items: { type: 'string', pattern: '^([0-9a-fA-F]{2}:?){31}[0-9a-fA-F]{2}$' },
+      description: 'IDs (certificate fingerprints) of the peers that may watch and steer this screen; none by default',
+    },
   },
 } as const;
 
@@ -106,6 +113,7 @@ export function loadConfig(options: LoadConfigOptions): NvidConfig {
     maxReceiveBytes: data.maxReceiveBytes as number,
     minFreeDiskBytes: data.minFreeDiskBytes as number,
     acceptFrom: (data.acceptFrom as string[] | undefined)?.map((id) => id.replace(/:/g, '').toLowerCase()),
+    controllers: ((data.controllers as string[] | undefined) ?? []).map((id) => id.replace(/:/g, '').toLowerCase()),
     baseDir,
   };
   return deepFreeze(config);

@@ -1,25 +1,27 @@
 /**
  * The core's own observers of its event hooks: peer changes go to the history
  * log (as the prototype's did), progress goes to the log, throttled, and the
- * config's `acceptFrom` list refuses every other sender.
+ * trust lists (the config's `acceptFrom` and what `nvid trust` added) refuse
+ * every other sender.
  */
 import type { Logger } from 'pino';
 import type { NvidHooks } from './hooks.js';
 import type { HistoryLog } from './plugin-api.js';
+import type { TrustStore } from './trust.js';
 
 const CORE = 'nvid:core';
 const PROGRESS_LOG_INTERVAL_MS = 2000;
 
 /** What the core's observers need, and nothing more. */
 export interface ObserverPort {
-  readonly hooks: Pick<NvidHooks, 'peerJoined' | 'peerLeft' | 'peerRenamed' | 'peerUpdated' | 'acceptSender' | 'progress'>;
+  readonly hooks: Pick<NvidHooks, 'peerJoined' | 'peerLeft' | 'peerRenamed' | 'peerUpdated' | 'acceptSender' | 'progress' | 'trustChanged'>;
   readonly history: HistoryLog;
   readonly log: Logger;
-  /** Fingerprints allowed to push media here; undefined lets every admitted peer. */
-  readonly acceptFrom: readonly string[] | undefined;
+  /** Who may push media here; asked for every sender, so a change counts at once. */
+  readonly trust: Pick<TrustStore, 'acceptsSender'>;
 }
 
-export function observeCoreEvents({ hooks, history, log, acceptFrom }: ObserverPort): void {
+export function observeCoreEvents({ hooks, history, log, trust }: ObserverPort): void {
   hooks.peerJoined.tap(CORE, (peer) => {
     history.append('peer-joined', { id: peer.id, name: peer.name, address: peer.address, port: peer.port });
     log.info({ peer: peer.name, id: peer.id }, 'peer joined');
@@ -36,10 +38,13 @@ export function observeCoreEvents({ hooks, history, log, acceptFrom }: ObserverP
     history.append('peer-updated', { id: peer.id, name: peer.name, address: peer.address, port: peer.port, previousAddress: previous.address, previousPort: previous.port });
     log.info({ peer: peer.name, id: peer.id }, 'peer updated');
   });
-  if (acceptFrom) {
-    const allowed = new Set(acceptFrom);
-    hooks.acceptSender.tapPromise(CORE, async ({ sender }) => (allowed.has(sender.id) ? undefined : `sender ${sender.name} (${sender.id.slice(0, 16)}) is not in this node's acceptFrom list`));
-  }
+  hooks.trustChanged.tap(CORE, (event) => {
+    history.append('trust-changed', { ...event });
+    log.info(event, `${event.change === 'added' ? 'trusted' : 'no longer trusts'} ${event.peerName ?? event.peerId.slice(0, 16)} as ${event.role}`);
+  });
+  hooks.acceptSender.tapPromise(CORE, async ({ sender }) =>
+    trust.acceptsSender(sender.id) ? undefined : `sender ${sender.name} (${sender.id.slice(0, 16)}) is not in this node's acceptFrom list; on this node: nvid trust add ${sender.name} --as sender`,
+  );
   const lastLogged = new Map<string, number>();
   hooks.progress.tap(CORE, (event) => {
     const now = Date.now();

@@ -24,11 +24,12 @@ import { sendFile } from './pipeline/send.js';
 import { TransferTracker } from './pipeline/transfer-tracker.js';
 import { hookCapabilities, type HookCapabilities } from './host-capabilities.js';
 import { Library } from './library.js';
+import { TrustStore } from './trust.js';
 import type { IncomingTransfer, LibraryAccess, PeerView, PluginHost, ScreenPowers, TransportPowers } from './plugin-api.js';
 import { loadPlugins, type LoadedPlugin } from './plugin-loader.js';
 import { ReceivedIndex } from './received-index.js';
 import { statePaths } from './state-paths.js';
-import type { DisplayedEvent, DisplayFailedEvent, Identity, MediaInfo, RejectedEvent, Role, ScreenRequest, ScreenState, SendOptions, StatusReport } from './types.js';
+import type { DisplayedEvent, DisplayFailedEvent, Identity, MediaInfo, RejectedEvent, Role, ScreenRequest, ScreenState, SendOptions, StatusReport, TrustChangedEvent } from './types.js';
 
 function prepareStateDir(stateDir: string): void {
   try {
@@ -57,6 +58,7 @@ export class Daemon {
   #history: JsonLinesHistory | undefined;
   #peers: PeerTable | undefined;
   #received: ReceivedIndex | undefined;
+  #trust: TrustStore | undefined;
   #plugins: LoadedPlugin[] = [];
   #control: ControlServer | undefined;
   #state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
@@ -129,7 +131,13 @@ export class Daemon {
       plugins: this.#plugins.map((p) => ({ name: p.name, source: p.source })),
       peers: this.peers.list().length,
       transfers: this.transfers.list(),
+      ...(this.role === 'node' && this.#trust ? { trust: this.#trustSummary(this.#trust) } : {}),
     });
+  }
+
+  #trustSummary(trust: TrustStore) {
+    const list = trust.list();
+    return { senders: list.acceptsAnySender ? 'any admitted peer' : list.senders.length, controllers: list.controllers.length };
   }
 
   #reportRejected(event: RejectedEvent & Record<string, unknown>, log: Logger): void {
@@ -226,7 +234,8 @@ export class Daemon {
     this.#peers = new PeerTable(this.hooks, identity.id);
     this.#received = new ReceivedIndex(this.paths.receivedIndex, this.paths.libraryDir);
     if (identity.created) this.log.info({ id: identity.id, dir: this.paths.identityDir }, 'made a new identity');
-    observeCoreEvents({ hooks: this.hooks, history: this.#history, log: this.log, acceptFrom: this.config.acceptFrom });
+    this.#trust = new TrustStore(this.paths.trust, this.config);
+    observeCoreEvents({ hooks: this.hooks, history: this.#history, log: this.log, trust: this.#trust });
 
     const peerView = this.#peerView();
     for (const plugin of this.#plugins) {
@@ -270,6 +279,8 @@ export class Daemon {
       screenshot: this.capabilities.screenshot,
       steerScreen: this.capabilities.steerScreen,
       pluginCommand: this.capabilities.pluginCommand,
+      trust: this.#trust!,
+      announceTrust: (event: TrustChangedEvent) => this.hooks.trustChanged.call(event),
       requestStop: () => process.kill(process.pid, 'SIGTERM'),
     };
   }

@@ -46,6 +46,7 @@ import type {
   SendFailedEvent,
   SentEvent,
   StatusReport,
+  TrustChangedEvent,
   ValidateRequest,
 } from './types.js';
 
@@ -161,6 +162,8 @@ export function createHooks() {
     displayFailed: new AsyncParallelHook<[DisplayFailedEvent]>(['event'], 'displayFailed'),
     /** A library item was deleted (by the person at the node or a controller): take it off the screen now. */
     itemDeleted: new AsyncParallelHook<[ItemDeletedEvent]>(['event'], 'itemDeleted'),
+    /** A person trusted a peer as sender or controller, or took it back; it counts at once. */
+    trustChanged: new SyncHook<[TrustChangedEvent]>(['event'], 'trustChanged'),
   });
 }
 
@@ -183,6 +186,7 @@ export const EVENT_HISTORY_KINDS = {
   displayed: 'displayed',
   displayFailed: 'display-failed',
   itemDeleted: 'item-deleted',
+  trustChanged: 'trust-changed',
 } as const satisfies Partial<Record<HookName, HistoryKind | null>>;
 
 export type EventHookName = keyof typeof EVENT_HISTORY_KINDS;

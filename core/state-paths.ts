@@ -13,5 +13,6 @@ export function statePaths(stateDir: string) {
     incomingDir: join(stateDir, 'incoming'),
     controlSocket: join(stateDir, 'control.sock'),
     receivedIndex: join(stateDir, 'received.jsonl'),
+    trust: join(stateDir, 'trust.json'),
   };
 }

@@ -174,7 +174,8 @@ export type HistoryKind =
   | 'queued'
   | 'displayed'
   | 'display-failed'
-  | 'item-deleted';
+  | 'item-deleted'
+  | 'trust-changed';
 
 /** One line of the history log. */
 export interface HistoryEntry {
@@ -346,4 +347,12 @@ export interface ScreenState {
   /** Items waiting their turn, next first. */
   readonly queue: ReadonlyArray<{ readonly path: string; readonly name: string }>;
   readonly policy: string;
+}
+
+/** A person trusted a peer in a role, or took the trust back (`nvid trust`). */
+export interface TrustChangedEvent {
+  readonly role: 'sender' | 'controller';
+  readonly change: 'added' | 'removed';
+  readonly peerId: string;
+  readonly peerName?: string;
 }

@@ -14,6 +14,7 @@ import type { HistoryEntry, LibraryItem, Peer, Role, ScreenState } from '../type
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { formatHistory, formatLibrary, formatPeers, formatScreen, formatStatus } from './format.js';
 import { sendCommand } from './send-command.js';
+import { formatTrust, formatTrustChange } from './trust-command.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -138,6 +139,21 @@ export async function main(argv = hideBin(process.argv)): Promise<void> {
       const link = (await control(g(a), 'panel')) as { url: string; loginUrl: string; expiresAt: string };
       print(g(a), link, () => `Open this link to log in (once, within 10 minutes):\n${link.loginUrl}`);
     })
+    .command(
+      'trust [action] [peer]',
+      'who may push media here (--as sender) and watch and steer this screen (--as controller): list, add PEER, remove PEER',
+      (y) =>
+        y
+          .positional('action', { type: 'string', choices: ['list', 'add', 'remove'], default: 'list' })
+          .positional('peer', { type: 'string', describe: 'a peer name, an ID prefix, or a full fingerprint' })
+          .option('as', { type: 'string', choices: ['sender', 'controller'], describe: 'the role to trust the peer in' }),
+      async (a) => {
+        const action = a.action as 'list' | 'add' | 'remove';
+        if (action !== 'list' && (!a.peer || !a.as)) throw new NvidError('NVID_ERR_USAGE', `trust ${action}: name a peer and a role, e.g. nvid trust ${action} lobby --as sender`);
+        const result = (await control(g(a), 'trust', { action, ...(a.peer ? { peer: a.peer } : {}), ...(a.as ? { as: a.as } : {}) })) as Parameters<typeof formatTrustChange>[0];
+        print(g(a), result, () => (action === 'list' ? formatTrust(result) : formatTrustChange(result, action, a.as as string)));
+      },
+    )
     .command(
       'control <command> [args..]',
       'send a control command a plugin provides, with key=value arguments (e.g. nvid control drop-folder action=retry)',

@@ -5,7 +5,8 @@
 import { isAbsolute, resolve } from 'node:path';
 import { NvidError } from '../errors.js';
 import type { HistoryLog, LibraryAccess, PeerView } from '../plugin-api.js';
-import type { HistoryKind, Role, ScreenRequest, ScreenState, SendOptions, SendResult, StatusReport } from '../types.js';
+import type { TrustList, TrustStore } from '../trust.js';
+import type { HistoryKind, Peer, Role, ScreenRequest, ScreenState, SendOptions, SendResult, StatusReport, TrustChangedEvent } from '../types.js';
 import type { ControlHandler } from './server.js';
 
 /** What the control commands need from the daemon, and nothing more. */
@@ -21,6 +22,10 @@ export interface ControlPort {
   steerScreen(request: ScreenRequest): Promise<ScreenState>;
   /** A command some plugin answers through `hooks.control`. */
   pluginCommand(command: string, args: Record<string, unknown>): Promise<unknown>;
+  /** Who may push media here and steer this screen. */
+  readonly trust: TrustStore;
+  /** A person changed the trust: the history and every plugin hear of it. */
+  announceTrust(event: TrustChangedEvent): void;
   /** Ask the process to stop, as SIGTERM does. */
   requestStop(): void;
 }
@@ -44,6 +49,33 @@ async function screenCommand(daemon: ControlPort, args: Record<string, unknown>)
     return daemon.steerScreen({ action: 'status' });
   }
   return daemon.steerScreen({ action: action as 'status' | 'skip' | 'clear' });
+}
+
+const FULL_FINGERPRINT = /^([0-9a-f]{2}:?){31}[0-9a-f]{2}$/i;
+
+/** The peer a person named: a known peer by name or ID prefix, or any full fingerprint (a peer not seen yet). */
+function trustTarget(daemon: ControlPort, named: string): Pick<Peer, 'id'> & { name?: string } {
+  if (FULL_FINGERPRINT.test(named)) {
+    const id = named.replace(/:/g, '').toLowerCase();
+    const known = daemon.peers.get(id);
+    return known ? { id, name: known.name } : { id };
+  }
+  const peer = daemon.peers.resolve(named);
+  return { id: peer.id, name: peer.name };
+}
+
+/** `trust`: list, or add / remove a peer as sender or controller. */
+function trustCommand(daemon: ControlPort, args: Record<string, unknown>): TrustList & { changed?: boolean; peer?: { id: string; name?: string } } {
+  const action = args.action ?? 'list';
+  if (daemon.role !== 'node') throw new NvidError('NVID_ERR_USAGE', 'trust: a coordinator admits nodes by its admission policy; ask a node');
+  if (action === 'list') return daemon.trust.list();
+  if (action !== 'add' && action !== 'remove') throw new NvidError('NVID_ERR_USAGE', 'trust: the action is list, add or remove');
+  const role = args.as;
+  if (role !== 'sender' && role !== 'controller') throw new NvidError('NVID_ERR_USAGE', `trust ${action}: say --as sender (may push media here) or --as controller (may watch and steer this screen)`);
+  const peer = trustTarget(daemon, stringArg(args, 'peer', `trust ${action}`));
+  const changed = action === 'add' ? daemon.trust.add(role, peer) : daemon.trust.remove(role, peer.id);
+  if (changed) daemon.announceTrust({ role, change: action === 'add' ? 'added' : 'removed', peerId: peer.id, ...(peer.name ? { peerName: peer.name } : {}) });
+  return { ...daemon.trust.list(), changed, peer };
 }
 
 export function createControlHandler(daemon: ControlPort): ControlHandler {
@@ -77,6 +109,8 @@ export function createControlHandler(daemon: ControlPort): ControlHandler {
         return screenCommand(daemon, args);
       case 'library':
         return daemon.library.list();
+      case 'trust':
+        return trustCommand(daemon, args);
       case 'stop':
         setImmediate(() => daemon.requestStop());
         return { stopping: true };

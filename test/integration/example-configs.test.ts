@@ -66,12 +66,21 @@ describe('the example configs in config/', function () {
     assert.equal(lobbyStatus.display.policy, 'loop');
     assert.equal(meetingStatus.display.policy, 'replace');
 
-    // The lobby accepts only the senders its config lists; the meeting room is not one of them.
+    // The lobby trusts no sender until a person says so; the refusal says how.
     const picture = join(dir, 'slide.png');
     execFileSync('ffmpeg', ['-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=160x120', '-frames:v', '1', '-y', picture]);
     const refused = await meeting.cli(['send', picture, '--to', 'lobby']);
     assert.equal(refused.code, 5, refused.stderr);
-    assert.match(refused.stderr, /not in this node's acceptFrom list/);
+    assert.match(refused.stderr, /not in this node's acceptFrom list; on this node: nvid trust add meeting-room --as sender/);
+    await waitFor(async () => (await lobby.control<Array<{ name: string }>>('peers')).some((p) => p.name === 'meeting-room'), 'the lobby to see the meeting room');
+    const trusted = await lobby.cli(['trust', 'add', 'meeting-room', '--as', 'sender']);
+    assert.equal(trusted.code, 0, trusted.stderr);
+    const meetingId = (await meeting.control<{ id: string }>('status')).id;
+    assert.match(trusted.stdout, new RegExp(`meeting-room is now trusted as sender\\n  fingerprint ${meetingId.match(/.{4}/g)!.join(' ')}`));
+    const welcomed = await meeting.cli(['send', picture, '--to', 'lobby']);
+    assert.equal(welcomed.code, 0, `trusted at once, without a restart: ${welcomed.stderr}`);
+    const [change] = await lobby.control<Array<Record<string, unknown>>>('history', { kind: 'trust-changed' });
+    assert.deepEqual([change?.role, change?.change, change?.peerId], ['sender', 'added', meetingId]);
     // The meeting room accepts anyone admitted.
     const accepted = await lobby.cli(['send', picture, '--to', 'meeting-room']);
     assert.equal(accepted.code, 0, accepted.stderr);

@@ -12,7 +12,7 @@ describe('nvid CLI', function () {
   it('prints help for the program and for every command, exit 0', async () => {
     const top = await runNvid(['--help']);
     assert.equal(top.code, 0);
-    for (const command of ['coordinator', 'node', 'status', 'peers', 'send', 'rename', 'history', 'screenshot', 'screen', 'library', 'panel', 'control', 'stop']) {
+    for (const command of ['coordinator', 'node', 'status', 'peers', 'send', 'rename', 'history', 'screenshot', 'screen', 'library', 'trust', 'panel', 'control', 'stop']) {
       assert.match(top.stdout, new RegExp(`nvid ${command}`));
       const sub = await runNvid([command, '--help']);
       assert.equal(sub.code, 0, `${command} --help: ${sub.stderr}`);

@@ -12,7 +12,7 @@ const EXPECTED: Record<string, unknown> = {
   control: AsyncSeriesBailHook, status: SyncWaterfallHook,
   peerJoined: SyncHook, peerLeft: SyncHook, peerRenamed: SyncHook, peerUpdated: SyncHook, progress: SyncHook,
   sent: AsyncParallelHook, sendFailed: AsyncParallelHook, received: AsyncParallelHook, rejected: AsyncParallelHook,
-  queued: AsyncParallelHook, displayed: AsyncParallelHook, displayFailed: AsyncParallelHook, itemDeleted: AsyncParallelHook,
+  queued: AsyncParallelHook, displayed: AsyncParallelHook, displayFailed: AsyncParallelHook, itemDeleted: AsyncParallelHook, trustChanged: SyncHook,
 };
 
 describe('the hooks', () => {
