@@ -1,11 +1,13 @@
 /** Uploads and sends: `POST/DELETE /api/uploads`, `GET/POST/DELETE /api/sends`. */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { NvidError } from '../../core/errors.js';
 import { notFound } from './http-errors.js';
 import type { PanelContext } from './panel-context.js';
 
 /** What may surround the file in a multipart body (boundaries, part headers) beyond the file's own bytes. */
 const MULTIPART_OVERHEAD = 64 * 1024;
+/** How long a refused upload's remaining bytes are read and dropped before the connection is cut. */
+const LINGER_MS = 2000;
 const ID = { type: 'string', pattern: '^[0-9a-f]{1,64}$' } as const;
 const idParams = { type: 'object', required: ['id'], properties: { id: ID } } as const;
 
@@ -14,16 +16,17 @@ export function sendRoutes(app: FastifyInstance, { daemon, uploads, sends }: Pan
     if (!request.isMultipart()) throw new NvidError('NVID_ERR_PANEL_UPLOAD', 'an upload is multipart/form-data with one part "file"');
     const declared = Number(request.headers['content-length']);
     // Refused before a byte is read when the client says up front that it is too large.
-    if (declared > uploads.limit + MULTIPART_OVERHEAD) throw tooLarge(uploads.limit, reply);
+    if (declared > uploads.limit + MULTIPART_OVERHEAD) {
+      discardRestOfBody(request, reply);
+      throw new NvidError('NVID_ERR_PANEL_TOO_LARGE', `the upload is larger than this node's maxReceiveBytes (${uploads.limit} bytes)`, { details: { limit: uploads.limit } });
+    }
     const part = await request.file({ limits: { files: 1, fields: 4, parts: 5, fileSize: uploads.limit + 1 }, throwFileSizeLimit: false });
     if (!part || part.fieldname !== 'file') throw new NvidError('NVID_ERR_PANEL_UPLOAD', 'an upload is multipart/form-data with one part "file"');
     try {
       const upload = await uploads.receive(part.filename, part.file);
       return reply.code(201).send({ id: upload.id, name: upload.name, size: upload.size });
     } catch (err) {
-      if (err instanceof NvidError && err.code === 'NVID_ERR_PANEL_TOO_LARGE') throw tooLarge(uploads.limit, reply);
-      // The rest of the body is not read: the connection closes after the answer.
-      reply.header('connection', 'close');
+      discardRestOfBody(request, reply);
       throw err;
     }
   });
@@ -65,8 +68,18 @@ export function sendRoutes(app: FastifyInstance, { daemon, uploads, sends }: Pan
   });
 }
 
-/** 413, and the connection closes after it: the rest of the upload is never read. */
-function tooLarge(limit: number, reply: { header(name: string, value: string): unknown }): NvidError {
-  reply.header('connection', 'close');
-  return new NvidError('NVID_ERR_PANEL_TOO_LARGE', `the upload is larger than this node's maxReceiveBytes (${limit} bytes)`, { details: { limit } });
+/**
+ * After an early refusal the answer goes out at once, while the client may still be sending:
+ * what it sends is read and dropped (a socket closed with unread data resets, and the client
+ * would lose the answer), for a moment only, then the connection is cut.
+ */
+function discardRestOfBody(request: FastifyRequest, reply: FastifyReply): void {
+  request.raw.unpipe();
+  request.raw.resume();
+  reply.raw.once('finish', () => {
+    if (request.raw.complete) return;
+    setTimeout(() => {
+      if (!request.raw.complete) request.raw.socket?.destroy();
+    }, LINGER_MS).unref();
+  });
 }

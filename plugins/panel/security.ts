@@ -6,9 +6,11 @@
  * token) is the only way to get a session; failed logins are rate limited.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { STATUS_CODES } from 'node:http';
 import { NvidError } from '../../core/errors.js';
 import { FailureLimiter } from './failure-limiter.js';
 import { HostGuard } from './host-guard.js';
+import { httpError } from './http-errors.js';
 import { LoginTokens } from './login-tokens.js';
 import { csrfMatches, SessionStore, type Session } from './sessions.js';
 
@@ -40,8 +42,18 @@ export class PanelSecurity {
     this.#secure = secure;
   }
 
-  /** Fastify `onRequest` hook: throws the NvidError that answers the request, or lets it through. */
-  gate = async (request: FastifyRequest): Promise<void> => {
+  /** Fastify `onRequest` hook: answers a refused request (the NvidError's status and body), or lets it through. */
+  gate = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    try {
+      this.#check(request);
+    } catch (err) {
+      // A refused WebSocket upgrade has no response object to answer on: the answer goes on the socket itself.
+      if ((request as { ws?: boolean }).ws) return refuseUpgrade(request, reply, err);
+      throw err;
+    }
+  };
+
+  #check(request: FastifyRequest): void {
     const guard = this.#guard;
     if (!guard || !guard.hostAllowed(request.headers.host)) throw new NvidError('NVID_ERR_PANEL_HOST', `this panel does not answer to the host "${request.headers.host ?? ''}"`);
     if (!guard.originAllowed(request.headers.origin)) throw new NvidError('NVID_ERR_PANEL_ORIGIN', `requests from "${request.headers.origin}" are not allowed`);
@@ -52,7 +64,7 @@ export class PanelSecurity {
       throw new NvidError('NVID_ERR_PANEL_CSRF', 'the X-CSRF-Token header is missing or not this session\'s (GET /api/session gives it)');
     }
     request.panelSession = session;
-  };
+  }
 
   /** `GET /login?token=`: a session cookie and `/` for a live token, a page saying what to do otherwise. */
   login = async (request: FastifyRequest<{ Querystring: { token?: string } }>, reply: FastifyReply): Promise<void> => {
@@ -74,6 +86,13 @@ export class PanelSecurity {
     if (request.panelSession) this.sessions.end(request.panelSession.id);
     reply.clearCookie(SESSION_COOKIE, { path: '/' });
   }
+}
+
+function refuseUpgrade(request: FastifyRequest, reply: FastifyReply, err: unknown): void {
+  const { status, body } = httpError(err);
+  const text = JSON.stringify(body);
+  reply.hijack();
+  request.raw.socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`);
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {
