@@ -19,6 +19,8 @@ export function createHistory() {
   const peer = byId('history-peer');
   const older = byId('history-older');
   let next = null;
+  /** Peer IDs to names, for entries that carry only an ID (a failed send's `to`). */
+  const names = new Map();
 
   kind.append(...KINDS.map((k) => h('option', { value: k }, k)));
 
@@ -31,7 +33,7 @@ export function createHistory() {
     if (more && next) query.set('before', next);
     const page = await attempt('History', () => api('GET', `/api/history?${query}`));
     if (!page) return;
-    const items = page.entries.map(row);
+    const items = page.entries.map((e) => row(e, names));
     if (more) list.append(...items);
     else list.replaceChildren(...items);
     next = page.next;
@@ -48,10 +50,11 @@ export function createHistory() {
     added(entry) {
       if (!matches(entry)) return;
       list.querySelector('.empty')?.remove();
-      list.prepend(row(entry));
+      list.prepend(row(entry, names));
     },
     /** Keeps the peer filter's choices in step with the peer list. */
     peersChanged(peers) {
+      for (const p of peers) names.set(p.id, p.name);
       const chosen = peer.value;
       peer.replaceChildren(h('option', { value: '' }, 'any peer'), ...peers.map((p) => h('option', { value: p.id }, p.name)));
       if (chosen && !peers.some((p) => p.id === chosen)) peer.append(h('option', { value: chosen }, `${chosen.slice(0, 16)} (gone)`));
@@ -60,23 +63,24 @@ export function createHistory() {
   };
 }
 
-function row(entry) {
-  return h('li', { class: `history-entry kind-${entry.kind}`, dataset: { kind: entry.kind } }, h('time', { datetime: entry.time }, when(entry.time)), ' ', h('strong', {}, entry.kind), ' ', h('span', {}, summary(entry)));
+function row(entry, names) {
+  return h('li', { class: `history-entry kind-${entry.kind}`, dataset: { kind: entry.kind } }, h('time', { datetime: entry.time }, when(entry.time)), ' ', h('strong', {}, entry.kind), ' ', h('span', {}, summary(entry, names)));
 }
 
 /** One line that says what happened, from the fields each kind carries (core/pipeline, core/core-observers.ts). */
-export function summary(e) {
+export function summary(e, names = new Map()) {
   switch (e.kind) {
     case 'sent':
       return `${baseName(e.path)} to ${e.toName ?? e.to} (${bytes(e.size)}), stored as ${e.storedAs}`;
     case 'send-failed':
-      return `${baseName(e.path)} to ${e.to}: ${e.reason}`;
+      return `${baseName(e.path)} to ${names.get(e.to) ?? e.to}: ${e.reason}`;
     case 'received':
       return `${baseName(e.path)} from ${e.fromName ?? e.from} (${bytes(e.size)})${e.duplicateOf ? ', already had it' : ''}`;
     case 'rejected':
       return `from ${e.fromName ?? e.from ?? 'someone'}: ${e.reason}`;
     case 'queued':
-      return `${e.fileName ?? baseName(e.path)}, position ${e.position}`;
+      // `position` counts the items ahead of it (plugins/display).
+      return `${e.fileName ?? baseName(e.path)}, ${e.position ? `${e.position} ahead of it` : 'next in line'}`;
     case 'displayed':
       return `${e.fileName ?? baseName(e.path)} (${e.mediaKind})`;
     case 'display-failed':
@@ -90,7 +94,8 @@ export function summary(e) {
     case 'peer-updated':
       return e.name;
     case 'validated':
-      return `${baseName(e.path)}${e.side ? ` (${e.side})` : ''}`;
+      // A received file is checked under its temporary name; that name means nothing to a person.
+      return `${String(e.path).endsWith('.part') ? 'an incoming file' : baseName(e.path)}${e.side ? ` (${e.side})` : ''}`;
     case 'started':
       return `as ${e.name ?? e.role}`;
     default:

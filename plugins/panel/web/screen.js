@@ -8,26 +8,39 @@ import { byId, h } from './dom.js';
 import { attempt } from './notices.js';
 
 const SHOT_EVERY_MS = 4000;
+const SETTLE_MS = 800;
 
 export function createScreen() {
   const image = byId('shot');
   const note = byId('shot-note');
   let shotUrl;
   let fetching = false;
+  let again = false;
 
   async function refreshShot() {
-    if (fetching || document.hidden) return;
+    if (document.hidden) return;
+    // A change during a fetch must not be lost: that fetch may have caught the screen before it.
+    if (fetching) {
+      again = true;
+      return;
+    }
     fetching = true;
     try {
-      const blob = await fetchBlob(`/api/screen/shot.png?width=480&t=${Date.now()}`);
+      // No cache-busting query: the server answers `Cache-Control: no-store` and accepts `width` alone.
+      const blob = await fetchBlob('/api/screen/shot.png?width=480');
       if (shotUrl) URL.revokeObjectURL(shotUrl);
       shotUrl = URL.createObjectURL(blob);
       image.src = shotUrl;
+      image.hidden = false;
       note.textContent = `Taken ${new Date().toLocaleTimeString()}`;
     } catch (err) {
       note.textContent = `No screenshot: ${err.message}`;
     } finally {
       fetching = false;
+    }
+    if (again) {
+      again = false;
+      void refreshShot();
     }
   }
 
@@ -41,12 +54,17 @@ export function createScreen() {
     byId('policy').textContent = state.policy;
   }
 
+  /** A `screen` event, or the answer of an action (Skip, Clear, Show again). */
+  function changed(state) {
+    render(state);
+    void refreshShot();
+    // A player's window may still be drawing its first frame when the state changes; look again shortly.
+    setTimeout(refreshShot, SETTLE_MS);
+  }
+
   async function steer(action, label) {
     const state = await attempt(label, () => api('POST', `/api/screen/${action}`));
-    if (state) {
-      render(state);
-      void refreshShot();
-    }
+    if (state) changed(state);
   }
 
   byId('skip').addEventListener('click', () => steer('skip', 'Skip'));
@@ -60,10 +78,6 @@ export function createScreen() {
       if (state) render(state);
       await refreshShot();
     },
-    /** A `screen` event, or the answer of an action elsewhere on the page (Show again). */
-    changed(state) {
-      render(state);
-      void refreshShot();
-    },
+    changed,
   };
 }
