@@ -68,3 +68,20 @@ export async function pngColourCount(path: string): Promise<number> {
   for (let i = 0; i + 2 < stdout.length; i += 3) colours.add((stdout[i]! << 16) | (stdout[i + 1]! << 8) | stdout[i + 2]!);
   return colours.size;
 }
+
+/**
+ * One look at the panel: a browser opens the login link, waits until the page
+ * has drawn its peers (and `ready`, a selector, if given), saves a
+ * screenshot and closes. For the demo and docs/panel.png.
+ */
+export async function screenshotPanel(loginUrl: string, out: string, options: PanelPageOptions & { ready?: string } = {}): Promise<string> {
+  const browser = await launchBrowser();
+  try {
+    const page = await openPanel(browser, loginUrl, options);
+    await page.waitForSelector('#peers li', { timeout: 15_000 });
+    if (options.ready) await page.waitForSelector(options.ready, { timeout: 15_000 });
+    return await savePageScreenshot(page, out);
+  } finally {
+    await browser.close();
+  }
+}

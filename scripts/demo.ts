@@ -1,7 +1,8 @@
 /**
  * `npm run demo`: a coordinator and two display screens on this machine, a
  * laptop node that sends them sample media through its drop folder, and a
- * screenshot of both screens.
+ * screenshot of both screens. The laptop also runs the web panel: the demo
+ * prints its login link and saves a browser's screenshot of it.
  *
  * Each screen gets its own Xvfb (so the two full-screen players do not cover
  * each other); with a terminal the demo keeps running until Ctrl-C so you can
@@ -11,12 +12,14 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { Cluster } from '../harness/cluster.js';
-import { NVID_BIN, REPO_ROOT, sleep, waitFor } from '../harness/nvid.js';
+import { NVID_BIN, REPO_ROOT, sleep, waitFor, type NvidProcess } from '../harness/nvid.js';
 import { startXvfb, type Xvfb } from '../harness/xvfb.js';
 import { grabFrame, isAllBlack } from '../harness/screen.js';
+import { findChromium, screenshotPanel } from '../harness/browser.js';
 
 const WORK = join(REPO_ROOT, '.nvid-demo');
 const SCREENSHOT = join(REPO_ROOT, 'demo-screenshot.png');
+const PANEL_SCREENSHOT = join(REPO_ROOT, 'demo-panel.png');
 const SCREEN_SIZE = '640x360x24';
 const interactive = Boolean(process.stdout.isTTY) && !process.env.CI;
 
@@ -64,7 +67,7 @@ async function main(): Promise<void> {
     const drop = join(WORK, 'drop');
     const laptop = await cluster.startNode({
       name: 'laptop',
-      plugins: ['crypto', 'media', { use: 'display', options: { output: 'headless' } }, { use: 'drop-folder', options: { folder: drop, stableMs: 300 } }],
+      plugins: ['crypto', 'media', { use: 'display', options: { output: 'headless' } }, { use: 'drop-folder', options: { folder: drop, stableMs: 300 } }, { use: 'panel' }],
     });
     await cluster.waitForPeers('laptop', ['lobby', 'meeting-room']);
 
@@ -101,6 +104,8 @@ async function main(): Promise<void> {
     const history = await cluster.node('lobby').cli(['history', '--limit', '6']);
     say(history.stdout.replace(/^/gm, '  ').trimEnd());
     say('');
+    await showPanel(laptop);
+    say('');
     const state = (name: string) => `--state ${relative(REPO_ROOT, cluster.node(name).stateDir)}`;
     const nvid = `node ${relative(REPO_ROOT, NVID_BIN)}`;
     say('try it yourself (from the repository folder):');
@@ -116,6 +121,25 @@ async function main(): Promise<void> {
     await shutdown();
   }
   say('demo finished');
+}
+
+/**
+ * The laptop's web panel: a browser's screenshot of it (when chromium is
+ * installed), then a fresh login link for the person (each link works once).
+ */
+async function showPanel(laptop: NvidProcess): Promise<void> {
+  type Link = { url: string; loginUrl: string };
+  if (findChromium()) {
+    const { loginUrl } = await laptop.control<Link>('panel');
+    await screenshotPanel(loginUrl, PANEL_SCREENSHOT, { ready: '#history li[data-kind="sent"]' });
+    say(`screenshot of the laptop's web panel in a browser: ${PANEL_SCREENSHOT}`);
+  } else {
+    say('(no browser screenshot of the panel: chromium is not installed)');
+  }
+  const { loginUrl } = await laptop.control<Link>('panel');
+  say('the laptop\'s web panel: while the demo runs, open this link in a browser on this machine (once, within 10 minutes):');
+  say(`  ${loginUrl}`);
+  say(`  (another link: node ${relative(REPO_ROOT, NVID_BIN)} panel --state ${relative(REPO_ROOT, laptop.stateDir)})`);
 }
 
 main().catch((err: Error) => {
