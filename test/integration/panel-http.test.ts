@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { Cluster, HEADLESS_NODE_PLUGINS } from '../helpers/cluster.js';
@@ -216,6 +217,42 @@ describe('panel: the HTTP API between real nodes', function () {
       } while (next);
       const all = (await api('GET', '/api/history?limit=200')).json<{ entries: Array<{ time: string }> }>().entries.map((e) => e.time);
       assert.deepEqual(seen, all);
+    } finally {
+      events.close();
+    }
+  });
+
+  it('shows the library with thumbnails made by ffmpeg, refuses path-like item names, deletes an item', async () => {
+    const events = await TextSocket.open(base, '/api/events', { cookie, host });
+    try {
+      const png = await testPatternPng(dir, 'for-alpha.png', '640x480');
+      const sent = await cluster.node('beta').cli(['send', png, '--to', 'alpha']);
+      assert.equal(sent.code, 0, sent.stderr);
+      await waitFor(() => events.ofType('library').length > 0, 'a library message');
+      const [item] = (await api('GET', '/api/library')).json<Array<{ name: string; size: number; modified: number }>>();
+      assert.ok(item && item.size > 0 && item.modified > 0);
+      const thumb = await new Promise<{ status: number; type: string; body: Buffer }>((resolve, reject) => {
+        const req = httpGet(new URL(`/api/library/${encodeURIComponent(item.name)}/thumb.jpg`, base), { headers: { cookie } }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), body: Buffer.concat(chunks) }));
+        });
+        req.on('error', reject);
+      });
+      assert.equal(thumb.status, 200);
+      assert.equal(thumb.type, 'image/jpeg');
+      assert.deepEqual([...thumb.body.subarray(0, 2)], [0xff, 0xd8], 'a JPEG');
+      assert.equal(readdirSync(join(alpha.stateDir, 'panel', 'thumbs')).length, 1, 'cached');
+      for (const name of ['..%2Fidentity%2Fkey.pem', '.hidden.png', 'nope.png']) {
+        const answer = await api('GET', `/api/library/${name}/thumb.jpg`);
+        assert.equal(answer.status, 404, name);
+        assert.equal(answer.json().error.code, 'NVID_ERR_LIBRARY_ITEM', name);
+      }
+      assert.equal((await api('DELETE', `/api/library/${encodeURIComponent(item.name)}`)).status, 204);
+      assert.deepEqual((await api('GET', '/api/library')).json(), []);
+      const dropFolder = await api('GET', '/api/drop-folder');
+      assert.equal(dropFolder.status, 404);
+      assert.equal(dropFolder.json().error.code, 'NVID_ERR_NOT_AVAILABLE');
     } finally {
       events.close();
     }
