@@ -171,6 +171,11 @@ describe('the panel in a browser, as a person at the laptop uses it', function (
     assert.match(await refused.innerText(), /not delivered: .*(not an image or video|no video stream|invalid)/i);
     assert.deepEqual(await lobby().control<Array<{ name: string }>>('library'), before, 'the lobby kept nothing');
     assert.equal(await lobbyColour(), 'lime', 'the lobby still shows the last good picture');
+
+    // Send with no file chosen: the page says what to do, in its alert region.
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    await page.locator('#errors li', { hasText: 'Choose one or more images or videos first.' }).waitFor();
+    await page.getByRole('button', { name: 'Dismiss this message' }).click();
     await shot('04-refused-in-words');
   });
 
@@ -276,13 +281,34 @@ describe('the panel in a browser, as a person at the laptop uses it', function (
     await shot('08-own-screen');
   });
 
-  it('fits a phone: one column at 375 px, nothing wider than the screen', async () => {
+  it('shows why a drop-folder file waits, and retries it on request', async () => {
+    // A picture dropped for a screen nobody runs: the drop folder keeps it and says why.
+    const folder = join(dir, 'drop', 'attic');
+    mkdirSync(folder, { recursive: true });
+    await solidPng(folder, 'poster.png', 'yellow');
+    const waiting = page.locator('#drop-files li', { hasText: 'poster.png' });
+    await waiting.waitFor({ timeout: 15_000 });
+    await waitFor(async () => /attic: .+/.test(await waiting.innerText()), 'the reason it was not sent', 15_000, 200);
+    assert.match(await waiting.innerText(), /attic: .*(no peer|unknown|not found|attic)/i);
+    await page.getByRole('button', { name: 'Retry now' }).click();
+    await page.locator('#announcer', { hasText: /Retrying \d+ file\(s\) now/ }).waitFor();
+    await shot('09-drop-folder');
+  });
+
+  it('fits a phone (nothing wider than 375 px), and renames the laptop from there', async () => {
     const phone = await openPanel(browser, (await panelLink()).loginUrl, { width: 375, height: 812 });
     phone.on('pageerror', (err) => pageErrors.push(err.message));
     await phone.locator(peerCard('front-hall')).waitFor();
     const widest = await phone.evaluate(() => (globalThis as any).document.documentElement.scrollWidth as number);
     assert.ok(widest <= 375, `the page is ${widest} px wide on a 375 px screen`);
-    await shot('09-phone', phone);
+    await shot('10-phone', phone);
+
+    // Renamed from the phone: the coordinator gives the name, and the lobby sees it.
+    await phone.getByLabel('Name', { exact: true }).fill('laptop-2');
+    await phone.getByRole('button', { name: 'Rename' }).click();
+    await phone.locator('#node-name', { hasText: 'laptop-2' }).waitFor();
+    await waitFor(async () => (await lobby().control<Array<{ name: string }>>('peers')).some((p) => p.name === 'laptop-2'), 'the lobby to know the laptop by its new name');
+    await page.locator('#node-name', { hasText: 'laptop-2' }).waitFor({ timeout: 10_000 });
     await phone.context().close();
     assert.deepEqual(pageErrors, [], 'no script error in the page');
   });
