@@ -21,6 +21,12 @@ export function createHistory() {
   let next = null;
   /** Peer IDs to names, for entries that carry only an ID (a failed send's `to`). */
   const names = new Map();
+  /**
+   * Entries on the page, by their text: a live entry can also arrive in the page
+   * loaded at the same moment, and must show once.
+   */
+  const shown = new Set();
+  const keyOf = (entry) => JSON.stringify(entry);
 
   kind.append(...KINDS.map((k) => h('option', { value: k }, k)));
 
@@ -33,7 +39,10 @@ export function createHistory() {
     if (more && next) query.set('before', next);
     const page = await attempt('History', () => api('GET', `/api/history?${query}`));
     if (!page) return;
-    const items = page.entries.map((e) => row(e, names));
+    if (!more) shown.clear();
+    const fresh = page.entries.filter((e) => !shown.has(keyOf(e)));
+    for (const e of fresh) shown.add(keyOf(e));
+    const items = fresh.map((e) => row(e, names));
     if (more) list.append(...items);
     else list.replaceChildren(...items);
     next = page.next;
@@ -48,7 +57,8 @@ export function createHistory() {
   return {
     load,
     added(entry) {
-      if (!matches(entry)) return;
+      if (!matches(entry) || shown.has(keyOf(entry))) return;
+      shown.add(keyOf(entry));
       list.querySelector('.empty')?.remove();
       list.prepend(row(entry, names));
     },
