@@ -25,11 +25,12 @@ import { TransferTracker } from './pipeline/transfer-tracker.js';
 import { hookCapabilities, type HookCapabilities } from './host-capabilities.js';
 import { Library } from './library.js';
 import { TrustStore } from './trust.js';
+import { RemoteScreens } from './remote-screen.js';
 import type { IncomingTransfer, LibraryAccess, PeerView, PluginHost, ScreenPowers, TransportPowers } from './plugin-api.js';
 import { loadPlugins, type LoadedPlugin } from './plugin-loader.js';
 import { ReceivedIndex } from './received-index.js';
 import { statePaths } from './state-paths.js';
-import type { DisplayedEvent, DisplayFailedEvent, Identity, MediaInfo, RejectedEvent, Role, ScreenRequest, ScreenState, SendOptions, StatusReport, TrustChangedEvent } from './types.js';
+import type { DisplayedEvent, DisplayFailedEvent, Identity, MediaInfo, Peer, RejectedEvent, RemoteScreenRequest, Role, ScreenRequest, ScreenState, SendOptions, StatusReport, TrustChangedEvent } from './types.js';
 
 function prepareStateDir(stateDir: string): void {
   try {
@@ -59,6 +60,7 @@ export class Daemon {
   #peers: PeerTable | undefined;
   #received: ReceivedIndex | undefined;
   #trust: TrustStore | undefined;
+  #remoteScreens: RemoteScreens | undefined;
   #plugins: LoadedPlugin[] = [];
   #control: ControlServer | undefined;
   #state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
@@ -153,6 +155,7 @@ export class Daemon {
         if (name !== this.#name) log.info({ from: this.#name, to: name }, 'name assigned');
         this.#name = name;
       },
+      serveScreenRequest: (sender: Peer, request: RemoteScreenRequest) => this.#remoteScreens!.serve(sender, request),
     });
   }
 
@@ -204,6 +207,7 @@ export class Daemon {
       library: this.#libraryAccess(),
       steerScreen: this.capabilities.steerScreen,
       screenshot: this.capabilities.screenshot,
+      remoteScreen: (of: string, request: RemoteScreenRequest) => this.#remoteScreens!.ask(of, request),
       rename: this.capabilities.rename,
       status: () => this.status(),
       control: this.capabilities.pluginCommand,
@@ -236,6 +240,7 @@ export class Daemon {
     if (identity.created) this.log.info({ id: identity.id, dir: this.paths.identityDir }, 'made a new identity');
     this.#trust = new TrustStore(this.paths.trust, this.config);
     observeCoreEvents({ hooks: this.hooks, history: this.#history, log: this.log, trust: this.#trust });
+    this.#remoteScreens = this.#createRemoteScreens(this.#trust);
 
     const peerView = this.#peerView();
     for (const plugin of this.#plugins) {
@@ -267,6 +272,20 @@ export class Daemon {
     this.log.info({ role: this.role, id: identity.id, name: this.name, plugins: this.#plugins.map((p) => p.name), control: this.paths.controlSocket }, 'started');
   }
 
+  /** Both ends of remote screens: answering this node's controllers, asking peers' screens as theirs. */
+  #createRemoteScreens(trust: TrustStore): RemoteScreens {
+    return new RemoteScreens({
+      hooks: this.hooks,
+      trust,
+      capabilities: this.capabilities,
+      library: this.#libraryAccess(),
+      peers: this.#peerView(),
+      history: this.history,
+      reportRejected: (event) => this.#reportRejected(event, this.log),
+      scratchDir: this.paths.incomingDir,
+    });
+  }
+
   #controlPort(): ControlPort {
     return {
       role: this.role,
@@ -278,6 +297,7 @@ export class Daemon {
       rename: this.capabilities.rename,
       screenshot: this.capabilities.screenshot,
       steerScreen: this.capabilities.steerScreen,
+      remoteScreen: (of: string, request: RemoteScreenRequest) => this.#remoteScreens!.ask(of, request),
       pluginCommand: this.capabilities.pluginCommand,
       trust: this.#trust!,
       announceTrust: (event: TrustChangedEvent) => this.hooks.trustChanged.call(event),

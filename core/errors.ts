@@ -44,6 +44,7 @@ export const ERROR_CODES = {
   NVID_ERR_TRUNCATED: 'the stream ended before its final chunk',
   NVID_ERR_TRAILING_DATA: 'data followed the final chunk',
   NVID_ERR_BAD_FILE_NAME: 'a file name from the wire is unusable even after sanitising',
+  NVID_ERR_NOT_CONTROLLER: "a peer asked to watch or steer this node's screen without being one of its controllers (config `controllers`, `nvid trust add PEER --as controller`)",
   NVID_ERR_LIBRARY_ITEM: 'a name that is not a file of this node\'s library (unknown, or a path, a hidden or a partial file)',
   // media (the validate hook's contract, and the tools every media plugin shares)
   NVID_ERR_MEDIA_REJECTED: 'the file is not an allowed image or video; the reason is attached',

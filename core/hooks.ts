@@ -40,6 +40,8 @@ import type {
   Role,
   ScreenRequest,
   ScreenshotRequest,
+  RemoteScreenAnswer,
+  RemoteScreenCall,
   ScreenState,
   SealedEnvelope,
   SealRequest,
@@ -128,6 +130,12 @@ export function createHooks() {
     screen: new AsyncSeriesBailHook<[ScreenRequest], ScreenState | undefined>(['request'], 'screen'),
     /** Write a PNG of what the screen shows now; resolve with its path. */
     screenshot: new AsyncSeriesBailHook<[ScreenshotRequest], string | undefined>(['request'], 'screenshot'),
+    /**
+     * Ask a peer's screen something (a screenshot, its state, its library) or steer it, as one of
+     * its controllers: the transport carries it over the mutual-TLS transfer link and resolves
+     * with the peer's answer, or rejects with its refusal or a timeout.
+     */
+    remoteScreen: new AsyncSeriesBailHook<[RemoteScreenCall], RemoteScreenAnswer | undefined>(['request'], 'remoteScreen'),
 
     // ---- control endpoint -----------------------------------------------
     /** Answer a control command the core does not know; return undefined to pass. */

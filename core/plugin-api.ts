@@ -23,6 +23,8 @@ import type {
   MediaInfo,
   Peer,
   RejectedEvent,
+  RemoteScreenAnswer,
+  RemoteScreenRequest,
   Role,
   ScreenRequest,
   ScreenState,
@@ -95,6 +97,12 @@ export interface TransportPowers {
   receive(incoming: IncomingTransfer): Promise<DeliveryReceipt>;
   /** Record the name the coordinator assigned (it may differ from the requested one). */
   setName(name: string): void;
+  /**
+   * Answer a remote-screen request from `sender` (authenticated by its certificate): the core refuses
+   * anyone who is not a controller of this node (NVID_ERR_NOT_CONTROLLER, written to the history as
+   * `rejected`, stage `remote-screen`) and otherwise runs the local screen, screenshot or library.
+   */
+  serveScreenRequest(sender: Peer, request: RemoteScreenRequest): Promise<RemoteScreenAnswer>;
 }
 
 /** What only the display plugin may do: report what really happened on the glass. */
@@ -146,6 +154,12 @@ export interface PluginHost {
   steerScreen(request: ScreenRequest): Promise<ScreenState>;
   /** Write a PNG of what the local screen shows now to `out`; resolves with its path. */
   screenshot(out: string): Promise<string>;
+  /**
+   * Ask a peer's screen (by name or ID prefix), as one of its controllers: a screenshot, its state,
+   * its library, or skip / clear / show / delete there. Rejects with the peer's refusal
+   * (NVID_ERR_NOT_CONTROLLER) or NVID_ERR_TIMEOUT / NVID_ERR_CONNECTION; a failure is in the history.
+   */
+  remoteScreen(peerNameOrId: string, request: RemoteScreenRequest): Promise<RemoteScreenAnswer>;
   /** Ask the coordinator for a new name for this node; resolves with the name it gave. */
   rename(name: string): Promise<string>;
   /** What `nvid status` shows: the core's fields and every plugin's. */

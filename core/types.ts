@@ -175,7 +175,8 @@ export type HistoryKind =
   | 'displayed'
   | 'display-failed'
   | 'item-deleted'
-  | 'trust-changed';
+  | 'trust-changed'
+  | 'remote-screen-failed';
 
 /** One line of the history log. */
 export interface HistoryEntry {
@@ -221,9 +222,10 @@ export type NvidErrorCode = `NVID_ERR_${string}`;
 /**
  * Where an incoming transfer or connection was refused: `accept` (policy),
  * `open` (decryption and header checks), `validate` (media checks), `store`
- * (disk), `transport` (a connection or the coordinator).
+ * (disk), `transport` (a connection or the coordinator), `remote-screen` (a
+ * peer that is not a controller asked to watch or steer this screen).
  */
-export type RejectStage = 'accept' | 'open' | 'validate' | 'store' | 'transport';
+export type RejectStage = 'accept' | 'open' | 'validate' | 'store' | 'transport' | 'remote-screen';
 
 /** An incoming transfer (or connection) that was refused; nothing of it is kept. */
 export interface RejectedEvent {
@@ -355,4 +357,22 @@ export interface TrustChangedEvent {
   readonly change: 'added' | 'removed';
   readonly peerId: string;
   readonly peerName?: string;
+}
+
+/** What a controller asks of a peer's screen (`nvid screen lobby ...`, `nvid screenshot --of`, `nvid library --of`). */
+export type RemoteScreenRequest =
+  | { readonly action: 'status' | 'skip' | 'clear' | 'library' }
+  | { readonly action: 'show' | 'delete'; readonly item: string }
+  | { readonly action: 'screenshot'; readonly width?: number };
+
+/** A peer's answer: its screen after the action, its library, or a PNG of what its screen shows. */
+export type RemoteScreenAnswer =
+  | { readonly kind: 'screen'; readonly screen: ScreenState }
+  | { readonly kind: 'library'; readonly items: readonly LibraryItem[] }
+  | { readonly kind: 'screenshot'; readonly png: Buffer };
+
+/** Argument of `hooks.remoteScreen`: ask `peer`'s screen something over the transport. */
+export interface RemoteScreenCall {
+  readonly peer: Peer;
+  readonly request: RemoteScreenRequest;
 }

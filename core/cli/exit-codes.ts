@@ -13,6 +13,8 @@ export const EXIT = {
   unknownPeer: 6,
   fileNotFound: 7,
   receiverGone: 8,
+  /** A send to several peers reached some of them but not all (the JSON result line lists each). */
+  partial: 9,
   /** As a shell reports a command stopped by Ctrl-C. */
   cancelled: 130,
 } as const;
@@ -42,6 +44,7 @@ export function exitCodeFor(code: NvidErrorCode | string | undefined): number {
     case 'NVID_ERR_FILE_NOT_FOUND':
       return EXIT.fileNotFound;
     case 'NVID_ERR_REFUSED':
+    case 'NVID_ERR_NOT_CONTROLLER':
     case 'NVID_ERR_DELIVERY':
     case 'NVID_ERR_MEDIA_REJECTED':
     case 'NVID_ERR_PROBE_FAILED':

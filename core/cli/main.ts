@@ -63,6 +63,18 @@ function parseKeyValues(pairs: readonly string[]): Record<string, unknown> {
   return args;
 }
 
+const SCREEN_ACTIONS = ['status', 'skip', 'clear', 'show', 'delete'];
+
+/** `nvid screen ACTION [ITEM]` is this node's screen; `nvid screen PEER [ACTION] [ITEM]` a peer's: an action word comes first or not at all. */
+function screenWords(first: string, second: string | undefined, third: string | undefined): { of?: string; action: string; item?: string } {
+  const local = SCREEN_ACTIONS.includes(first);
+  const words = local ? { action: first, item: second, extra: third } : { of: first, action: second ?? 'status', item: third, extra: undefined };
+  if (!SCREEN_ACTIONS.includes(words.action)) throw new NvidError('NVID_ERR_USAGE', `screen: the action is one of ${SCREEN_ACTIONS.join(', ')}, not "${words.action}"`);
+  if (words.extra !== undefined) throw new NvidError('NVID_ERR_USAGE', `screen: unexpected "${words.extra}"`);
+  if ((words.action === 'show' || words.action === 'delete') && !words.item) throw new NvidError('NVID_ERR_USAGE', `screen ${words.action}: name a library item (see nvid library${local ? '' : ` --of ${first}`})`);
+  return { ...(local ? {} : { of: first }), action: words.action, ...(words.item ? { item: words.item } : {}) };
+}
+
 function print(argv: GlobalArgs, value: unknown, human: () => string): void {
   process.stdout.write(`${argv.json ? JSON.stringify(value, null, 2) : human()}\n`);
 }
@@ -117,24 +129,42 @@ export async function main(argv = hideBin(process.argv)): Promise<void> {
         print(g(a), entries, () => formatHistory(entries));
       },
     )
-    .command('screenshot', "save a PNG of what the node's screen shows now", (y) => y.option('out', { alias: 'o', type: 'string', default: 'screenshot.png' }), async (a) => {
-      const result = (await control(g(a), 'screenshot', { out: resolve(a.out) })) as { path: string };
-      print(g(a), result, () => `screenshot saved to ${result.path}`);
-    })
     .command(
-      'screen <action> [item]',
-      "look at or steer this node's screen: status, skip, clear, show ITEM (a library item, again), delete ITEM (it leaves the screen at once)",
-      (y) => y.positional('action', { type: 'string', choices: ['status', 'skip', 'clear', 'show', 'delete'], demandOption: true }).positional('item', { type: 'string', describe: 'a library item name (see nvid library)' }),
+      'screenshot',
+      "save a PNG of what the node's screen shows now, or (--of PEER, as one of its controllers) a peer's screen",
+      (y) =>
+        y
+          .option('out', { alias: 'o', type: 'string', default: 'screenshot.png' })
+          .option('of', { type: 'string', describe: "a peer whose screen to take (this node must be one of the peer's controllers)" })
+          .option('width', { type: 'number', describe: 'scale a peer\'s screenshot to this many pixels wide' }),
       async (a) => {
-        if ((a.action === 'show' || a.action === 'delete') && !a.item) throw new NvidError('NVID_ERR_USAGE', `screen ${a.action}: name a library item (see nvid library)`);
-        const state = (await control(g(a), 'screen', { action: a.action, ...(a.item ? { item: a.item } : {}) })) as ScreenState;
+        const result = (await control(g(a), 'screenshot', { out: resolve(a.out), ...(a.of ? { of: a.of } : {}), ...(a.width !== undefined ? { width: a.width } : {}) })) as { path: string };
+        print(g(a), result, () => `screenshot${a.of ? ` of ${a.of}` : ''} saved to ${result.path}`);
+      },
+    )
+    .command(
+      'screen <action> [item] [extra]',
+      "look at or steer this node's screen: status, skip, clear, show ITEM (a library item, again), delete ITEM (it leaves the screen at once); nvid screen PEER ACTION [ITEM] does the same on a peer's screen, as one of its controllers",
+      (y) =>
+        y
+          .positional('action', { type: 'string', demandOption: true, describe: 'status, skip, clear, show, delete, or a peer name followed by one of them' })
+          .positional('item', { type: 'string', describe: 'a library item name (see nvid library), or the action after a peer name' })
+          .positional('extra', { type: 'string', describe: 'the library item, after a peer name and show or delete' }),
+      async (a) => {
+        const { of, action, item } = screenWords(a.action as string, a.item as string | undefined, a.extra as string | undefined);
+        const state = (await control(g(a), 'screen', { action, ...(item ? { item } : {}), ...(of ? { of } : {}) })) as ScreenState;
         print(g(a), state, () => formatScreen(state));
       },
     )
-    .command('library', 'list the media this node received and keeps, newest first', {}, async (a) => {
-      const items = (await control(g(a), 'library')) as LibraryItem[];
-      print(g(a), items, () => formatLibrary(items));
-    })
+    .command(
+      'library',
+      'list the media this node (or, with --of PEER, a peer whose controller this node is) received and keeps, newest first',
+      (y) => y.option('of', { type: 'string', describe: 'a peer whose library to list' }),
+      async (a) => {
+        const items = (await control(g(a), 'library', a.of ? { of: a.of } : {})) as LibraryItem[];
+        print(g(a), items, () => formatLibrary(items));
+      },
+    )
     .command('panel', "print a one-time link that logs a browser into this node's web panel (the panel plugin)", {}, async (a) => {
       const link = (await control(g(a), 'panel')) as { url: string; loginUrl: string; expiresAt: string };
       print(g(a), link, () => `Open this link to log in (once, within 10 minutes):\n${link.loginUrl}`);

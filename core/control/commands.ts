@@ -2,11 +2,12 @@
  * What a running daemon answers on its control socket. The core answers the
  * built-in commands; anything else goes to plugins through `hooks.control`.
  */
+import { writeFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { NvidError } from '../errors.js';
 import type { HistoryLog, LibraryAccess, PeerView } from '../plugin-api.js';
 import type { TrustList, TrustStore } from '../trust.js';
-import type { HistoryKind, Peer, Role, ScreenRequest, ScreenState, SendOptions, SendResult, StatusReport, TrustChangedEvent } from '../types.js';
+import type { HistoryKind, LibraryItem, Peer, RemoteScreenAnswer, RemoteScreenRequest, Role, ScreenRequest, ScreenState, SendOptions, SendResult, StatusReport, TrustChangedEvent } from '../types.js';
 import type { ControlHandler } from './server.js';
 
 /** What the control commands need from the daemon, and nothing more. */
@@ -20,6 +21,8 @@ export interface ControlPort {
   rename(name: string): Promise<string>;
   screenshot(out: string): Promise<string>;
   steerScreen(request: ScreenRequest): Promise<ScreenState>;
+  /** Ask a peer's screen (as one of its controllers): `screenshot --of`, `screen PEER ...`, `library --of`. */
+  remoteScreen(of: string, request: RemoteScreenRequest): Promise<RemoteScreenAnswer>;
   /** A command some plugin answers through `hooks.control`. */
   pluginCommand(command: string, args: Record<string, unknown>): Promise<unknown>;
   /** Who may push media here and steer this screen. */
@@ -49,6 +52,38 @@ async function screenCommand(daemon: ControlPort, args: Record<string, unknown>)
     return daemon.steerScreen({ action: 'status' });
   }
   return daemon.steerScreen({ action: action as 'status' | 'skip' | 'clear' });
+}
+
+/** The peer a command addresses with `of`, or undefined for this node's own screen. */
+function peerArg(args: Record<string, unknown>, command: string): string | undefined {
+  if (args.of === undefined) return undefined;
+  if (typeof args.of !== 'string' || args.of.length === 0) throw new NvidError('NVID_ERR_USAGE', `${command}: "of" names a peer`);
+  return args.of;
+}
+
+/** `screen` with `of`: the same actions, on a peer's screen. */
+async function remoteScreenCommand(daemon: ControlPort, of: string, args: Record<string, unknown>): Promise<ScreenState> {
+  const action = args.action ?? 'status';
+  if (!SCREEN_ACTIONS.includes(action as (typeof SCREEN_ACTIONS)[number])) throw new NvidError('NVID_ERR_USAGE', `screen: the action is one of ${SCREEN_ACTIONS.join(', ')}`);
+  const request: RemoteScreenRequest = action === 'show' || action === 'delete' ? { action, item: stringArg(args, 'item', `screen ${action}`) } : { action: action as 'status' | 'skip' | 'clear' };
+  const answer = await daemon.remoteScreen(of, request);
+  if (answer.kind !== 'screen') throw new NvidError('NVID_ERR_CONTROL_PROTOCOL', `screen: ${of} answered with ${answer.kind}, not its screen`);
+  return answer.screen;
+}
+
+/** `screenshot` with `of`: a peer's screen as PNG, written to `out` here. */
+async function remoteScreenshot(daemon: ControlPort, of: string, out: string, args: Record<string, unknown>): Promise<{ path: string; of: string; bytes: number }> {
+  const width = args.width === undefined ? undefined : Number(args.width);
+  const answer = await daemon.remoteScreen(of, { action: 'screenshot', ...(width !== undefined ? { width } : {}) });
+  if (answer.kind !== 'screenshot') throw new NvidError('NVID_ERR_CONTROL_PROTOCOL', `screenshot: ${of} answered with ${answer.kind}, not a picture`);
+  await writeFile(out, answer.png, { mode: 0o600 });
+  return { path: out, of, bytes: answer.png.length };
+}
+
+async function remoteLibrary(daemon: ControlPort, of: string): Promise<readonly LibraryItem[]> {
+  const answer = await daemon.remoteScreen(of, { action: 'library' });
+  if (answer.kind !== 'library') throw new NvidError('NVID_ERR_CONTROL_PROTOCOL', `library: ${of} answered with ${answer.kind}, not its library`);
+  return answer.items;
 }
 
 const FULL_FINGERPRINT = /^([0-9a-f]{2}:?){31}[0-9a-f]{2}$/i;
@@ -103,12 +138,19 @@ export function createControlHandler(daemon: ControlPort): ControlHandler {
         const kind = typeof args.kind === 'string' ? (args.kind as HistoryKind) : undefined;
         return daemon.history.read({ ...(limit ? { limit } : {}), ...(kind ? { kind } : {}) });
       }
-      case 'screenshot':
-        return { path: await daemon.screenshot(resolve(typeof args.out === 'string' ? args.out : `screenshot-${Date.now()}.png`)) };
-      case 'screen':
-        return screenCommand(daemon, args);
-      case 'library':
-        return daemon.library.list();
+      case 'screenshot': {
+        const out = resolve(typeof args.out === 'string' ? args.out : `screenshot-${Date.now()}.png`);
+        const of = peerArg(args, 'screenshot');
+        return of ? remoteScreenshot(daemon, of, out, args) : { path: await daemon.screenshot(out) };
+      }
+      case 'screen': {
+        const of = peerArg(args, 'screen');
+        return of ? remoteScreenCommand(daemon, of, args) : screenCommand(daemon, args);
+      }
+      case 'library': {
+        const of = peerArg(args, 'library');
+        return of ? remoteLibrary(daemon, of) : daemon.library.list();
+      }
       case 'trust':
         return trustCommand(daemon, args);
       case 'stop':

@@ -20,6 +20,7 @@ import { TRANSPORT_ERROR_CODES } from './errors.js';
 import { normaliseFingerprint } from './wire/tls-helpers.js';
 import { ReceiverGoneDetector } from './transfer/receiver-gone.js';
 import { deliverEnvelope } from './transfer/transfer-client.js';
+import { requestScreen } from './transfer/screen-request-client.js';
 import { TransferServer } from './transfer/transfer-server.js';
 
 export const PLUGIN_NAME = 'transport';
@@ -156,6 +157,9 @@ export default class TransportPlugin implements NvidPlugin {
         throw gone.explain(err);
       }
     });
+    daemon.hooks.remoteScreen.tapPromise(PLUGIN_NAME, ({ peer, request }) =>
+      requestScreen({ identity: daemon.identity, peer, request, timeoutMs: o.screenTimeoutMs, limits: this.limits() }),
+    );
     daemon.hooks.rename.tapPromise(PLUGIN_NAME, async ({ name }) => {
       let assigned: string;
       try {
@@ -191,6 +195,7 @@ export default class TransportPlugin implements NvidPlugin {
       onReject,
       lookupPeer: (id) => daemon.peers.get(id),
       receive: ({ sender, envelope }) => powers.receive({ sender, envelope }),
+      serveScreen: (sender, request) => powers.serveScreenRequest(sender, request),
       bulkChannel: o.bulkChannel,
     });
   }

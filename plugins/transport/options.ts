@@ -22,6 +22,8 @@ export interface TransportOptions {
   readonly authTimeoutMs: number;
   readonly idleTimeoutMs: number;
   readonly ackTimeoutMs: number;
+  /** Node: how long a remote-screen request (screenshot, status, skip ...) may take, connecting included. */
+  readonly screenTimeoutMs: number;
   readonly maxUnauthenticated: number;
   readonly maxActiveTransfers: number;
   readonly maxActiveTransfersPerPeer: number;
@@ -88,6 +90,7 @@ export const TRANSPORT_SCHEMA = {
     authTimeoutMs: positive(10000, 10),
     idleTimeoutMs: positive(30000, 10),
     ackTimeoutMs: positive(120000, 10),
+    screenTimeoutMs: { ...positive(15000, 100), description: "how long a request to a peer's screen (nvid screenshot --of, nvid screen PEER ...) may take before it fails with NVID_ERR_TIMEOUT" },
     maxUnauthenticated: positive(64),
     maxActiveTransfers: positive(32),
     maxActiveTransfersPerPeer: { ...positive(8), description: 'transfers one peer may have in progress here at once, so one peer cannot take every slot' },

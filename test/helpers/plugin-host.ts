@@ -14,8 +14,9 @@ import { createHooks, type NvidHooks } from '../../core/hooks.js';
 import { PeerTable } from '../../core/peers.js';
 import { hookCapabilities } from '../../core/host-capabilities.js';
 import { Library } from '../../core/library.js';
+import { RemoteScreens } from '../../core/remote-screen.js';
 import type { HistoryLog, PeerDirectory, PluginHost, PluginRole, ScreenPowers, TransportPowers } from '../../core/plugin-api.js';
-import type { DisplayedEvent, DisplayFailedEvent, Identity, Role, StatusReport } from '../../core/types.js';
+import type { DisplayedEvent, DisplayFailedEvent, Identity, RemoteScreenRequest, Role, StatusReport } from '../../core/types.js';
 
 export interface PluginHostOptions {
   readonly role?: Role;
@@ -30,6 +31,8 @@ export interface PluginHostOptions {
   readonly validateMedia?: PluginHost['validateMedia'];
   /** Roles whose powers the host carries, as the daemon gives them to a plugin that provides them. */
   readonly provides?: readonly PluginRole[];
+  /** Peer IDs this host takes as controllers of its screen (remote screens). */
+  readonly controllers?: readonly string[];
 }
 
 /** A host and the callable hooks behind it (tests play the core's part and call them). */
@@ -43,12 +46,24 @@ export function makePluginHost(options: PluginHostOptions): { host: PluginHost &
   const library = new Library(join(options.stateDir, 'library'));
   const capabilities = hookCapabilities(hooks, library, () => history, log);
   const provides = options.provides ?? [];
+  const libraryAccess = { list: () => library.list(), resolve: (name: string) => library.resolve(name), delete: capabilities.deleteLibraryItem };
+  const remoteScreens = new RemoteScreens({
+    hooks,
+    trust: { isController: (id) => (options.controllers ?? []).includes(id) },
+    capabilities,
+    library: libraryAccess,
+    peers,
+    history,
+    reportRejected: (event) => history.append('rejected', event),
+    scratchDir: options.stateDir,
+  });
   const transport: TransportPowers = {
     peers,
     receive: options.receive ?? missing('receive'),
     setName(next: string) {
       host.name = next;
     },
+    serveScreenRequest: (sender, request) => remoteScreens.serve(sender, request),
   };
   // As the daemon does: the history entry, then the event.
   const screen: ScreenPowers = {
@@ -76,9 +91,10 @@ export function makePluginHost(options: PluginHostOptions): { host: PluginHost &
     send: options.send ?? missing('send'),
     // The daemon's own capabilities, around this host's hooks.
     validateMedia: options.validateMedia ?? capabilities.validateMedia,
-    library: { list: () => library.list(), resolve: (name: string) => library.resolve(name), delete: capabilities.deleteLibraryItem },
+    library: libraryAccess,
     steerScreen: capabilities.steerScreen,
     screenshot: capabilities.screenshot,
+    remoteScreen: (of: string, request: RemoteScreenRequest) => remoteScreens.ask(of, request),
     rename: capabilities.rename,
     status: (): StatusReport => hooks.status.call({ role: options.role ?? 'node', name: options.name ?? 'test' }),
     control: capabilities.pluginCommand,

@@ -6,6 +6,10 @@
  * on this link, or raw on the bulk connection it hands out a token for),
  * runs the receive pipeline on it and answers with an ack or an error frame.
  *
+ * A `screen-request` instead of the header is a controller asking this
+ * node's screen something: ScreenRequestSession (screen-request-session.ts)
+ * answers it on this connection.
+ *
  * Its stages, in order (any of them may jump straight to `stored` on a
  * failure): `header` → `body` (data frames inside TLS) or `bulk-wait` (token
  * sent) → `bulk` (bulk connection attached) → `stored` (the body is complete
@@ -23,6 +27,7 @@ import { BodyRateFloor } from './body-rate.js';
 import { pumpBulkBody } from './bulk-receiver.js';
 import type { BulkTokens } from './bulk-tokens.js';
 import type { ListenerOptions } from '../wire/guarded-tls-server.js';
+import { ScreenRequestSession, type ServeScreen } from './screen-request-session.js';
 
 /** An incoming transfer as the transport hands it on. */
 export interface IncomingEnvelope {
@@ -49,6 +54,8 @@ export interface IncomingSessionOptions extends Pick<ListenerOptions, 'log' | 'o
   readonly lookupPeer: (id: string) => Peer | undefined;
   /** Runs the receive pipeline; resolves once the file is verified and stored. */
   readonly receive: (incoming: IncomingEnvelope) => Promise<DeliveryReceipt>;
+  /** Answers a controller's `screen-request` (the core decides who may); absent: such requests are refused. */
+  readonly serveScreen?: ServeScreen;
 }
 
 /** What a session needs from its transfer server: its settings, and its slot, token and body accounting. */
@@ -130,6 +137,13 @@ export class IncomingTransferSession {
   private onHeader(frame: Frame): void {
     if (frame.kind !== 'message') throw new NvidError('NVID_ERR_BAD_FRAME', 'a transfer must start with a transfer message');
     const message = checkMessage(frame.message, SENDER_TO_RECEIVER);
+    if (message.type === 'screen-request') {
+      // A controller's request, not a transfer: it takes no slot and no body; its own session answers it.
+      this.pending.markAuthenticated();
+      this.stage = 'stored';
+      new ScreenRequestSession(this.conn, this.sender, this.host.options.log).run(message, this.host.options.serveScreen);
+      return;
+    }
     if (message.type !== 'transfer') throw new NvidError('NVID_ERR_BAD_FRAME', `expected transfer, got ${message.type}`);
     this.pending.markAuthenticated();
     if (!this.admit()) return;

@@ -40,6 +40,20 @@ export interface BulkMessage { type: 'bulk'; token: string }
 export interface BulkDeclinedMessage { type: 'bulk-declined' }
 /** The receiver verified and stored the file. */
 export interface AckMessage { type: 'ack'; transferId: string; receiverId: string; sha256: string; storedAs: string }
+/**
+ * Instead of `transfer`: a controller asks the receiver's screen something (see remote-screen-*.ts).
+ * `item` names a library item (show, delete); `width` scales a screenshot.
+ */
+export interface ScreenRequestMessage { type: 'screen-request'; action: ScreenAction; item?: string; width?: number }
+/**
+ * The answer to a screen request: `length` bytes follow as data frames and an end frame, a PNG
+ * for `screenshot`, else JSON (the screen's state, or the library's items).
+ */
+export interface ScreenAnswerMessage { type: 'screen-answer'; kind: 'screen' | 'library' | 'screenshot'; length: number }
+export type ScreenAction = 'status' | 'skip' | 'clear' | 'show' | 'delete' | 'library' | 'screenshot';
+/** The largest screen answer (a screenshot PNG, or a library listing as JSON). */
+export const MAX_SCREEN_ANSWER_BYTES = 16 * 1024 * 1024;
+
 
 // ---- both links ------------------------------------------------------------
 /** A refusal; the sender closes the connection after it (except for a failed rename, which names its requestId). */
@@ -48,7 +62,7 @@ export interface ErrorMessage { type: 'error'; code: NvidErrorCode; message: str
 export type WireMessage =
   | HelloMessage | PingMessage | RenameMessage | LeaveMessage
   | WelcomeMessage | PeersMessage | PeerJoinedMessage | PeerLeftMessage | PeerRenamedMessage | PongMessage | RenamedMessage
-  | TransferMessage | BulkMessage | BulkDeclinedMessage | AckMessage | ErrorMessage;
+  | TransferMessage | BulkMessage | BulkDeclinedMessage | AckMessage | ScreenRequestMessage | ScreenAnswerMessage | ErrorMessage;
 export type MessageType = WireMessage['type'];
 
 const hex64 = { type: 'string', pattern: '^[0-9a-f]{64}$' } as const;
@@ -102,6 +116,15 @@ const SCHEMAS: Record<MessageType, object> = {
     { transferId: { type: 'string', minLength: 1, maxLength: 128 }, receiverId: hex64, sha256: hex64, storedAs: { type: 'string', maxLength: 4096 } },
     ['ack', 'transferId', 'receiverId', 'sha256', 'storedAs'],
   ),
+  'screen-request': shape(
+    {
+      action: { enum: ['status', 'skip', 'clear', 'show', 'delete', 'library', 'screenshot'] },
+      item: { type: 'string', minLength: 1, maxLength: 255 },
+      width: { type: 'integer', minimum: 1, maximum: 100000 },
+    },
+    ['screen-request', 'action'],
+  ),
+  'screen-answer': shape({ kind: { enum: ['screen', 'library', 'screenshot'] }, length: { type: 'integer', minimum: 0, maximum: MAX_SCREEN_ANSWER_BYTES } }, ['screen-answer', 'kind', 'length']),
   error: shape(
     { code: { type: 'string', maxLength: 64 }, message: { type: 'string', maxLength: 4096 }, requestId, details: { type: 'object' } },
     ['error', 'code', 'message'],
@@ -116,9 +139,11 @@ export const NODE_TO_COORDINATOR = ['hello', 'ping', 'rename', 'leave', 'error']
 /** Message types a node accepts from its coordinator. */
 export const COORDINATOR_TO_NODE = ['welcome', 'peers', 'peer-joined', 'peer-left', 'peer-renamed', 'pong', 'renamed', 'error'] as const satisfies readonly MessageType[];
 /** Message types a receiving node accepts from a sender. */
-export const SENDER_TO_RECEIVER = ['transfer', 'error'] as const satisfies readonly MessageType[];
+export const SENDER_TO_RECEIVER = ['transfer', 'screen-request', 'error'] as const satisfies readonly MessageType[];
 /** Message types a sender accepts from the receiver (`bulk` and `bulk-declined` only as the answer to a bulk offer). */
 export const RECEIVER_TO_SENDER = ['bulk', 'bulk-declined', 'ack', 'error'] as const satisfies readonly MessageType[];
+/** Message types a controller accepts from the screen it asked (its answer's bytes follow as data frames). */
+export const SCREEN_TO_CONTROLLER = ['screen-answer', 'error'] as const satisfies readonly MessageType[];
 
 /**
  * Accepts a decoded message only if its type is one this end of the link
