@@ -7,6 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { defaultStateDir, readConfigFile, resolveStateDir } from './config-file.js';
 import { NvidError } from './errors.js';
 import { deepFreeze, validateAgainst } from './schema.js';
+import { MAX_TAGS, TAG_PATTERN } from './targets.js';
 import type { Role } from './types.js';
 
 export { defaultStateDir, readConfigFile };
@@ -29,6 +30,8 @@ export interface NvidConfig {
   readonly acceptFrom: readonly string[] | undefined;
   /** Fingerprints of the peers that may watch and steer this node's screen (screenshots, skip, delete, schedules). */
   readonly controllers: readonly string[];
+  /** Short lowercase words naming the groups this node is in (`floor-2`, `lobby-screens`): others send to them with `--to tag:floor-2`. */
+  readonly tags: readonly string[];
   /** Folder the config file is in; plugin paths are relative to it. */
   readonly baseDir: string;
 }
@@ -79,6 +82,14 @@ export const CONFIG_SCHEMA = {
       items: { type: 'string', pattern: '^([0-9a-fA-F]{2}:?){31}[0-9a-fA-F]{2}$' },
       description: 'IDs (certificate fingerprints) of the peers that may watch and steer this screen; none by default',
     },
+    tags: {
+      type: 'array',
+      items: { type: 'string', pattern: TAG_PATTERN },
+      maxItems: MAX_TAGS,
+      uniqueItems: true,
+      default: [],
+      description: 'groups this node is in (short lowercase words); peers send to all of them with --to tag:NAME',
+    },
   },
 } as const;
 
@@ -114,6 +125,7 @@ export function loadConfig(options: LoadConfigOptions): NvidConfig {
     minFreeDiskBytes: data.minFreeDiskBytes as number,
     acceptFrom: (data.acceptFrom as string[] | undefined)?.map((id) => id.replace(/:/g, '').toLowerCase()),
     controllers: ((data.controllers as string[] | undefined) ?? []).map((id) => id.replace(/:/g, '').toLowerCase()),
+    tags: data.tags as string[],
     baseDir,
   };
   return deepFreeze(config);

@@ -21,6 +21,7 @@ import { answered, requireHook } from './pipeline/hook-checks.js';
 import { removeLeftoverParts } from './pipeline/leftovers.js';
 import { receiveTransfer } from './pipeline/receive.js';
 import { sendFile } from './pipeline/send.js';
+import { sendToGroup } from './pipeline/send-group.js';
 import { TransferTracker } from './pipeline/transfer-tracker.js';
 import { hookCapabilities, type HookCapabilities } from './host-capabilities.js';
 import { Library } from './library.js';
@@ -121,6 +122,12 @@ export class Daemon {
     return sendFile(this.pipelineContext(), file, to, options);
   }
 
+  /** Send a file to every peer a target names (see PluginHost.sendGroup). */
+  sendGroup(file: string, to: string, options: SendOptions = {}) {
+    const peers = this.peers;
+    return sendToGroup({ ...this.pipelineContext(), resolveTargets: (spec) => peers.resolveTargets(spec) }, file, to, options);
+  }
+
   /** What `nvid status` shows: the core's fields, then every plugin's (the status hook). */
   status(): StatusReport {
     return this.hooks.status.call({
@@ -182,7 +189,12 @@ export class Daemon {
   /** The peer table as every plugin but the transport sees it: no mutators. */
   #peerView(): PeerView {
     const peers = this.peers;
-    return Object.freeze({ list: () => peers.list(), get: (id: string) => peers.get(id), resolve: (nameOrId: string) => peers.resolve(nameOrId) });
+    return Object.freeze({
+      list: () => peers.list(),
+      get: (id: string) => peers.get(id),
+      resolve: (nameOrId: string) => peers.resolve(nameOrId),
+      resolveTargets: (spec: string) => peers.resolveTargets(spec),
+    });
   }
 
   #hostFor(plugin: LoadedPlugin, peerView: PeerView): PluginHost {
@@ -199,10 +211,12 @@ export class Daemon {
       get name() {
         return daemon.name;
       },
+      tags: this.config.tags,
       log,
       peers: peerView,
       history: this.history,
       send: (file: string, to: string, options?: SendOptions) => this.send(file, to, options),
+      sendGroup: (file: string, to: string, options?: SendOptions) => this.sendGroup(file, to, options),
       validateMedia: this.capabilities.validateMedia,
       library: this.#libraryAccess(),
       steerScreen: this.capabilities.steerScreen,
@@ -294,6 +308,7 @@ export class Daemon {
       library: this.#libraryAccess(),
       status: () => this.status(),
       send: (file: string, to: string, options: SendOptions) => this.send(file, to, options),
+      sendGroup: (file: string, to: string, options: SendOptions) => this.sendGroup(file, to, options),
       rename: this.capabilities.rename,
       screenshot: this.capabilities.screenshot,
       steerScreen: this.capabilities.steerScreen,

@@ -6,6 +6,7 @@
 import { NvidError } from './errors.js';
 import type { NvidHooks } from './hooks.js';
 import type { PeerDirectory } from './plugin-api.js';
+import { resolveTargets } from './targets.js';
 import type { Peer } from './types.js';
 
 type PeerEvents = Pick<NvidHooks, 'peerJoined' | 'peerLeft' | 'peerRenamed' | 'peerUpdated'>;
@@ -44,6 +45,11 @@ export class PeerTable implements PeerDirectory {
     throw new NvidError('NVID_ERR_UNKNOWN_PEER', `no admitted peer named "${nameOrId}"${known.length ? `; known peers: ${known.join(', ')}` : ' (no peers are known yet: is the coordinator reachable?)'}`);
   }
 
+  /** The peers a target names: a name, an ID prefix, a list (`lobby,kitchen`), `tag:NAME` or `all` (see core/targets.ts). */
+  resolveTargets(spec: string): Peer[] {
+    return resolveTargets(spec, this);
+  }
+
   replaceAll(peers: readonly Peer[]): void {
     const incoming = new Map(peers.filter((p) => p.id !== this.#selfId).map((p) => [p.id, p]));
     for (const old of [...this.#peers.values()]) {
@@ -54,12 +60,12 @@ export class PeerTable implements PeerDirectory {
 
   upsert(peer: Peer): void {
     if (peer.id === this.#selfId) return;
-    const frozen = Object.freeze({ ...peer });
+    const frozen = Object.freeze({ ...peer, tags: Object.freeze([...(peer.tags ?? [])]) });
     const old = this.#peers.get(peer.id);
     this.#peers.set(peer.id, frozen);
     if (!old) this.#events.peerJoined.call(frozen);
     else if (old.name !== peer.name) this.#events.peerRenamed.call({ peer: frozen, oldName: old.name });
-    else if (old.address !== peer.address || old.port !== peer.port || old.certPem !== peer.certPem) this.#events.peerUpdated.call({ peer: frozen, previous: old });
+    else if (old.address !== peer.address || old.port !== peer.port || old.certPem !== peer.certPem || !sameTags(old.tags, frozen.tags)) this.#events.peerUpdated.call({ peer: frozen, previous: old });
   }
 
   remove(id: string): void {
@@ -68,4 +74,8 @@ export class PeerTable implements PeerDirectory {
     this.#peers.delete(id);
     this.#events.peerLeft.call(old);
   }
+}
+
+function sameTags(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((tag, i) => tag === b[i]);
 }

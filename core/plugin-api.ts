@@ -16,6 +16,7 @@ import type {
   DeliveryReceipt,
   DisplayedEvent,
   DisplayFailedEvent,
+  GroupSendResult,
   HistoryEntry,
   HistoryKind,
   Identity,
@@ -48,6 +49,12 @@ export interface PeerView {
   get(id: string): Peer | undefined;
   /** Exact name match first, then a unique ID prefix (at least 8 hex digits). Throws NVID_ERR_UNKNOWN_PEER / NVID_ERR_AMBIGUOUS_PEER. */
   resolve(nameOrId: string): Peer;
+  /**
+   * The peers a target names: a name or ID prefix (as `resolve`), a list (`lobby,kitchen`), `tag:NAME`
+   * (every peer with that tag) or `all`; each peer once. Throws NVID_ERR_UNKNOWN_PEER naming what matched
+   * nobody (a name in a list, a tag no peer has, `all` with no peer), NVID_ERR_AMBIGUOUS_PEER, NVID_ERR_USAGE.
+   */
+  resolveTargets(spec: string): Peer[];
 }
 
 /** The peer table with its mutators: the transport's to keep current. */
@@ -132,6 +139,8 @@ export interface PluginHost {
   readonly maxReceiveBytes: number;
   /** This node's current name (a label; the ID is what identifies it). */
   readonly name: string;
+  /** This node's tags (config `tags`): the groups others reach it by with `tag:NAME`. */
+  readonly tags: readonly string[];
   /** A logger already labelled with the plugin's name. */
   readonly log: Logger;
   readonly peers: PeerView;
@@ -143,6 +152,14 @@ export interface PluginHost {
    * the bytes, and aborting `options.signal` cancels the send (NVID_ERR_CANCELLED).
    */
   send(file: string, to: string, options?: SendOptions): Promise<SendResult>;
+  /**
+   * Send a file to every peer a target names (`lobby,kitchen`, `tag:floor-2`, `all`, or one peer), as
+   * `nvid send --to` does: the file is checked once, then sent to each recipient (a few at a time), each
+   * with its own `onStart` / `onProgress` (which name the recipient). Resolves once every recipient
+   * answered, with one outcome each (a receipt or a refusal), even when some failed; rejects only when
+   * nothing could be sent (no such file, no such peers, media refused).
+   */
+  sendGroup(file: string, to: string, options?: SendOptions): Promise<GroupSendResult>;
   /**
    * Check a file already on this node with the media rules the user configured (the `validate`
    * hook, `side: 'local'`): its MediaInfo, or an NvidError saying why it may not be shown.

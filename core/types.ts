@@ -15,6 +15,8 @@ export interface Peer {
   /** Host and port where the peer accepts transfer connections. */
   readonly address: string;
   readonly port: number;
+  /** Short lowercase words the node declared in its config (`tags`), for sending to groups (`tag:floor-2`); [] when none. */
+  readonly tags: readonly string[];
 }
 
 /** This daemon's own identity, made on first start and kept in the state folder. */
@@ -156,8 +158,9 @@ export interface ControlRequest {
 
 /**
  * The history log's entry kinds. Every event hook but `progress` writes the
- * kind of the same name (`sendFailed` -> `send-failed`); `started`, `stopped`
- * and `validated` have no event of their own.
+ * kind of the same name (`sendFailed` -> `send-failed`); `started`, `stopped`,
+ * `validated` and `group-sent` (one send to several peers: the targets and the
+ * counts, beside each recipient's own `sent` / `send-failed`) have no event of their own.
  */
 export type HistoryKind =
   | 'started'
@@ -169,6 +172,7 @@ export type HistoryKind =
   | 'validated'
   | 'sent'
   | 'send-failed'
+  | 'group-sent'
   | 'received'
   | 'rejected'
   | 'queued'
@@ -293,6 +297,8 @@ export interface SendStart {
 /** One progress report of a send, for a progress bar. */
 export interface SendProgress {
   readonly transferId: string;
+  /** The recipient, so reports of a send to several peers can be told apart. */
+  readonly to: { readonly id: string; readonly name: string };
   readonly bytes: number;
   readonly total: number;
   /** Bytes per second since the send started moving bytes. */
@@ -320,6 +326,41 @@ export interface SendResult {
   readonly sha256: string;
   readonly media: MediaInfo;
   readonly receipt: DeliveryReceipt;
+  readonly seconds: number;
+}
+
+/** How a recipient of a send to several peers fared: a verified receipt, or why not. */
+export type RecipientOutcome =
+  | {
+      readonly outcome: 'sent';
+      readonly to: { readonly id: string; readonly name: string };
+      readonly transferId: string;
+      readonly sha256: string;
+      readonly storedAs: string;
+      readonly seconds: number;
+    }
+  | {
+      readonly outcome: 'failed';
+      readonly to: { readonly id: string; readonly name: string };
+      readonly transferId?: string;
+      readonly stage: SendStage;
+      readonly error: { readonly code: NvidErrorCode; readonly message: string };
+    };
+
+/**
+ * What a send to several peers (`--to lobby,kitchen`, `tag:floor-2`, `all`) resolves with once every
+ * recipient answered: one outcome per recipient, in the order the targets resolved. It resolves even when
+ * some or all recipients failed; it rejects only when nothing was sent (no such file or peers, media refused).
+ */
+export interface GroupSendResult {
+  /** The target as the caller gave it. */
+  readonly targets: string;
+  readonly file: string;
+  readonly size: number;
+  readonly media: MediaInfo;
+  readonly delivered: number;
+  readonly failed: number;
+  readonly results: readonly RecipientOutcome[];
   readonly seconds: number;
 }
 

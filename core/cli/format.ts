@@ -2,7 +2,7 @@
  * Human output of the control commands; `--json` bypasses all of this.
  */
 import { formatBytes } from '../byte-size.js';
-import type { HistoryEntry, LibraryItem, Peer, ScreenState, SendResult } from '../types.js';
+import type { GroupSendResult, HistoryEntry, LibraryItem, Peer, ScreenState, SendResult } from '../types.js';
 
 function table(rows: string[][]): string {
   if (rows.length === 0) return '';
@@ -10,9 +10,9 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n');
 }
 
-export function formatPeers(peers: Array<Pick<Peer, 'id' | 'name' | 'address' | 'port'>>): string {
+export function formatPeers(peers: Array<Pick<Peer, 'id' | 'name' | 'address' | 'port'> & { tags?: readonly string[] }>): string {
   if (peers.length === 0) return 'no peers known (is the coordinator reachable? see: nvid status)';
-  return table([['NAME', 'ID', 'ADDRESS'], ...peers.map((p) => [p.name, p.id.slice(0, 16), `${p.address}:${p.port}`])]);
+  return table([['NAME', 'ID', 'ADDRESS', 'TAGS'], ...peers.map((p) => [p.name, p.id.slice(0, 16), `${p.address}:${p.port}`, (p.tags ?? []).join(',') || '-'])]);
 }
 
 export function formatHistory(entries: HistoryEntry[]): string {
@@ -40,6 +40,17 @@ export function formatStatus(status: Record<string, unknown>): string {
       }
     } else lines.push(`${key}: ${typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value)}`);
   }
+  return lines.join('\n');
+}
+
+/** A group send: one line per recipient, then the count. */
+export function formatGroupSent(result: GroupSendResult): string {
+  const lines = result.results.map((r) =>
+    r.outcome === 'sent'
+      ? `delivered to ${r.to.name} (${r.seconds.toFixed(2)} s, stored as ${r.storedAs})`
+      : `not delivered to ${r.to.name}: ${r.error.message} [${r.error.code}]`,
+  );
+  lines.push(`${result.file}: delivered to ${result.delivered} of ${result.results.length} peer(s) named by ${result.targets} (${formatBytes(result.size)} in ${result.seconds.toFixed(2)} s)`);
   return lines.join('\n');
 }
 

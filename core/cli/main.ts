@@ -103,14 +103,22 @@ export async function main(argv = hideBin(process.argv)): Promise<void> {
       const status = (await control(g(a), 'status')) as Record<string, unknown>;
       print(g(a), status, () => formatStatus(status));
     })
-    .command('peers', 'list the admitted peers the node knows', (y) => y.option('certs', { type: 'boolean', default: false, describe: 'include certificates (PEM)' }), async (a) => {
-      const peers = (await control(g(a), 'peers', { certs: a.certs })) as Peer[];
-      print(g(a), peers, () => formatPeers(peers));
-    })
+    .command(
+      'peers',
+      'list the admitted peers the node knows, with their tags',
+      (y) => y.option('certs', { type: 'boolean', default: false, describe: 'include certificates (PEM)' }).option('tag', { type: 'string', describe: 'only peers with this tag' }),
+      async (a) => {
+        const peers = (await control(g(a), 'peers', { certs: a.certs, ...(a.tag !== undefined ? { tag: a.tag } : {}) })) as Peer[];
+        print(g(a), peers, () => formatPeers(peers));
+      },
+    )
     .command(
       'send <file>',
-      'send an image or video to a peer; succeeds only once the receiver verified and stored it (Ctrl-C cancels; --json streams progress as JSON lines)',
-      (y) => y.positional('file', { type: 'string', demandOption: true, describe: 'image or video file' }).option('to', { alias: 't', type: 'string', demandOption: true, describe: 'peer name or ID prefix' }),
+      'send an image or video to a peer or a group; succeeds only once every receiver verified and stored it (exit 9: some did, some not; Ctrl-C cancels; --json streams progress as JSON lines)',
+      (y) =>
+        y
+          .positional('file', { type: 'string', demandOption: true, describe: 'image or video file' })
+          .option('to', { alias: 't', type: 'string', demandOption: true, describe: 'a peer name or ID prefix, a list (lobby,kitchen), tag:NAME (every peer with that tag) or all' }),
       async (a) => {
         const socket = statePaths(await stateDirOf(g(a))).controlSocket;
         await sendCommand(socket, resolve(a.file as string), a.to as string, g(a).json);

@@ -7,7 +7,8 @@ import { isAbsolute, resolve } from 'node:path';
 import { NvidError } from '../errors.js';
 import type { HistoryLog, LibraryAccess, PeerView } from '../plugin-api.js';
 import type { TrustList, TrustStore } from '../trust.js';
-import type { HistoryKind, LibraryItem, Peer, RemoteScreenAnswer, RemoteScreenRequest, Role, ScreenRequest, ScreenState, SendOptions, SendResult, StatusReport, TrustChangedEvent } from '../types.js';
+import { isGroupTarget } from '../targets.js';
+import type { GroupSendResult, HistoryKind, LibraryItem, Peer, RemoteScreenAnswer, RemoteScreenRequest, Role, ScreenRequest, ScreenState, SendOptions, SendResult, StatusReport, TrustChangedEvent } from '../types.js';
 import type { ControlHandler } from './server.js';
 
 /** What the control commands need from the daemon, and nothing more. */
@@ -18,6 +19,8 @@ export interface ControlPort {
   readonly library: LibraryAccess;
   status(): StatusReport;
   send(file: string, to: string, options: SendOptions): Promise<SendResult>;
+  /** A send to every peer a target names (a list, `tag:NAME`, `all`). */
+  sendGroup(file: string, to: string, options: SendOptions): Promise<GroupSendResult>;
   rename(name: string): Promise<string>;
   screenshot(out: string): Promise<string>;
   steerScreen(request: ScreenRequest): Promise<ScreenState>;
@@ -118,15 +121,22 @@ export function createControlHandler(daemon: ControlPort): ControlHandler {
     switch (command) {
       case 'status':
         return daemon.status();
-      case 'peers':
-        return daemon.peers.list().map((p) => (args.certs ? p : { id: p.id, name: p.name, address: p.address, port: p.port }));
+      case 'peers': {
+        const tag = args.tag;
+        if (tag !== undefined && (typeof tag !== 'string' || tag.length === 0)) throw new NvidError('NVID_ERR_USAGE', 'peers: "tag" is a tag name');
+        const peers = tag === undefined ? daemon.peers.list() : daemon.peers.list().filter((p) => p.tags.includes(tag as string));
+        return peers.map((p) => (args.certs ? p : { id: p.id, name: p.name, address: p.address, port: p.port, tags: p.tags }));
+      }
       case 'send': {
         if (daemon.role !== 'node') throw new NvidError('NVID_ERR_USAGE', 'send: a coordinator does not send media; ask a node');
         const file = stringArg(args, 'file', 'send');
         const to = stringArg(args, 'to', 'send');
         if (!isAbsolute(file)) throw new NvidError('NVID_ERR_USAGE', 'send: "file" must be an absolute path');
         // The caller hanging up (Ctrl-C) cancels the send: `signal` aborts when its connection closes.
-        return daemon.send(file, to, { onStart: (start) => emit('start', start), onProgress: (progress) => emit('progress', progress), signal });
+        const follow: SendOptions = { onStart: (start) => emit('start', start), onProgress: (progress) => emit('progress', progress), signal };
+        // A list, tag:NAME or all: one outcome per recipient, marked `group` so the caller tells the shapes apart.
+        if (isGroupTarget(to, daemon.peers)) return { group: true, ...(await daemon.sendGroup(file, to, follow)) };
+        return daemon.send(file, to, follow);
       }
       case 'rename': {
         const name = stringArg(args, 'name', 'rename');

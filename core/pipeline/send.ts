@@ -3,12 +3,14 @@
  * Reports success only when the receiver acknowledged a verified, stored copy.
  * The caller learns the transfer ID and size before any byte moves
  * (`onStart`), follows the bytes (`onProgress`) and can cancel (`signal`).
+ * In two steps, so a send to several peers (send-group.ts) checks the file
+ * once (`prepareSend`) and delivers it to each (`deliverPrepared`).
  */
 import { randomUUID } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { asNvidError, NvidError } from '../errors.js';
-import type { SendOptions, SendResult, SendStage, TransferMeta } from '../types.js';
+import type { MediaInfo, Peer, SendOptions, SendResult, SendStage, TransferMeta } from '../types.js';
 import type { PipelineContext } from './context.js';
 import { answered, requireHook } from './hook-checks.js';
 import { RateMeter } from './rate-meter.js';
@@ -31,25 +33,76 @@ function throwIfCancelled(signal: AbortSignal | undefined, path: string): void {
   if (signal?.aborted) throw cancelled(path);
 }
 
-export async function sendFile(ctx: PipelineContext, file: string, to: string, options: SendOptions = {}): Promise<SendResult> {
-  const path = resolve(file);
-  const { signal } = options;
-  const started = Date.now();
+/** A file checked for sending: what every recipient's send starts from. */
+export interface PreparedSend {
+  readonly path: string;
+  readonly size: number;
+  readonly media: MediaInfo;
+}
+
+/** A failed send step, with where it failed, so the caller can write it down. */
+export class SendStepError extends Error {
+  constructor(
+    readonly error: NvidError,
+    readonly stage: SendStage,
+    readonly meta: TransferMeta | undefined,
+  ) {
+    super(error.message);
+  }
+}
+
+/** Records a failed send (history and the sendFailed event) and returns the error to throw. */
+export async function recordSendFailure(ctx: PipelineContext, path: string, to: string, failure: SendStepError, extra: Record<string, unknown> = {}): Promise<NvidError> {
+  const { error, stage, meta } = failure;
+  ctx.history.append('send-failed', { stage, code: error.code, reason: error.message, path, to, ...extra, transferId: meta?.transferId });
+  await ctx.hooks.sendFailed.promise({ stage, code: error.code, reason: error.message, path, to, ...(meta ? { meta } : {}) }).catch(() => undefined);
+  return error;
+}
+
+/** Checks the file once (a regular file, the hooks it needs, the media rules), before any recipient. */
+export async function prepareSend(ctx: PipelineContext, path: string, signal: AbortSignal | undefined, resolveRecipients: () => Peer[]): Promise<{ prepared: PreparedSend; recipients: Peer[] }> {
   let stage: SendStage = 'send';
-  let meta: TransferMeta | undefined;
-  let stopWatchingAbort = () => {};
   try {
     throwIfCancelled(signal, path);
     const size = statRegularFile(path);
     requireHook(ctx.hooks, 'deliver', 'transport', 'cannot send');
     requireHook(ctx.hooks, 'seal', 'crypto', 'cannot send');
     requireHook(ctx.hooks, 'validate', 'media', 'cannot send');
-    const peer = ctx.peers.resolve(to);
+    const recipients = resolveRecipients();
 
     stage = 'validate';
     const media = answered(await ctx.hooks.validate.promise({ path, side: 'send' }), 'validate', 'cannot send');
     throwIfCancelled(signal, path);
+    return { prepared: { path, size, media }, recipients };
+  } catch (err) {
+    throw new SendStepError(signal?.aborted ? cancelled(path) : asNvidError(err, 'NVID_ERR_DELIVERY'), stage, undefined);
+  }
+}
 
+export async function sendFile(ctx: PipelineContext, file: string, to: string, options: SendOptions = {}): Promise<SendResult> {
+  const path = resolve(file);
+  const started = Date.now();
+  try {
+    const { prepared, recipients } = await prepareSend(ctx, path, options.signal, () => [ctx.peers.resolve(to)]);
+    return await deliverPrepared(ctx, prepared, recipients[0]!, options, started);
+  } catch (err) {
+    if (!(err instanceof SendStepError)) throw err;
+    throw await recordSendFailure(ctx, path, to, err);
+  }
+}
+
+/**
+ * Seals and delivers a checked file to one recipient and records the `sent` entry and event.
+ * Throws a SendStepError (not yet recorded: the caller records it under the target it was given).
+ */
+export async function deliverPrepared(ctx: PipelineContext, prepared: PreparedSend, peer: Peer, options: SendOptions = {}, started = Date.now()): Promise<SendResult> {
+  const { path, size, media } = prepared;
+  const { signal } = options;
+  let stage: SendStage = 'seal';
+  let meta: TransferMeta | undefined;
+  let stopWatchingAbort = () => {};
+  try {
+    throwIfCancelled(signal, path);
     meta = Object.freeze({
       transferId: randomUUID(),
       senderId: ctx.identity.id,
@@ -60,7 +113,6 @@ export async function sendFile(ctx: PipelineContext, file: string, to: string, o
       fileName: basename(path),
     });
     const transferId = meta.transferId;
-    stage = 'seal';
     const envelope = answered(await ctx.hooks.seal.promise({ path, recipient: peer, meta }), 'seal', 'cannot send');
     if (signal?.aborted) {
       envelope.stream.destroy();
@@ -87,7 +139,7 @@ export async function sendFile(ctx: PipelineContext, file: string, to: string, o
           const event = ctx.transfers.update(transferId, bytes);
           if (!event) return;
           ctx.hooks.progress.call(event);
-          options.onProgress?.({ transferId, ...rate.at(bytes) });
+          options.onProgress?.({ transferId, to: { id: peer.id, name: peer.name }, ...rate.at(bytes) });
         },
       }),
       'deliver',
@@ -107,10 +159,7 @@ export async function sendFile(ctx: PipelineContext, file: string, to: string, o
   } catch (err) {
     if (meta) ctx.transfers.end(meta.transferId);
     // A cancelled send fails in whatever step it was in; the caller asked for it, so say that.
-    const error = signal?.aborted ? cancelled(path) : asNvidError(err, 'NVID_ERR_DELIVERY');
-    ctx.history.append('send-failed', { stage, code: error.code, reason: error.message, path, to, transferId: meta?.transferId });
-    await ctx.hooks.sendFailed.promise({ stage, code: error.code, reason: error.message, path, to, ...(meta ? { meta } : {}) }).catch(() => undefined);
-    throw error;
+    throw new SendStepError(signal?.aborted ? cancelled(path) : asNvidError(err, 'NVID_ERR_DELIVERY'), stage, meta);
   } finally {
     stopWatchingAbort();
   }

@@ -223,6 +223,7 @@ export class DroppedFileSession {
     return {
       send: (file, target) => services.send(file, target, sendOptions),
       resolvePeer: (target) => services.resolvePeer(target),
+      ...(services.resolveTargets ? { resolveTargets: services.resolveTargets } : {}),
       ledger: services.ledger,
       inFlight: services.inFlight,
       log: services.log,
@@ -325,9 +326,12 @@ function keptFailure(target: string, code: string, message: string, delivered: r
   return { kind: 'failed', sha256: '', delivered, failures: [{ target, code, message }], refused: [target] };
 }
 
-/** Whether a target (a name or an ID prefix, as configured) names this peer. */
+/** Whether a target (a name or an ID prefix, a list, `tag:NAME` or `all`, as configured) names this peer. */
 export function targetMatches(target: string, peer: PeerRef): boolean {
   if (target === peer.name) return true;
+  if (target === 'all') return true;
+  if (target.startsWith('tag:')) return peer.tags?.includes(target.slice(4)) ?? false;
+  if (target.includes(',')) return target.split(',').some((item) => item.trim() !== '' && targetMatches(item.trim(), peer));
   const hex = target.toLowerCase().replace(/:/g, '');
   return /^[0-9a-f]{8,64}$/.test(hex) && peer.id.startsWith(hex);
 }

@@ -15,6 +15,8 @@ import { sameSnapshot, snapshotOf, type FileSnapshot } from './stability.js';
 export interface PeerRef {
   readonly id: string;
   readonly name: string;
+  /** The peer's tags, when known: a file waiting for `tag:NAME` is retried when a peer with that tag joins. */
+  readonly tags?: readonly string[];
 }
 
 /** What a successful send reports (a subset of the core's SendResult). */
@@ -41,6 +43,11 @@ export interface JobServices {
   send(file: string, target: string): Promise<SendOutcome>;
   /** The peer a target names now; throws an NvidError (NVID_ERR_UNKNOWN_PEER, ...) if none. */
   resolvePeer(target: string): PeerRef;
+  /**
+   * Every peer a target names now (the core's resolver: a name, a list, `tag:NAME`, `all`); throws an
+   * NvidError if it names none. Without it, a target is one peer (`resolvePeer`).
+   */
+  resolveTargets?(target: string): PeerRef[];
   readonly ledger: DeliveryLedger;
   readonly inFlight: InFlightDeliveries;
   readonly log: JobLog;
@@ -116,7 +123,7 @@ export async function deliverToTargets(
   const refused: string[] = [];
   let sent = 0;
   let skipped = 0;
-  for (const target of targets) {
+  for (const { target, peer: found, sendTo } of expandTargets(targets, services, failures)) {
     const held = heldTargets.get(target);
     if (held) {
       failures.push(held);
@@ -125,7 +132,7 @@ export async function deliverToTargets(
     }
     let peer: PeerRef;
     try {
-      peer = services.resolvePeer(target);
+      peer = found ?? services.resolvePeer(target);
       await services.inFlight.settled(sha256, peer.id);
     } catch (err) {
       const error = asNvidError(err, 'NVID_ERR_UNKNOWN_PEER');
@@ -140,7 +147,7 @@ export async function deliverToTargets(
     }
     try {
       if (snapshot.size >= LARGE_FILE_BYTES) log.info({ file: relPath, target, bytes: snapshot.size }, `sending ${relPath} (${(snapshot.size / 1048576).toFixed(1)} MiB) to ${target}`);
-      const outcome = await services.inFlight.run(sha256, peer.id, () => services.send(file, target));
+      const outcome = await services.inFlight.run(sha256, peer.id, () => services.send(file, sendTo));
       // Recorded before anything else happens to the file: this line is what stops a resend after a restart.
       ledger.record({ sha256: outcome.sha256, peerId: outcome.to.id, peerName: outcome.to.name, file: relPath, transferId: outcome.transferId, time: new Date().toISOString() });
       sent++;
@@ -158,6 +165,49 @@ export async function deliverToTargets(
   }
   if (failures.length === 0) return { kind: 'delivered', sha256, delivered, sent, skipped };
   return { kind: 'failed', sha256, delivered, failures, refused };
+}
+
+/** One recipient of an attempt: the label its outcome goes under (ledger, note, status), the peer when known, what to send to. */
+interface Recipient {
+  readonly target: string;
+  readonly peer?: PeerRef;
+  readonly sendTo: string;
+}
+
+/** Whether a target names a group (`a,b`, `tag:NAME`, `all`) rather than one peer. */
+function isGroup(target: string): boolean {
+  return target === 'all' || target.startsWith('tag:') || target.includes(',');
+}
+
+/**
+ * The targets, with each group spread into its peers (each under its own name, sent to by full ID;
+ * a peer named twice goes once). A group that names nobody now is a failure under the group's name,
+ * retried when a peer it names joins.
+ */
+function expandTargets(targets: readonly string[], services: JobServices, failures: TargetFailure[]): Recipient[] {
+  if (!services.resolveTargets) return targets.map((target) => ({ target, sendTo: target }));
+  const recipients: Recipient[] = [];
+  const seen = new Set<string>();
+  for (const target of targets) {
+    if (!isGroup(target)) {
+      recipients.push({ target, sendTo: target });
+      continue;
+    }
+    let peers: PeerRef[];
+    try {
+      peers = services.resolveTargets(target);
+    } catch (err) {
+      const error = asNvidError(err, 'NVID_ERR_UNKNOWN_PEER');
+      failures.push({ target, code: error.code, message: error.message });
+      continue;
+    }
+    for (const peer of peers) {
+      if (seen.has(peer.id)) continue;
+      seen.add(peer.id);
+      recipients.push({ target: peer.name, peer, sendTo: peer.id });
+    }
+  }
+  return recipients;
 }
 
 /** A receiver's refusal carries the receiver's own code in its details: show that one, it says more. */

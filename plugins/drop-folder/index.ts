@@ -71,6 +71,8 @@ export default class DropFolderPlugin implements NvidPlugin {
             }
           },
           resolvePeer: (target) => daemon.peers.resolve(target),
+          // `tag:floor-2`, `lobby,kitchen`, `all`: the core's resolver, as `nvid send --to` uses.
+          resolveTargets: (target) => daemon.peers.resolveTargets(target),
           ledger,
           inFlight: new InFlightDeliveries(),
           log: daemon.log,

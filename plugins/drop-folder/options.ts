@@ -52,7 +52,7 @@ export const DROP_FOLDER_SCHEMA = {
   required: ['folder'],
   properties: {
     folder: { type: 'string', minLength: 1, description: 'watched folder; absolute or relative to the working directory' },
-    to: { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true, default: [], description: 'default targets (peer names or ID prefixes)' },
+    to: { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true, default: [], description: 'default targets: peer names or ID prefixes, lists (lobby,kitchen), tag:NAME or all' },
     afterSend: { type: 'string', enum: ['move', 'delete'], default: 'move' },
     sentFolder: { type: 'string', minLength: 1, description: 'default: <folder>/.sent' },
     concurrency: positive(2, 1, 'files sent at the same time'),

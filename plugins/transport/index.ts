@@ -212,6 +212,7 @@ export default class TransportPlugin implements NvidPlugin {
       pins: new CoordinatorPins(join(daemon.stateDir, KNOWN_COORDINATORS_FILE)),
       ...(o.joinToken !== undefined ? { token: o.joinToken } : {}),
       name: () => daemon.name,
+      tags: daemon.tags,
       advertise: () => ({ port: transferPort(), ...(o.advertiseHost ? { address: o.advertiseHost } : {}) }),
       heartbeatTimeoutMs: o.heartbeatTimeoutMs,
       connectTimeoutMs: o.authTimeoutMs,

@@ -28,6 +28,8 @@ export interface PluginHostOptions {
   readonly history?: HistoryLog;
   readonly receive?: TransportPowers['receive'];
   readonly send?: PluginHost['send'];
+  readonly sendGroup?: PluginHost['sendGroup'];
+  readonly tags?: readonly string[];
   readonly validateMedia?: PluginHost['validateMedia'];
   /** Roles whose powers the host carries, as the daemon gives them to a plugin that provides them. */
   readonly provides?: readonly PluginRole[];
@@ -85,10 +87,12 @@ export function makePluginHost(options: PluginHostOptions): { host: PluginHost &
     libraryDir: join(options.stateDir, 'library'),
     maxReceiveBytes: 2 * 1024 ** 3,
     name: options.name ?? 'test',
+    tags: options.tags ?? [],
     log,
     peers,
     history,
     send: options.send ?? missing('send'),
+    sendGroup: options.sendGroup ?? missing('send'),
     // The daemon's own capabilities, around this host's hooks.
     validateMedia: options.validateMedia ?? capabilities.validateMedia,
     library: libraryAccess,

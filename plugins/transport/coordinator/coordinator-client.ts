@@ -36,6 +36,8 @@ export interface CoordinatorClientOptions {
   readonly token?: string;
   /** The name to ask for on each (re)join: the daemon's current name. */
   readonly name: () => string;
+  /** The node's tags (config `tags`), told the coordinator in each hello; none when absent. */
+  readonly tags?: readonly string[];
   /** Where this node takes transfers; address undefined = the address the coordinator sees. */
   readonly advertise: () => { readonly address?: string; readonly port: number };
   /** Give up on a silent coordinator after this long and reconnect. */
@@ -193,6 +195,7 @@ export class CoordinatorClient {
     const hello: HelloMessage = { type: 'hello', name: this.options.name(), port: transferPort };
     if (address !== undefined) hello.address = address;
     if (this.options.token !== undefined) hello.token = this.options.token;
+    if (this.options.tags && this.options.tags.length > 0) hello.tags = [...this.options.tags];
     return hello;
   }
 
@@ -215,13 +218,13 @@ export class CoordinatorClient {
         this.onPeersPage(message);
         return;
       case 'peer-joined':
-        if (this.acceptable(message.peer)) events.peerJoined(message.peer);
+        if (this.acceptable(message.peer)) events.peerJoined(withTags(message.peer));
         return;
       case 'peer-left':
         if (message.id !== this.options.identity.id) events.peerLeft(message.id);
         return;
       case 'peer-renamed':
-        if (this.acceptable(message.peer)) events.peerRenamed(message.peer, message.oldName);
+        if (this.acceptable(message.peer)) events.peerRenamed(withTags(message.peer), message.oldName);
         return;
       case 'pong':
         return;
@@ -249,7 +252,7 @@ export class CoordinatorClient {
 
   /** The full list comes in pages; the peer table is replaced only once the last page is in. */
   private onPeersPage(message: PeersMessage): void {
-    this.pagedPeers.push(...message.peers.filter((peer) => this.acceptable(peer)));
+    this.pagedPeers.push(...message.peers.filter((peer) => this.acceptable(peer)).map(withTags));
     if (message.more) return;
     const complete = this.pagedPeers;
     this.pagedPeers = [];
@@ -330,4 +333,9 @@ export class CoordinatorClient {
     this.retryTimer = setTimeout(() => this.connectNow(), delay);
     this.retryTimer.unref();
   }
+}
+
+/** A peer entry without tags (a coordinator from before tags) has none. */
+function withTags(peer: Peer): Peer {
+  return peer.tags ? peer : { ...peer, tags: [] };
 }

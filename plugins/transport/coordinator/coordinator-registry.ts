@@ -73,7 +73,7 @@ export class CoordinatorRegistry<S> {
   restore(peer: Peer): void {
     if (this.entries.has(peer.id)) return;
     const name = this.allocate(peer.name, peer.id);
-    const restored = { ...peer, name };
+    const restored = { ...peer, name, tags: [...(peer.tags ?? [])] };
     this.entries.set(peer.id, { peer: restored, session: undefined, wire: wireEntry(restored) });
     this.idByName.set(name, peer.id);
   }
@@ -83,11 +83,11 @@ export class CoordinatorRegistry<S> {
    * other node holds it, else the lowest free `name-N` (N = 2, 3, ...), so the
    * outcome depends only on who holds which name, not on timing.
    */
-  register(fields: Omit<Peer, 'name'> & { readonly requestedName: string }, session: S): RegisterResult<S> {
+  register(fields: Omit<Peer, 'name' | 'tags'> & { readonly requestedName: string; readonly tags?: readonly string[] }, session: S): RegisterResult<S> {
     const existing = this.entries.get(fields.id);
     if (existing) this.idByName.delete(existing.peer.name);
     const name = this.allocate(fields.requestedName, fields.id);
-    const peer: Peer = { id: fields.id, name, certPem: fields.certPem, address: fields.address, port: fields.port };
+    const peer: Peer = { id: fields.id, name, certPem: fields.certPem, address: fields.address, port: fields.port, tags: [...(fields.tags ?? [])] };
     this.entries.set(fields.id, { peer, session, wire: wireEntry(peer) });
     this.idByName.set(name, fields.id);
     if (!existing) return { peer };

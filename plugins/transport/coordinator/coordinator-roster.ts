@@ -61,6 +61,8 @@ function isPeer(value: unknown): value is Peer {
   return (
     typeof p === 'object' && p !== null &&
     typeof p.id === 'string' && typeof p.name === 'string' && typeof p.certPem === 'string' &&
-    typeof p.address === 'string' && Number.isInteger(p.port)
+    typeof p.address === 'string' && Number.isInteger(p.port) &&
+    // Saved before nodes had tags: none. Otherwise a list of strings; the hello checked them when they came.
+    (p.tags === undefined || (Array.isArray(p.tags) && p.tags.every((tag) => typeof tag === 'string')))
   );
 }

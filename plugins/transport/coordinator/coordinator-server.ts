@@ -182,7 +182,7 @@ export class CoordinatorServer {
 
   private join(session: Session, hello: HelloMessage): void {
     const { peer, previous, replacedSession } = this.registry.register(
-      { id: session.peer.id, certPem: session.peer.certPem, address: hello.address ?? session.remote, port: hello.port, requestedName: hello.name },
+      { id: session.peer.id, certPem: session.peer.certPem, address: hello.address ?? session.remote, port: hello.port, requestedName: hello.name, tags: hello.tags ?? [] },
       session,
     );
     session.joined = true;
@@ -200,8 +200,8 @@ export class CoordinatorServer {
     } else if (previous.name !== peer.name) {
       this.broadcast({ type: 'peer-renamed', peer, oldName: previous.name }, session);
       this.options.observer?.renamed(peer, previous.name);
-    } else if (previous.address !== peer.address || previous.port !== peer.port) {
-      // Same ID, new transfer address: an upsert for everyone, no join or leave.
+    } else if (previous.address !== peer.address || previous.port !== peer.port || !sameTags(previous.tags, peer.tags)) {
+      // Same ID, new transfer address or tags: an upsert for everyone, no join or leave.
       this.broadcast({ type: 'peer-joined', peer }, session);
     }
     this.saveRoster();
@@ -279,4 +279,9 @@ export class CoordinatorServer {
     this.options.observer?.left(removed, reason);
     this.options.log.info({ peerId: removed.id, name: removed.name, reason }, `node ${removed.name} left`);
   }
+}
+
+function sameTags(a: readonly string[] | undefined, b: readonly string[]): boolean {
+  const before = a ?? [];
+  return before.length === b.length && before.every((tag, i) => tag === b[i]);
 }

@@ -5,12 +5,13 @@
  */
 import { Ajv, type ValidateFunction } from 'ajv';
 import { ERROR_CODE_PATTERN, NvidError, type NvidErrorCode } from '../../../core/errors.js';
+import { MAX_TAGS, TAG_PATTERN } from '../../../core/targets.js';
 import type { Peer } from '../../../core/types.js';
 import type { RawMessage } from './frame-codec.js';
 
 // ---- coordinator link: node -> coordinator ---------------------------------
-/** First message of a node: who it wants to be called and where it takes transfers. Its ID is its TLS certificate. */
-export interface HelloMessage { type: 'hello'; name: string; port: number; address?: string; token?: string }
+/** First message of a node: who it wants to be called, where it takes transfers and its tags (config `tags`). Its ID is its TLS certificate. */
+export interface HelloMessage { type: 'hello'; name: string; port: number; address?: string; token?: string; tags?: string[] }
 export interface PingMessage { type: 'ping' }
 export interface RenameMessage { type: 'rename'; requestId: number; name: string }
 export interface LeaveMessage { type: 'leave' }
@@ -54,7 +55,6 @@ export type ScreenAction = 'status' | 'skip' | 'clear' | 'show' | 'delete' | 'li
 /** The largest screen answer (a screenshot PNG, or a library listing as JSON). */
 export const MAX_SCREEN_ANSWER_BYTES = 16 * 1024 * 1024;
 
-
 // ---- both links ------------------------------------------------------------
 /** A refusal; the sender closes the connection after it (except for a failed rename, which names its requestId). */
 export interface ErrorMessage { type: 'error'; code: NvidErrorCode; message: string; requestId?: number; details?: Record<string, unknown> }
@@ -69,11 +69,13 @@ const hex64 = { type: 'string', pattern: '^[0-9a-f]{64}$' } as const;
 const name = { type: 'string', minLength: 1, maxLength: 64 } as const;
 const port = { type: 'integer', minimum: 1, maximum: 65535 } as const;
 const requestId = { type: 'integer', minimum: 0 } as const;
+const tags = { type: 'array', maxItems: MAX_TAGS, uniqueItems: true, items: { type: 'string', pattern: TAG_PATTERN } } as const;
+/** `tags` may be absent (a coordinator from before tags): the node reads that as none. */
 const peer = {
   type: 'object',
   additionalProperties: false,
   required: ['id', 'name', 'certPem', 'address', 'port'],
-  properties: { id: hex64, name, certPem: { type: 'string', maxLength: 16384 }, address: { type: 'string', minLength: 1, maxLength: 255 }, port },
+  properties: { id: hex64, name, certPem: { type: 'string', maxLength: 16384 }, address: { type: 'string', minLength: 1, maxLength: 255 }, port, tags },
 } as const;
 
 function shape(properties: Record<string, object>, required: string[]): object {
@@ -87,7 +89,7 @@ function shape(properties: Record<string, object>, required: string[]): object {
 }
 
 const SCHEMAS: Record<MessageType, object> = {
-  hello: shape({ name, port, address: { type: 'string', minLength: 1, maxLength: 255 }, token: { type: 'string', maxLength: 1024 } }, ['hello', 'name', 'port']),
+  hello: shape({ name, port, address: { type: 'string', minLength: 1, maxLength: 255 }, token: { type: 'string', maxLength: 1024 }, tags }, ['hello', 'name', 'port']),
   ping: shape({}, ['ping']),
   rename: shape({ requestId, name }, ['rename', 'requestId', 'name']),
   leave: shape({}, ['leave']),

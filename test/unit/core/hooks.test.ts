@@ -47,7 +47,7 @@ describe('the hooks', () => {
     other.peerJoined.tap('sync-thrower', () => {
       throw new Error('sync');
     });
-    assert.throws(() => other.peerJoined.call({ id: 'a', name: 'a', certPem: '', address: '', port: 1 }), /plugin "sync-thrower" failed in hook "peerJoined"/);
+    assert.throws(() => other.peerJoined.call({ id: 'a', name: 'a', certPem: '', address: '', port: 1, tags: [] }), /plugin "sync-thrower" failed in hook "peerJoined"/);
   });
 
   it('gives plugins a view that can tap but not call', async () => {

@@ -3,7 +3,7 @@ import { createHooks } from '../../../core/hooks.js';
 import { PeerTable } from '../../../core/peers.js';
 import type { Peer } from '../../../core/types.js';
 
-const peer = (id: string, name: string): Peer => ({ id: id.repeat(64).slice(0, 64), name, certPem: 'PEM', address: '127.0.0.1', port: 1000 });
+const peer = (id: string, name: string): Peer => ({ id: id.repeat(64).slice(0, 64), name, certPem: 'PEM', address: '127.0.0.1', port: 1000, tags: [] });
 
 describe('the peer table', () => {
   it('announces joins, renames and leaves from a full replacement, and never lists itself', () => {

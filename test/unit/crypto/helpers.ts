@@ -22,7 +22,7 @@ export function testIdentities(): { alice: Identity; bob: Identity; carol: Ident
 
 /** An identity as the peer directory would list it. */
 export function asPeer(identity: Identity, name: string): Peer {
-  return { id: identity.id, name, certPem: identity.certPem, address: '127.0.0.1', port: 1 };
+  return { id: identity.id, name, certPem: identity.certPem, address: '127.0.0.1', port: 1, tags: [] };
 }
 
 let transferCounter = 0;

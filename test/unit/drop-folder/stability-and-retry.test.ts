@@ -90,7 +90,7 @@ describe('drop-folder: send progress per file', () => {
   it('follows the send that carries a file, ignores a stale one, and forgets it when done', () => {
     const progress = new SendProgress();
     const start = (transferId: string) => ({ transferId, file: '/drop/a.png', to: { id: 'ab'.repeat(32), name: 'lobby' }, size: 300, total: 400, media: {} as never });
-    const report = (transferId: string, bytes: number) => ({ transferId, bytes, total: 400, rate: 100, secondsLeft: (400 - bytes) / 100 });
+    const report = (transferId: string, bytes: number) => ({ transferId, to: { id: 'ab'.repeat(32), name: 'lobby' }, bytes, total: 400, rate: 100, secondsLeft: (400 - bytes) / 100 });
     assert.equal(progress.of('/drop/a.png'), undefined, 'not started yet');
     progress.started('/drop/a.png', start('t-1'));
     assert.deepEqual(progress.of('/drop/a.png'), { transferId: 't-1', peer: 'lobby', bytes: 0, total: 400, percent: 0, rate: 0, secondsLeft: null });

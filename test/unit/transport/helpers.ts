@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pino } from 'pino';
 import { createIdentity } from '../../../core/identity.js';
+import { resolveTargets } from '../../../core/targets.js';
 import type { HistoryLog, IncomingTransfer, PeerDirectory, PluginHost } from '../../../core/plugin-api.js';
 import type { DeliveryReceipt, HistoryEntry, HistoryKind, Identity, Peer, Role } from '../../../core/types.js';
 
@@ -45,7 +46,7 @@ export async function waitFor<T>(check: () => T, what: string, timeoutMs = 10_00
 
 /** A peer entry for an identity, as the coordinator would list it. */
 export function peerOf(id: Identity, name: string, port = 1, address = '127.0.0.1'): Peer {
-  return { id: id.id, name, certPem: id.certPem, address, port };
+  return { id: id.id, name, certPem: id.certPem, address, port, tags: [] };
 }
 
 /** An in-memory peer table that records what the core would turn into events. */
@@ -63,6 +64,9 @@ export class MemoryPeers implements PeerDirectory {
     const peer = this.list().find((p) => p.name === nameOrId || p.id === nameOrId);
     if (!peer) throw new Error(`unknown peer ${nameOrId}`);
     return peer;
+  }
+  resolveTargets(spec: string): Peer[] {
+    return resolveTargets(spec, this);
   }
   replaceAll(peers: readonly Peer[]): void {
     const next = new Map(peers.map((p) => [p.id, p]));
