@@ -75,7 +75,7 @@ export class RemoteScreens {
       requireHook(hooks, 'remoteScreen', 'transport', 'cannot reach a remote screen');
       return answered(await hooks.remoteScreen.promise({ peer, request }), 'remoteScreen', 'cannot reach a remote screen');
     } catch (err) {
-      const error = asNvidError(err, 'NVID_ERR_CONNECTION');
+      const error = asNvidError(err);
       history.append('remote-screen-failed', { peerId: peer.id, peerName: peer.name, action: request.action, code: error.code, reason: error.message });
       throw error;
     }
