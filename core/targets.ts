@@ -22,11 +22,6 @@ export interface TargetPeers {
   resolve(nameOrId: string): Peer;
 }
 
-/** Whether `tags` is a valid tag list (the coordinator checks a hello with it too). */
-export function validTags(tags: readonly string[]): boolean {
-  return tags.length <= MAX_TAGS && new Set(tags).size === tags.length && tags.every((tag) => TAG.test(tag));
-}
-
 /**
  * Whether a target names a group (a list, a tag or `all`) rather than one peer. A peer whose
  * name is exactly the target is that one peer, even if the name has a comma or starts with `tag:`.
