@@ -23,7 +23,7 @@ export interface ObserverPort {
 
 export function observeCoreEvents({ hooks, history, log, trust }: ObserverPort): void {
   hooks.peerJoined.tap(CORE, (peer) => {
-    history.append('peer-joined', { id: peer.id, name: peer.name, address: peer.address, port: peer.port });
+    history.append('peer-joined', { id: peer.id, name: peer.name, address: peer.address, port: peer.port, tags: peer.tags });
     log.info({ peer: peer.name, id: peer.id }, 'peer joined');
   });
   hooks.peerLeft.tap(CORE, (peer) => {
@@ -35,7 +35,7 @@ export function observeCoreEvents({ hooks, history, log, trust }: ObserverPort):
     log.info({ peer: peer.name, oldName, id: peer.id }, 'peer renamed');
   });
   hooks.peerUpdated.tap(CORE, ({ peer, previous }) => {
-    history.append('peer-updated', { id: peer.id, name: peer.name, address: peer.address, port: peer.port, previousAddress: previous.address, previousPort: previous.port });
+    history.append('peer-updated', { id: peer.id, name: peer.name, address: peer.address, port: peer.port, previousAddress: previous.address, previousPort: previous.port, tags: peer.tags, previousTags: previous.tags });
     log.info({ peer: peer.name, id: peer.id }, 'peer updated');
   });
   hooks.trustChanged.tap(CORE, (event) => {
