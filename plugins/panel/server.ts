@@ -13,6 +13,7 @@ import { dropFolderRoutes } from './api-drop-folder.js';
 import { eventRoutes } from './api-events.js';
 import { historyRoutes } from './api-history.js';
 import { screenRoutes } from './api-screen.js';
+import { peerScreenRoutes } from './api-peer-screens.js';
 import { sendRoutes } from './api-sends.js';
 import { sessionRoutes } from './api-session.js';
 import { httpError } from './http-errors.js';
@@ -61,6 +62,7 @@ export async function createPanelServer(context: PanelContext, options: ServerOp
   historyRoutes(app, context);
   sendRoutes(app, context);
   screenRoutes(app, context);
+  peerScreenRoutes(app, context);
   dropFolderRoutes(app, context);
   eventRoutes(app, context);
   await app.register(fastifyStatic, { root: WEB_ROOT, prefix: '/', index: ['index.html'], wildcard: true });

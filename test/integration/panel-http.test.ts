@@ -271,6 +271,20 @@ describe('panel: the HTTP API between real nodes', function () {
     }
   });
 
+  it("shows another node's screen only when that node trusts this one as a controller", async () => {
+    const [peer] = (await api('GET', '/api/peers')).json<Array<{ id: string; name: string }>>();
+    const refused = await api('GET', `/api/peers/${peer!.id}/shot.png`);
+    assert.equal(refused.status, 403);
+    assert.equal(refused.json().error.code, 'NVID_ERR_NOT_CONTROLLER');
+    assert.equal((await api('GET', '/api/peers/not-an-id/shot.png')).status, 400);
+    const trusted = await runNvid(['trust', 'add', 'alpha', '--as', 'controller', '--config', cluster.node('beta').configFile]);
+    assert.equal(trusted.code, 0, trusted.stderr);
+    // Now the peer answers; being headless, it has no screen to show, and says so.
+    const headless = await api('GET', `/api/peers/${peer!.id}/shot.png`);
+    assert.equal(headless.status, 404);
+    assert.equal(headless.json().error.code, 'NVID_ERR_NOT_AVAILABLE');
+  });
+
   it('logs out, and limits failed logins from one address to 10 a minute', async () => {
     assert.equal((await api('POST', '/api/logout')).status, 204);
     assert.equal((await call(base, 'GET', '/api/session', { headers: { cookie } })).status, 401);
