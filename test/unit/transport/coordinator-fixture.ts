@@ -54,6 +54,7 @@ export interface ClientSetup {
   transferPort?: number;
   heartbeatTimeoutMs?: number;
   maxMessageBytes?: number;
+  tags?: string[];
 }
 
 /** A coordinator client whose events land in a MemoryPeers table, plus what it was told. */
@@ -69,6 +70,7 @@ export function startClient(setup: ClientSetup) {
     pins: new CoordinatorPins(join(setup.stateDir, 'known_coordinators')),
     ...(setup.token !== undefined ? { token: setup.token } : {}),
     name: () => state.name,
+    ...(setup.tags ? { tags: setup.tags } : {}),
     advertise: () => ({ port: setup.transferPort ?? 4000 }),
     heartbeatTimeoutMs: setup.heartbeatTimeoutMs ?? 1000,
     connectTimeoutMs: 2000,

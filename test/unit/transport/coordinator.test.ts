@@ -45,6 +45,43 @@ describe('transport coordinator link', function () {
     assert.equal(entry.address, '127.0.0.1');
   });
 
+  it('carries each node\'s tags from its hello to every peer list and the roster, and a rejoin with other tags as an update', async () => {
+    const rosterPath = `${dir}/coordinator-roster.json`;
+    const { port, server } = await coordinator({ heartbeatTimeoutMs: 20_000, rosterPath });
+    const watcher = client(port, 1, 'watcher');
+    const lobby = client(port, 2, 'lobby', { tags: ['floor-2', 'signage'] });
+    await waitFor(() => watcher.peers.get(identity(2).id) && lobby.peers.get(identity(1).id), 'both listed');
+    assert.deepEqual(watcher.peers.get(identity(2).id)!.tags, ['floor-2', 'signage']);
+    assert.deepEqual(lobby.peers.get(identity(1).id)!.tags, [], 'a node without tags has none');
+    assert.deepEqual(server.peers().find((p) => p.id === identity(2).id)!.tags, ['floor-2', 'signage']);
+    await lobby.client.leave();
+    await waitFor(() => !watcher.peers.get(identity(2).id), 'lobby left');
+
+    // The same node again, with other tags, over a raw link: the watcher hears it.
+    const again = await rawTls(port, identity(2));
+    again.send({ type: 'hello', name: 'lobby', port: 4000, tags: ['floor-3'] });
+    await waitFor(() => watcher.peers.get(identity(2).id)?.tags.join() === 'floor-3', 'new tags seen');
+    const fresh = await rawTls(port, identity(2));
+    fresh.send({ type: 'hello', name: 'lobby', port: 4000, tags: ['floor-4'] });
+    await waitFor(() => watcher.peers.get(identity(2).id)?.tags.join() === 'floor-4', 'a rejoin with other tags is pushed as an update');
+    await server.stop();
+    const restarted = await startCoordinator({ heartbeatTimeoutMs: 20_000, rosterPath });
+    cleanups.push(() => restarted.server.stop());
+    assert.deepEqual(restarted.server.peers().find((p) => p.id === identity(2).id)?.tags, ['floor-4'], 'the roster keeps tags');
+    again.socket.destroy();
+    fresh.socket.destroy();
+  });
+
+  it('refuses a hello whose tags are not short lowercase words, or too many', async () => {
+    const { port } = await coordinator();
+    for (const tags of [['Floor'], ['a', 'a'], ['x'.repeat(33)], Array.from({ length: 33 }, (_, i) => `t${i}`), [''], 'floor']) {
+      const raw = await rawTls(port, identity(3));
+      raw.send({ type: 'hello', name: 'bad', port: 4000, tags });
+      await raw.closed;
+      assert.equal(raw.errorCode(), 'NVID_ERR_BAD_FRAME', JSON.stringify(tags));
+    }
+  });
+
   it('sends a list larger than one message frame in pages that all arrive', async () => {
     const maxMessageBytes = 4096; // about two peer entries per page
     const { port } = await coordinator({ maxMessageBytes });
