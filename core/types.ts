@@ -59,7 +59,16 @@ export type Orientation = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8;
 export interface TransferMeta {
   readonly transferId: string;
   readonly senderId: string;
+  /**
+   * This node on the receiving side (the crypto plugin checked it is listed);
+   * on the sending side, the peer this copy goes to (for a group seal, the first recipient).
+   */
   readonly receiverId: string;
+  /**
+   * Every recipient of the envelope, in the signed order (one seal, many recipients).
+   * Set by the sender and by `open`; absent means `[receiverId]`.
+   */
+  readonly recipientIds?: readonly string[];
   /** Milliseconds since the epoch, set by the sender. */
   readonly time: number;
   /** Plaintext size in bytes. */
@@ -84,7 +93,13 @@ export interface ValidateRequest {
 /** Argument of `hooks.seal`. */
 export interface SealRequest {
   readonly path: string;
+  /** The first (for a one-recipient send, the only) recipient: `recipients[0]`. */
   readonly recipient: Peer;
+  /**
+   * Every recipient, 1..64, in order: the plugin encrypts the content once and wraps its key for each.
+   * Their IDs equal `meta.recipientIds`. Absent means `[recipient]`.
+   */
+  readonly recipients?: readonly Peer[];
   readonly meta: TransferMeta;
 }
 

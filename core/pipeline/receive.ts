@@ -108,7 +108,7 @@ export async function receiveTransfer(ctx: PipelineContext, incoming: IncomingTr
     noUnheardErrors(opened.plaintext);
     meta = opened.meta;
     if (meta.senderId !== sender.id) throw new NvidError('NVID_ERR_BAD_SIGNATURE', 'the envelope names another sender than the authenticated connection');
-    if (meta.receiverId !== ctx.identity.id) throw new NvidError('NVID_ERR_WRONG_RECIPIENT', 'the envelope is addressed to another node');
+    if (meta.receiverId !== ctx.identity.id || (meta.recipientIds !== undefined && !meta.recipientIds.includes(ctx.identity.id))) throw new NvidError('NVID_ERR_WRONG_RECIPIENT', 'the envelope is addressed to another node');
     if (!TRANSFER_ID.test(meta.transferId)) throw new NvidError('NVID_ERR_BAD_ENVELOPE', 'malformed transfer ID');
     if (meta.size > ctx.maxReceiveBytes) throw new NvidError('NVID_ERR_REFUSED', `file of ${meta.size} bytes exceeds this node's maxReceiveBytes ${ctx.maxReceiveBytes}`);
     assertRoomFor(ctx.incomingDir, meta.size, ctx.transfers.owedToReceives(), ctx.minFreeDiskBytes);

@@ -4,13 +4,15 @@
  * The caller learns the transfer ID and size before any byte moves
  * (`onStart`), follows the bytes (`onProgress`) and can cancel (`signal`).
  * In two steps, so a send to several peers (send-group.ts) checks the file
- * once (`prepareSend`) and delivers it to each (`deliverPrepared`).
+ * once (`prepareSend`), seals it once for all of them and delivers that
+ * envelope to each (`deliverSealed`); a one-recipient send seals and
+ * delivers in one go (`deliverPrepared`).
  */
 import { randomUUID } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { asNvidError, NvidError } from '../errors.js';
-import type { MediaInfo, Peer, SendOptions, SendResult, SendStage, TransferMeta } from '../types.js';
+import type { MediaInfo, Peer, SealedEnvelope, SendOptions, SendResult, SendStage, TransferMeta } from '../types.js';
 import type { PipelineContext } from './context.js';
 import { answered, requireHook } from './hook-checks.js';
 import { RateMeter } from './rate-meter.js';
@@ -98,9 +100,7 @@ export async function sendFile(ctx: PipelineContext, file: string, to: string, o
 export async function deliverPrepared(ctx: PipelineContext, prepared: PreparedSend, peer: Peer, options: SendOptions = {}, started = Date.now()): Promise<SendResult> {
   const { path, size, media } = prepared;
   const { signal } = options;
-  let stage: SendStage = 'seal';
   let meta: TransferMeta | undefined;
-  let stopWatchingAbort = () => {};
   try {
     throwIfCancelled(signal, path);
     meta = Object.freeze({
@@ -112,8 +112,41 @@ export async function deliverPrepared(ctx: PipelineContext, prepared: PreparedSe
       mediaType: media.kind,
       fileName: basename(path),
     });
-    const transferId = meta.transferId;
     const envelope = answered(await ctx.hooks.seal.promise({ path, recipient: peer, meta }), 'seal', 'cannot send');
+    if (signal?.aborted) {
+      envelope.stream.destroy();
+      throw cancelled(path);
+    }
+    return await deliverSealed(ctx, prepared, peer, meta, envelope, options, started);
+  } catch (err) {
+    if (err instanceof SendStepError) throw err;
+    throw new SendStepError(signal?.aborted ? cancelled(path) : asNvidError(err, 'NVID_ERR_DELIVERY'), 'seal', meta);
+  }
+}
+
+/**
+ * Delivers an envelope already sealed (for this peer alone, or for a group it is in)
+ * to one recipient and records the `sent` entry and event. `meta` is this copy's:
+ * its `receiverId` is `peer`. `trackAs` keys the in-flight entry when several
+ * deliveries share one transfer ID. Throws a SendStepError, not yet recorded.
+ */
+export async function deliverSealed(
+  ctx: PipelineContext,
+  prepared: PreparedSend,
+  peer: Peer,
+  meta: TransferMeta,
+  envelope: SealedEnvelope,
+  options: SendOptions = {},
+  started = Date.now(),
+  trackAs = meta.transferId,
+): Promise<SendResult> {
+  const { path, size, media } = prepared;
+  const { signal } = options;
+  const stage: SendStage = 'deliver';
+  const transferId = meta.transferId;
+  let tracking = false;
+  let stopWatchingAbort = () => {};
+  try {
     if (signal?.aborted) {
       envelope.stream.destroy();
       throw cancelled(path);
@@ -124,9 +157,9 @@ export async function deliverPrepared(ctx: PipelineContext, prepared: PreparedSe
     signal?.addEventListener('abort', onAbort, { once: true });
     stopWatchingAbort = () => signal?.removeEventListener('abort', onAbort);
 
-    stage = 'deliver';
     const total = envelope.length ?? size;
-    ctx.transfers.begin({ transferId, direction: 'send', bytes: 0, total, peerName: peer.name });
+    ctx.transfers.begin({ transferId, direction: 'send', bytes: 0, total, peerName: peer.name }, trackAs);
+    tracking = true;
     options.onStart?.({ transferId, file: path, to: { id: peer.id, name: peer.name }, size, total, media });
     const rate = new RateMeter(total);
     const receipt = answered(
@@ -136,7 +169,7 @@ export async function deliverPrepared(ctx: PipelineContext, prepared: PreparedSe
         envelope,
         ...(signal ? { signal } : {}),
         onProgress: (bytes) => {
-          const event = ctx.transfers.update(transferId, bytes);
+          const event = ctx.transfers.update(trackAs, bytes);
           if (!event) return;
           ctx.hooks.progress.call(event);
           options.onProgress?.({ transferId, to: { id: peer.id, name: peer.name }, ...rate.at(bytes) });
@@ -151,13 +184,14 @@ export async function deliverPrepared(ctx: PipelineContext, prepared: PreparedSe
       throw new NvidError('NVID_ERR_DELIVERY', `the receiver's acknowledgement does not match what was sent (transfer ${transferId})`);
     }
     const { sha256 } = receipt;
-    ctx.transfers.end(transferId);
+    ctx.transfers.end(trackAs);
+    tracking = false;
     const result: SendResult = { transferId, to: { id: peer.id, name: peer.name }, file: path, size, sha256, media, receipt, seconds: (Date.now() - started) / 1000 };
     ctx.history.append('sent', { transferId, to: peer.id, toName: peer.name, path, size, sha256, storedAs: receipt.storedAs });
     await ctx.hooks.sent.promise({ meta, peer, receipt, path });
     return result;
   } catch (err) {
-    if (meta) ctx.transfers.end(meta.transferId);
+    if (tracking) ctx.transfers.end(trackAs);
     // A cancelled send fails in whatever step it was in; the caller asked for it, so say that.
     throw new SendStepError(signal?.aborted ? cancelled(path) : asNvidError(err, 'NVID_ERR_DELIVERY'), stage, meta);
   } finally {

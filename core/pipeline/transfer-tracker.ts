@@ -14,26 +14,30 @@ type ActiveTransfer = { -readonly [K in keyof ProgressEvent]: ProgressEvent[K] }
 export class TransferTracker {
   readonly #active = new Map<string, ActiveTransfer>();
 
-  begin(event: ProgressEvent): void {
-    this.#active.set(event.transferId, { ...event, startedAt: Date.now(), reportedAt: 0 });
+  /**
+   * Starts tracking a transfer under `key` (its transfer ID, unless one
+   * envelope goes to several peers at once: then one key per delivery).
+   */
+  begin(event: ProgressEvent, key = event.transferId): void {
+    this.#active.set(key, { ...event, startedAt: Date.now(), reportedAt: 0 });
   }
 
   /**
    * Records progress; returns an event to publish at most every 200 ms and at
    * the end, since progress arrives per 64 KiB chunk, thousands of times a second.
    */
-  update(transferId: string, bytes: number): ProgressEvent | undefined {
-    const current = this.#active.get(transferId);
+  update(key: string, bytes: number): ProgressEvent | undefined {
+    const current = this.#active.get(key);
     if (!current) return undefined;
     current.bytes = bytes;
     const now = Date.now();
     if (bytes < current.total && now - current.reportedAt < PROGRESS_INTERVAL_MS) return undefined;
     current.reportedAt = now;
-    return { transferId, direction: current.direction, bytes, total: current.total, peerName: current.peerName };
+    return { transferId: current.transferId, direction: current.direction, bytes, total: current.total, peerName: current.peerName };
   }
 
-  end(transferId: string): void {
-    this.#active.delete(transferId);
+  end(key: string): void {
+    this.#active.delete(key);
   }
 
   /** Bytes still to come into transfers being received. */

@@ -10,6 +10,8 @@ import { NvidError } from '../../core/errors.js';
 /** "nvid" in ASCII: the first four bytes of every envelope. */
 export const ENVELOPE_MAGIC = Buffer.from('nvid', 'ascii');
 export const ENVELOPE_VERSION = 1;
+/** Version 2: one body, one signed header, the file key wrapped for each of 1..64 recipients. */
+export const ENVELOPE_VERSION_MULTI = 2;
 /** AES-256-GCM tag length, after the header and after every chunk. */
 export const TAG_BYTES = 16;
 export const FILE_KEY_BYTES = 32;
@@ -30,6 +32,13 @@ export const MIN_WRAPPED_KEY_BYTES = 256;
 export const MAX_WRAPPED_KEY_BYTES = 1024;
 /** Domain separation for the header signature, so it can never be mistaken for another nvid signature. */
 export const SIGNATURE_CONTEXT = Buffer.from('nvid envelope v1 header\0', 'ascii');
+/** The same for a version 2 (multi-recipient) header. */
+export const SIGNATURE_CONTEXT_MULTI = Buffer.from('nvid envelope v2 header\0', 'ascii');
+/** magic(4) version(1) salt(32) chunkSize(4) headerLength(4) recipientCount(1). */
+export const MULTI_PREAMBLE_FIXED_BYTES = 4 + 1 + SALT_BYTES + 4 + 4 + 1;
+/** One recipient stanza before its wrapped key: recipient ID(32) wrappedKeyLength(2). */
+export const STANZA_FIXED_BYTES = ID_BYTES + 2;
+export const MAX_RECIPIENTS = 64;
 
 /** The clear part of an envelope: just what the receiver needs to unwrap the key. */
 export interface Preamble {
@@ -139,6 +148,93 @@ export function chunkPlainLength(index: number, size: number, chunkSize: number)
 /** Exact envelope length, known before a byte is encrypted. */
 export function envelopeLength(size: number, chunkSize: number, wrappedKeyLength: number, sealedHeaderLength: number): number {
   return PREAMBLE_FIXED_BYTES + wrappedKeyLength + sealedHeaderLength + size + chunkCount(size, chunkSize) * TAG_BYTES;
+}
+
+/** One recipient of a version 2 envelope: its ID and the file key wrapped for it. */
+export interface RecipientStanza {
+  /** Raw SHA-256 fingerprint of the recipient's certificate. */
+  readonly recipientId: Buffer;
+  readonly wrappedKey: Buffer;
+}
+
+/** The clear part of a version 2 envelope: the recipient list, in order, each with its wrapped key. */
+export interface MultiPreamble {
+  readonly salt: Buffer;
+  readonly chunkSize: number;
+  readonly sealedHeaderLength: number;
+  readonly recipients: readonly RecipientStanza[];
+}
+
+/** Encodes a version 2 preamble; these exact bytes are the header's AAD and are signed. */
+export function encodeMultiPreamble(p: MultiPreamble): Buffer {
+  if (p.recipients.length < 1 || p.recipients.length > MAX_RECIPIENTS) throw badEnvelope(`${p.recipients.length} recipients; 1 to ${MAX_RECIPIENTS} fit in an envelope`);
+  const parts: Buffer[] = [];
+  const fixed = Buffer.alloc(MULTI_PREAMBLE_FIXED_BYTES);
+  let at = ENVELOPE_MAGIC.copy(fixed, 0);
+  at = fixed.writeUInt8(ENVELOPE_VERSION_MULTI, at);
+  at += p.salt.copy(fixed, at);
+  at = fixed.writeUInt32BE(p.chunkSize, at);
+  at = fixed.writeUInt32BE(p.sealedHeaderLength, at);
+  fixed.writeUInt8(p.recipients.length, at);
+  parts.push(fixed);
+  for (const r of p.recipients) {
+    if (r.recipientId.length !== ID_BYTES) throw badEnvelope('recipient ID is not 32 bytes');
+    const stanza = Buffer.alloc(STANZA_FIXED_BYTES);
+    r.recipientId.copy(stanza, 0);
+    stanza.writeUInt16BE(r.wrappedKey.length, ID_BYTES);
+    parts.push(stanza, r.wrappedKey);
+  }
+  return Buffer.concat(parts);
+}
+
+/** The version byte of an envelope's first 5 bytes, after checking the magic. Throws NVID_ERR_BAD_ENVELOPE. */
+export function decodeMagicAndVersion(bytes: Buffer): number {
+  if (bytes.length < 5 || !bytes.subarray(0, 4).equals(ENVELOPE_MAGIC)) throw badEnvelope('not an nvid envelope (bad magic)');
+  const version = bytes.readUInt8(4);
+  if (version !== ENVELOPE_VERSION && version !== ENVELOPE_VERSION_MULTI) throw badEnvelope(`unsupported envelope version ${version}`);
+  return version;
+}
+
+/** The fixed part of a version 2 preamble, bounds-checked; `recipientCount` stanzas follow it. */
+export interface MultiPreambleFixed {
+  readonly salt: Buffer;
+  readonly chunkSize: number;
+  readonly sealedHeaderLength: number;
+  readonly recipientCount: number;
+}
+
+/** Decodes the first {@link MULTI_PREAMBLE_FIXED_BYTES} of a version 2 envelope. Throws NVID_ERR_BAD_ENVELOPE. */
+export function decodeMultiPreambleFixed(bytes: Buffer): MultiPreambleFixed {
+  if (bytes.length !== MULTI_PREAMBLE_FIXED_BYTES) throw badEnvelope(`preamble is ${bytes.length} bytes, expected ${MULTI_PREAMBLE_FIXED_BYTES}`);
+  if (decodeMagicAndVersion(bytes) !== ENVELOPE_VERSION_MULTI) throw badEnvelope('not a version 2 envelope');
+  let at = 5;
+  const salt = Buffer.from(bytes.subarray(at, (at += SALT_BYTES)));
+  const chunkSize = bytes.readUInt32BE(at);
+  const sealedHeaderLength = bytes.readUInt32BE(at + 4);
+  const recipientCount = bytes.readUInt8(at + 8);
+  checkChunkAndHeader(chunkSize, sealedHeaderLength);
+  if (recipientCount < 1 || recipientCount > MAX_RECIPIENTS) throw badEnvelope(`recipient count ${recipientCount} out of bounds`);
+  return { salt, chunkSize, sealedHeaderLength, recipientCount };
+}
+
+/** Decodes a stanza's fixed part (ID and wrapped key length). Throws NVID_ERR_BAD_ENVELOPE. */
+export function decodeStanzaFixed(bytes: Buffer): { recipientId: Buffer; wrappedKeyLength: number } {
+  const recipientId = Buffer.from(bytes.subarray(0, ID_BYTES));
+  const wrappedKeyLength = bytes.readUInt16BE(ID_BYTES);
+  if (wrappedKeyLength < MIN_WRAPPED_KEY_BYTES || wrappedKeyLength > MAX_WRAPPED_KEY_BYTES) throw badEnvelope(`wrapped key length ${wrappedKeyLength} out of bounds`);
+  return { recipientId, wrappedKeyLength };
+}
+
+function checkChunkAndHeader(chunkSize: number, sealedHeaderLength: number): void {
+  if (chunkSize < MIN_WIRE_CHUNK_SIZE || chunkSize > MAX_WIRE_CHUNK_SIZE) throw badEnvelope(`chunk size ${chunkSize} out of bounds`);
+  if (sealedHeaderLength < HEADER_PAD_BYTES + TAG_BYTES || sealedHeaderLength > MAX_SEALED_HEADER_BYTES || (sealedHeaderLength - TAG_BYTES) % HEADER_PAD_BYTES !== 0) {
+    throw badEnvelope(`sealed header length ${sealedHeaderLength} is not a padded size`);
+  }
+}
+
+/** Exact length of a version 2 envelope whose preamble is `preambleLength` bytes. */
+export function multiEnvelopeLength(size: number, chunkSize: number, preambleLength: number, sealedHeaderLength: number): number {
+  return preambleLength + sealedHeaderLength + size + chunkCount(size, chunkSize) * TAG_BYTES;
 }
 
 function badEnvelope(message: string): NvidError {

@@ -1,6 +1,6 @@
 /**
  * The bundled crypto plugin: end-to-end envelopes for media transfers.
- * Taps `seal` (one recipient, streamed) and `open` (verify the header, then
+ * Taps `seal` (one or several recipients, the body encrypted once, streamed) and `open` (verify the header, then
  * stream the verified plaintext). Only nodes seal and open; on the
  * coordinator it taps nothing. The byte layout is in README.md.
  */
@@ -48,13 +48,14 @@ export default class CryptoPlugin implements NvidPlugin {
     });
 
     daemon.hooks.seal.tapPromise(PLUGIN_NAME, async (request: SealRequest): Promise<SealedEnvelope> => {
+      const recipients = request.recipients ?? [request.recipient];
       const envelope = await sealFile(request.path, {
-        recipient: request.recipient,
+        recipients,
         sender: daemon.identity,
         meta: request.meta,
         chunkSize: this.options.chunkSize,
       });
-      daemon.log.debug({ transferId: request.meta.transferId, recipient: request.recipient.id, length: envelope.length }, 'sealed envelope');
+      daemon.log.debug({ transferId: request.meta.transferId, recipients: recipients.map((r) => r.id), length: envelope.length }, 'sealed envelope');
       return envelope;
     });
 

@@ -8,13 +8,27 @@ import { createDecipheriv } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { NvidError } from '../../core/errors.js';
 import type { Identity, OpenedEnvelope, Peer, TransferMeta } from '../../core/types.js';
-import { decodeHeaderPlaintext, decodePreambleFixed, HEADER_NONCE, PREAMBLE_FIXED_BYTES, SIGNATURE_CONTEXT, TAG_BYTES } from './envelope-format.js';
+import {
+  decodeHeaderPlaintext,
+  decodeMagicAndVersion,
+  decodeMultiPreambleFixed,
+  decodePreambleFixed,
+  decodeStanzaFixed,
+  ENVELOPE_VERSION_MULTI,
+  HEADER_NONCE,
+  MULTI_PREAMBLE_FIXED_BYTES,
+  PREAMBLE_FIXED_BYTES,
+  SIGNATURE_CONTEXT,
+  SIGNATURE_CONTEXT_MULTI,
+  STANZA_FIXED_BYTES,
+  TAG_BYTES,
+} from './envelope-format.js';
 import { deriveTransferKeys, privateKeyOf, publicKeyOfCert, rsaModulusBytes, unwrapFileKey, verifySignature } from './envelope-keys.js';
 import { sanitizeFileName } from './file-name.js';
 import type { ReplayGuard } from './replay-guard.js';
 import { ChunkOpener } from './stream-cipher.js';
 import { readExactly } from './stream-reader.js';
-import { parseMeta } from './transfer-meta.js';
+import { parseMeta, type SharedMeta } from './transfer-meta.js';
 
 /** Everything opening needs. */
 export interface OpenInput {
@@ -37,8 +51,38 @@ export interface OpenInput {
  * of `envelope` is left unread: its owner (the transport) closes it.
  */
 export async function openEnvelope(input: OpenInput): Promise<OpenedEnvelope> {
+  const { envelope, identity } = input;
+  const lead = await readExactly(envelope, 5, 'preamble');
+  const version = decodeMagicAndVersion(lead);
+  const head = version === ENVELOPE_VERSION_MULTI ? await readMultiHead(input, lead) : await readSingleHead(input, lead);
+  const { signed, recipientIds, payloadKey, chunkSize } = head;
+  if (signed.senderId !== input.sender.id) {
+    throw new NvidError('NVID_ERR_BAD_SIGNATURE', `header claims sender ${signed.senderId} but the connection is authenticated as ${input.sender.id}`);
+  }
+  if (!recipientIds.includes(identity.id)) throw new NvidError('NVID_ERR_WRONG_RECIPIENT', 'signed header does not list this node as a recipient');
+  checkFreshness(signed, input);
+  const meta: TransferMeta = { ...signed, receiverId: identity.id, recipientIds, fileName: sanitizeFileName(signed.fileName) };
+
+  const reservation = input.replayGuard.reserve(signed.transferId, signed.time);
+  const plaintext = new ChunkOpener({ payloadKey, size: signed.size, chunkSize }, () => reservation.commit());
+  plaintext.once('close', () => reservation.release());
+  connectBody(envelope, plaintext);
+  return { meta, plaintext };
+}
+
+/** What the preamble and the verified header yield, whatever the version. */
+interface VerifiedHead {
+  readonly signed: SharedMeta;
+  /** The signed recipient list, in order, as hex IDs. */
+  readonly recipientIds: readonly string[];
+  readonly payloadKey: Buffer;
+  readonly chunkSize: number;
+}
+
+/** Version 1: one recipient in the preamble, `receiverId` in the signed meta. */
+async function readSingleHead(input: OpenInput, lead: Buffer): Promise<VerifiedHead> {
   const { envelope, identity, sender } = input;
-  const fixedBytes = await readExactly(envelope, PREAMBLE_FIXED_BYTES, 'preamble');
+  const fixedBytes = Buffer.concat([lead, await readExactly(envelope, PREAMBLE_FIXED_BYTES - lead.length, 'preamble')]);
   const fixed = decodePreambleFixed(fixedBytes);
   if (!fixed.recipientId.equals(Buffer.from(identity.id, 'hex'))) {
     throw new NvidError('NVID_ERR_WRONG_RECIPIENT', `envelope is addressed to ${fixed.recipientId.toString('hex')}, not to this node`);
@@ -60,19 +104,52 @@ export async function openEnvelope(input: OpenInput): Promise<OpenedEnvelope> {
   if (!verifySignature(Buffer.concat([SIGNATURE_CONTEXT, preamble, header.meta]), header.signature, senderKey)) {
     throw new NvidError('NVID_ERR_BAD_SIGNATURE', `header signature does not verify against the certificate of ${sender.id}`);
   }
-  const signed = parseMeta(header.meta);
-  if (signed.senderId !== sender.id) {
-    throw new NvidError('NVID_ERR_BAD_SIGNATURE', `header claims sender ${signed.senderId} but the connection is authenticated as ${sender.id}`);
-  }
-  if (signed.receiverId !== identity.id) throw new NvidError('NVID_ERR_WRONG_RECIPIENT', `signed header is addressed to ${signed.receiverId}, not to this node`);
-  checkFreshness(signed, input);
-  const meta: TransferMeta = { ...signed, fileName: sanitizeFileName(signed.fileName) };
+  const { receiverId, ...signed } = parseMeta(header.meta);
+  if (signed.senderId === sender.id && receiverId !== identity.id) throw new NvidError('NVID_ERR_WRONG_RECIPIENT', `signed header is addressed to ${receiverId}, not to this node`);
+  return { signed, recipientIds: [receiverId], payloadKey, chunkSize: fixed.chunkSize };
+}
 
-  const reservation = input.replayGuard.reserve(signed.transferId, signed.time);
-  const plaintext = new ChunkOpener({ payloadKey, size: signed.size, chunkSize: fixed.chunkSize }, () => reservation.commit());
-  plaintext.once('close', () => reservation.release());
-  connectBody(envelope, plaintext);
-  return { meta, plaintext };
+/**
+ * Version 2: the recipient stanzas are read in order until this node's; the
+ * rest of the list is read too (the whole preamble is the header's AAD and is
+ * signed), then the header is opened with the key unwrapped from our stanza.
+ */
+async function readMultiHead(input: OpenInput, lead: Buffer): Promise<VerifiedHead> {
+  const { envelope, identity, sender } = input;
+  const fixedBytes = Buffer.concat([lead, await readExactly(envelope, MULTI_PREAMBLE_FIXED_BYTES - lead.length, 'preamble')]);
+  const fixed = decodeMultiPreambleFixed(fixedBytes);
+  const me = Buffer.from(identity.id, 'hex');
+  const parts: Buffer[] = [fixedBytes];
+  const recipientIds: string[] = [];
+  let mine: Buffer | undefined;
+  for (let i = 0; i < fixed.recipientCount; i += 1) {
+    const stanzaBytes = await readExactly(envelope, STANZA_FIXED_BYTES, 'recipient list');
+    const stanza = decodeStanzaFixed(stanzaBytes);
+    const wrappedKey = await readExactly(envelope, stanza.wrappedKeyLength, 'recipient list');
+    parts.push(stanzaBytes, wrappedKey);
+    const id = stanza.recipientId.toString('hex');
+    if (recipientIds.includes(id)) throw new NvidError('NVID_ERR_BAD_ENVELOPE', 'the recipient list names a recipient twice');
+    recipientIds.push(id);
+    if (stanza.recipientId.equals(me)) mine = wrappedKey;
+  }
+  if (!mine) throw new NvidError('NVID_ERR_WRONG_RECIPIENT', `envelope is addressed to ${recipientIds.length} recipients, not to this node`);
+  const privateKey = privateKeyOf(identity.keyPem);
+  if (mine.length !== rsaModulusBytes(privateKey)) {
+    throw new NvidError('NVID_ERR_BAD_ENVELOPE', `wrapped key is ${mine.length} bytes; this node's key wraps to ${rsaModulusBytes(privateKey)}`);
+  }
+  const sealedHeader = await readExactly(envelope, fixed.sealedHeaderLength, 'header');
+  const preamble = Buffer.concat(parts);
+
+  const fileKey = unwrapFileKey(mine, privateKey);
+  const { headerKey, payloadKey } = deriveTransferKeys(fileKey, fixed.salt);
+  fileKey.fill(0);
+  const header = decodeHeaderPlaintext(openHeader(sealedHeader, headerKey, preamble));
+
+  const senderKey = publicKeyOfCert(sender.certPem);
+  if (!verifySignature(Buffer.concat([SIGNATURE_CONTEXT_MULTI, preamble, header.meta]), header.signature, senderKey)) {
+    throw new NvidError('NVID_ERR_BAD_SIGNATURE', `header signature does not verify against the certificate of ${sender.id} (altered or re-addressed recipient list?)`);
+  }
+  return { signed: parseMeta(header.meta, true), recipientIds, payloadKey, chunkSize: fixed.chunkSize };
 }
 
 function openHeader(sealedHeader: Buffer, headerKey: Buffer, preamble: Buffer): Buffer {
@@ -88,7 +165,7 @@ function openHeader(sealedHeader: Buffer, headerKey: Buffer, preamble: Buffer): 
   return plain;
 }
 
-function checkFreshness(meta: TransferMeta, input: OpenInput): void {
+function checkFreshness(meta: SharedMeta, input: OpenInput): void {
   const now = (input.now ?? Date.now)();
   if (meta.time < now - input.replayWindowMs) {
     throw new NvidError('NVID_ERR_STALE', `envelope is ${Math.round((now - meta.time) / 1000)} s old; at most ${input.replayWindowMs / 1000} s accepted`);

@@ -10,7 +10,11 @@ import { NvidError } from '../../core/errors.js';
 import type { Identity, Peer, SealedEnvelope, TransferMeta } from '../../core/types.js';
 import {
   encodeHeaderPlaintext,
+  encodeMultiPreamble,
   encodePreamble,
+  MAX_RECIPIENTS,
+  multiEnvelopeLength,
+  SIGNATURE_CONTEXT_MULTI,
   envelopeLength,
   FILE_KEY_BYTES,
   HEADER_NONCE,
@@ -27,7 +31,14 @@ import { encodeMeta } from './transfer-meta.js';
 
 /** Everything sealing needs besides the plaintext. */
 export interface SealInput {
-  readonly recipient: Pick<Peer, 'id' | 'certPem'>;
+  /** The one recipient (version 1 envelope); give this or `recipients`. */
+  readonly recipient?: Pick<Peer, 'id' | 'certPem'>;
+  /**
+   * Recipients in order, 1..64. One makes a version 1 envelope (byte for byte as
+   * with `recipient`); two or more make one version 2 envelope: the body
+   * encrypted once, the file key wrapped for each.
+   */
+  readonly recipients?: readonly Pick<Peer, 'id' | 'certPem'>[];
   readonly sender: Pick<Identity, 'id' | 'keyPem'>;
   readonly meta: TransferMeta;
   readonly chunkSize: number;
@@ -46,11 +57,26 @@ export interface SealedHead {
 
 /** Builds preamble and sealed header for one transfer. Synchronous: one RSA encryption and one signature. */
 export function sealHead(input: SealInput): SealedHead {
-  const { meta, recipient, sender, chunkSize } = input;
-  const primitives = input.primitives ?? defaultSealPrimitives;
+  const { meta, sender, chunkSize } = input;
+  const recipients = input.recipients ?? (input.recipient ? [input.recipient] : []);
   if (!Number.isInteger(chunkSize) || chunkSize < MIN_WIRE_CHUNK_SIZE || chunkSize > MAX_WIRE_CHUNK_SIZE) {
     throw new RangeError(`chunk size ${chunkSize} outside [${MIN_WIRE_CHUNK_SIZE}, ${MAX_WIRE_CHUNK_SIZE}]`);
   }
+  if (recipients.length < 1 || recipients.length > MAX_RECIPIENTS) {
+    throw new NvidError('NVID_ERR_BAD_ENVELOPE', `${recipients.length} recipients; an envelope takes 1 to ${MAX_RECIPIENTS}`);
+  }
+  if (meta.recipientIds !== undefined && (meta.recipientIds.length !== recipients.length || meta.recipientIds.some((id, i) => id !== recipients[i]!.id))) {
+    throw new NvidError('NVID_ERR_WRONG_RECIPIENT', 'meta.recipientIds does not list the recipients in order');
+  }
+  if (new Set(recipients.map((r) => r.id)).size !== recipients.length) throw new NvidError('NVID_ERR_BAD_ENVELOPE', 'a recipient is listed twice');
+  if (recipients.length > 1) return sealMultiHead(input, recipients);
+  return sealSingleHead(input, recipients[0]!);
+}
+
+/** Version 1: exactly one recipient. */
+function sealSingleHead(input: SealInput, recipient: Pick<Peer, 'id' | 'certPem'>): SealedHead {
+  const { meta, sender, chunkSize } = input;
+  const primitives = input.primitives ?? defaultSealPrimitives;
   if (meta.receiverId !== recipient.id) throw new NvidError('NVID_ERR_WRONG_RECIPIENT', `meta.receiverId ${meta.receiverId} is not the recipient ${recipient.id}`);
   if (meta.senderId !== sender.id) throw new NvidError('NVID_ERR_BAD_ENVELOPE', `meta.senderId ${meta.senderId} is not this node (${sender.id})`);
   const metaBytes = encodeMeta(meta);
@@ -84,6 +110,41 @@ export function sealHead(input: SealInput): SealedHead {
     head: Buffer.concat([preamble, sealedHeader]),
     payloadKey,
     length: envelopeLength(meta.size, chunkSize, wrappedKey.length, sealedHeader.length),
+  };
+}
+
+/**
+ * Version 2: the file key wrapped for each recipient, in order, under one
+ * signature over the whole preamble (so the list cannot change) and the meta.
+ */
+function sealMultiHead(input: SealInput, recipients: readonly Pick<Peer, 'id' | 'certPem'>[]): SealedHead {
+  const { meta, sender, chunkSize } = input;
+  const primitives = input.primitives ?? defaultSealPrimitives;
+  if (meta.senderId !== sender.id) throw new NvidError('NVID_ERR_BAD_ENVELOPE', `meta.senderId ${meta.senderId} is not this node (${sender.id})`);
+  const metaBytes = encodeMeta(meta, true);
+  const recipientKeys = recipients.map((r) => publicKeyOfCert(r.certPem));
+  const senderKey = privateKeyOf(sender.keyPem);
+
+  const fileKey = primitives.randomBytes(FILE_KEY_BYTES);
+  const salt = primitives.randomBytes(SALT_BYTES);
+  const { headerKey, payloadKey } = deriveTransferKeys(fileKey, salt);
+  const stanzas = recipients.map((r, i) => ({ recipientId: Buffer.from(r.id, 'hex'), wrappedKey: primitives.wrapKey(fileKey, recipientKeys[i]!) }));
+  fileKey.fill(0);
+
+  const signatureLength = rsaModulusBytes(senderKey);
+  const headerPlainLength = Math.ceil((4 + metaBytes.length + signatureLength) / HEADER_PAD_BYTES) * HEADER_PAD_BYTES;
+  const preamble = encodeMultiPreamble({ salt, chunkSize, sealedHeaderLength: headerPlainLength + TAG_BYTES, recipients: stanzas });
+  const signature = primitives.sign(Buffer.concat([SIGNATURE_CONTEXT_MULTI, preamble, metaBytes]), senderKey);
+  const headerPlain = encodeHeaderPlaintext({ meta: metaBytes, signature });
+  if (headerPlain.length !== headerPlainLength) throw new Error(`signature is ${signature.length} bytes, expected ${signatureLength}`);
+
+  const cipher = createCipheriv('aes-256-gcm', headerKey, HEADER_NONCE);
+  cipher.setAAD(preamble);
+  const sealedHeader = Buffer.concat([cipher.update(headerPlain), cipher.final(), cipher.getAuthTag()]);
+  return {
+    head: Buffer.concat([preamble, sealedHeader]),
+    payloadKey,
+    length: multiEnvelopeLength(meta.size, chunkSize, preamble.length, sealedHeader.length),
   };
 }
 
