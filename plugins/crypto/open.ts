@@ -61,7 +61,13 @@ export async function openEnvelope(input: OpenInput): Promise<OpenedEnvelope> {
   }
   if (!recipientIds.includes(identity.id)) throw new NvidError('NVID_ERR_WRONG_RECIPIENT', 'signed header does not list this node as a recipient');
   checkFreshness(signed, input);
-  const meta: TransferMeta = { ...signed, receiverId: identity.id, recipientIds, fileName: sanitizeFileName(signed.fileName) };
+  // A version 1 envelope's meta stays as it always was (no list: `recipientIds` absent means `[receiverId]`).
+  const meta: TransferMeta = {
+    ...signed,
+    receiverId: identity.id,
+    ...(version === ENVELOPE_VERSION_MULTI ? { recipientIds } : {}),
+    fileName: sanitizeFileName(signed.fileName),
+  };
 
   const reservation = input.replayGuard.reserve(signed.transferId, signed.time);
   const plaintext = new ChunkOpener({ payloadKey, size: signed.size, chunkSize }, () => reservation.commit());

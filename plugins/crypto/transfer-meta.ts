@@ -25,14 +25,17 @@ const MEDIA_KINDS: readonly MediaKind[] = ['image', 'video'];
 export function encodeMeta(meta: TransferMeta, multi = false): Buffer {
   const keys: readonly string[] = multi ? META_KEYS_MULTI : META_KEYS;
   // recipientIds is the sender's own note of the list; it is encoded as stanzas, not as meta.
-  const { recipientIds, ...rest } = meta;
+  // In a version 2 header the list is the stanzas, so `receiverId` (the sender's first recipient) is not encoded either.
+  const { recipientIds, ...all } = meta;
+  const rest: Record<string, unknown> = { ...all };
+  if (multi) delete rest.receiverId;
   if (recipientIds !== undefined && (!Array.isArray(recipientIds) || recipientIds.some((id) => typeof id !== 'string' || !NODE_ID.test(id)))) {
     throw new NvidError('NVID_ERR_BAD_ENVELOPE', 'cannot seal: transfer meta has malformed recipientIds');
   }
   const problem = metaProblem(rest, keys);
   if (problem) throw new NvidError('NVID_ERR_BAD_ENVELOPE', `cannot seal: transfer meta ${problem}`);
   const ordered: Record<string, unknown> = {};
-  for (const key of keys) ordered[key] = (rest as Record<string, unknown>)[key];
+  for (const key of keys) ordered[key] = rest[key];
   return Buffer.from(JSON.stringify(ordered), 'utf8');
 }
 
