@@ -66,8 +66,8 @@ export async function sendToGroup(ctx: GroupSendContext, file: string, targets: 
 /** Recipients one envelope can carry (the crypto README's limit); larger groups get one envelope per 64. */
 export const MAX_ENVELOPE_RECIPIENTS = 64;
 
-/** Read size when streaming the sealed envelope file to a recipient. */
-const SEALED_READ_BYTES = 256 * 1024;
+/** Read size when streaming the sealed envelope file to a recipient (fewer, larger socket writes; the sealer reads 1 MiB at a time too). */
+const SEALED_READ_BYTES = 1024 * 1024;
 
 /** Seals once per (up to) 64 recipients and delivers that envelope to each; every recipient gets an outcome, in the order given. */
 async function deliverToEach(ctx: PipelineContext, prepared: PreparedSend, recipients: readonly Peer[], options: SendOptions, concurrency: number): Promise<RecipientOutcome[]> {
