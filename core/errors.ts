@@ -40,7 +40,7 @@ export const ERROR_CODES = {
   NVID_ERR_NO_SPACE: "the receiver's disk has no room for the file (checked when its header arrives, or it filled up during the transfer)",
   NVID_ERR_BAD_ENVELOPE: 'an envelope header or layout is malformed',
   NVID_ERR_BAD_SIGNATURE: "the envelope header signature does not verify against the sender's certificate",
-  NVID_ERR_WRONG_RECIPIENT: 'the envelope is addressed to another node',
+  NVID_ERR_WRONG_RECIPIENT: 'the envelope is addressed to another node (or its signed recipient list does not name this node)',
   NVID_ERR_TRUNCATED: 'the stream ended before its final chunk',
   NVID_ERR_TRAILING_DATA: 'data followed the final chunk',
   NVID_ERR_BAD_FILE_NAME: 'a file name from the wire is unusable even after sanitising',
