@@ -17,7 +17,7 @@ export const PLUGIN_NAME = 'crypto';
 export type { CryptoOptions } from './options.js';
 
 /**
- * Seals outgoing media for its recipient with AES-256-GCM in 64 KiB STREAM
+ * Seals outgoing media for its recipient (or once for all of a group's) with AES-256-GCM in STREAM
  * chunks, the key wrapped with RSA-OAEP and the header signed with RSA-PSS;
  * opens and verifies incoming envelopes, refusing replays and stale ones.
  */
