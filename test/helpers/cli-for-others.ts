@@ -2,7 +2,7 @@
  * A copy of the built `nvid` CLI that another user (e.g. nobody) can run, for tests that
  * check what a stranger sees. Running the checkout's own bin/nvid.js as another user only
  * works when every folder above the checkout lets others in; a clone in a 0700 home folder
- * (/root/...) does not. So the copy holds what the CLI loads: bin/, dist/core/,
+ * (the superuser's home folder, say) does not. So the copy holds what the CLI loads: bin/, dist/core/,
  * dist/plugins/, package.json and the runtime packages (package.json's dependencies and
  * theirs), all readable by everyone, in a folder the test chooses.
  */

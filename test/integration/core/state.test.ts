@@ -83,7 +83,7 @@ describe('a node keeps its state', function () {
       if (process.getuid?.() === 0) {
         // Another user (nobody) may not even reach the socket: the folder is 0700 and the socket 0600.
         chmodSync(dir, 0o755);
-        // nobody runs a copy of the CLI: the checkout itself may sit where nobody cannot read (/root/...).
+        // nobody runs a copy of the CLI: the checkout itself may sit where nobody cannot read (the superuser's home folder, say).
         const cli = copyCliForOthers(join(dir, 'cli-for-others'), 65534, 65534);
         const stranger = await runCliAs(cli, ['status', '--state', node.stateDir], 65534, 65534);
         assert.equal(stranger.code, 3);
