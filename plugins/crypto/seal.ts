@@ -73,6 +73,30 @@ export function sealHead(input: SealInput): SealedHead {
   return sealSingleHead(input, recipients[0]!);
 }
 
+/**
+ * Both versions' header: the sender signs context, preamble and meta; meta and
+ * signature are encrypted with the preamble as associated data, so neither the
+ * recipients nor the key material in the clear can be changed unseen.
+ */
+function signAndSealHeader(parts: {
+  context: Buffer;
+  preamble: Buffer;
+  metaBytes: Buffer;
+  senderKey: Parameters<SealPrimitives['sign']>[1];
+  headerKey: Buffer;
+  headerPlainLength: number;
+  signatureLength: number;
+  primitives: SealPrimitives;
+}): Buffer {
+  const { context, preamble, metaBytes, senderKey, headerKey, headerPlainLength, signatureLength, primitives } = parts;
+  const signature = primitives.sign(Buffer.concat([context, preamble, metaBytes]), senderKey);
+  const headerPlain = encodeHeaderPlaintext({ meta: metaBytes, signature });
+  if (headerPlain.length !== headerPlainLength) throw new Error(`signature is ${signature.length} bytes, expected ${signatureLength}`);
+  const cipher = createCipheriv('aes-256-gcm', headerKey, HEADER_NONCE);
+  cipher.setAAD(preamble);
+  return Buffer.concat([cipher.update(headerPlain), cipher.final(), cipher.getAuthTag()]);
+}
+
 /** Version 1: exactly one recipient. */
 function sealSingleHead(input: SealInput, recipient: Pick<Peer, 'id' | 'certPem'>): SealedHead {
   const { meta, sender, chunkSize } = input;
@@ -99,13 +123,7 @@ function sealSingleHead(input: SealInput, recipient: Pick<Peer, 'id' | 'certPem'
     wrappedKey,
   });
   // Signing the preamble too binds the header to this envelope's key and salt.
-  const signature = primitives.sign(Buffer.concat([SIGNATURE_CONTEXT, preamble, metaBytes]), senderKey);
-  const headerPlain = encodeHeaderPlaintext({ meta: metaBytes, signature });
-  if (headerPlain.length !== headerPlainLength) throw new Error(`signature is ${signature.length} bytes, expected ${signatureLength}`);
-
-  const cipher = createCipheriv('aes-256-gcm', headerKey, HEADER_NONCE);
-  cipher.setAAD(preamble);
-  const sealedHeader = Buffer.concat([cipher.update(headerPlain), cipher.final(), cipher.getAuthTag()]);
+  const sealedHeader = signAndSealHeader({ context: SIGNATURE_CONTEXT, preamble, metaBytes, senderKey, headerKey, headerPlainLength, signatureLength, primitives });
   return {
     head: Buffer.concat([preamble, sealedHeader]),
     payloadKey,
@@ -134,13 +152,7 @@ function sealMultiHead(input: SealInput, recipients: readonly Pick<Peer, 'id' | 
   const signatureLength = rsaModulusBytes(senderKey);
   const headerPlainLength = Math.ceil((4 + metaBytes.length + signatureLength) / HEADER_PAD_BYTES) * HEADER_PAD_BYTES;
   const preamble = encodeMultiPreamble({ salt, chunkSize, sealedHeaderLength: headerPlainLength + TAG_BYTES, recipients: stanzas });
-  const signature = primitives.sign(Buffer.concat([SIGNATURE_CONTEXT_MULTI, preamble, metaBytes]), senderKey);
-  const headerPlain = encodeHeaderPlaintext({ meta: metaBytes, signature });
-  if (headerPlain.length !== headerPlainLength) throw new Error(`signature is ${signature.length} bytes, expected ${signatureLength}`);
-
-  const cipher = createCipheriv('aes-256-gcm', headerKey, HEADER_NONCE);
-  cipher.setAAD(preamble);
-  const sealedHeader = Buffer.concat([cipher.update(headerPlain), cipher.final(), cipher.getAuthTag()]);
+  const sealedHeader = signAndSealHeader({ context: SIGNATURE_CONTEXT_MULTI, preamble, metaBytes, senderKey, headerKey, headerPlainLength, signatureLength, primitives });
   return {
     head: Buffer.concat([preamble, sealedHeader]),
     payloadKey,

@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { NvidError, type NvidErrorCode } from '../../../core/errors.js';
 import type { Identity } from '../../../core/types.js';
 import { asPeer, assertCode, makeMeta, patternBytes, sealToBuffer, testIdentities } from './helpers.js';
-import { receivingNode } from './receiving-node.js';
+import { receivingNode } from './pipeline-node.js';
 
 describe('crypto plugin in the core receive pipeline', function () {
   this.timeout(60_000);

@@ -5,49 +5,22 @@
  * temporary sealed file is gone afterwards.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { createHash } from 'node:crypto';
 import { sendToGroup, type GroupSendContext } from '../../../core/pipeline/send-group.js';
-import { TransferTracker } from '../../../core/pipeline/transfer-tracker.js';
-import { PeerTable } from '../../../core/peers.js';
-import { ReceivedIndex } from '../../../core/received-index.js';
-import type { Identity, MediaInfo, Peer, SealRequest } from '../../../core/types.js';
-import CryptoPlugin from '../../../plugins/crypto/index.js';
-import { makePluginHost } from '../../helpers/plugin-host.js';
-import { asPeer, patternBytes, tempDir, testIdentities } from './helpers.js';
-import { receivingNode } from './receiving-node.js';
+import type { Identity, Peer, SealRequest } from '../../../core/types.js';
+import { asPeer, patternBytes, testIdentities } from './helpers.js';
+import { pipelineNode, receivingNode } from './pipeline-node.js';
 
+/** A sending node whose targets are `recipients`, noting every seal request. */
 async function sendingNode(identity: Identity, recipients: Peer[]) {
-  const stateDir = tempDir();
-  const libraryDir = join(stateDir, 'library');
-  const incomingDir = join(stateDir, 'incoming');
-  for (const dir of [libraryDir, incomingDir]) mkdirSync(dir);
-  const peers = new PeerTable(makePluginHost({ identity, stateDir }).hooks, identity.id);
-  const { host, hooks, history } = makePluginHost({ identity, stateDir, name: 'laptop', peers });
-  new CryptoPlugin().apply(host);
-  await hooks.beforeStart.promise({ role: 'node' });
-  hooks.validate.tapPromise('test-media', async ({ path }): Promise<MediaInfo> => {
-    return { kind: 'image', container: 'png_pipe', codec: 'png', width: 1, height: 1, duration: 0, frames: 0, hasAudio: false, size: readFileSync(path).length };
-  });
+  const node = await pipelineNode(identity, 'laptop');
   const seals: SealRequest[] = [];
-  hooks.seal.intercept({ call: (request: SealRequest) => void seals.push(request) });
-  const ctx: GroupSendContext = {
-    hooks,
-    identity,
-    peers,
-    history,
-    log: host.log,
-    libraryDir,
-    incomingDir,
-    maxReceiveBytes: 1 << 30,
-    minFreeDiskBytes: 0,
-    transfers: new TransferTracker(),
-    received: new ReceivedIndex(join(stateDir, 'received.jsonl'), libraryDir),
-    resolveTargets: () => recipients,
-  };
-  return { ctx, hooks, history, seals, stateDir, incoming: () => readdirSync(incomingDir) };
+  node.hooks.seal.intercept({ call: (request: SealRequest) => void seals.push(request) });
+  const ctx: GroupSendContext = { ...node.ctx, resolveTargets: () => recipients };
+  return { ...node, ctx, seals };
 }
 
 describe('a group send seals once', function () {

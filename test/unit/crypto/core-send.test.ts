@@ -5,58 +5,22 @@
  * transfer at its start, follows its bytes, and can cancel it.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import type { PipelineContext } from '../../../core/pipeline/context.js';
 import { receiveTransfer } from '../../../core/pipeline/receive.js';
 import { sendFile } from '../../../core/pipeline/send.js';
-import { TransferTracker } from '../../../core/pipeline/transfer-tracker.js';
-import { PeerTable } from '../../../core/peers.js';
-import { ReceivedIndex } from '../../../core/received-index.js';
-import type { Identity, MediaInfo, SendFailedEvent, SendProgress, SendStart } from '../../../core/types.js';
-import CryptoPlugin from '../../../plugins/crypto/index.js';
-import { makePluginHost } from '../../helpers/plugin-host.js';
-import { asPeer, patternBytes, tempDir, testIdentities } from './helpers.js';
-
-/** One node's pipeline context: the real crypto plugin, and every file taken as "an image". */
-async function node(identity: Identity, name: string) {
-  const stateDir = tempDir();
-  const libraryDir = join(stateDir, 'library');
-  const incomingDir = join(stateDir, 'incoming');
-  for (const dir of [libraryDir, incomingDir]) mkdirSync(dir);
-  const peers = new PeerTable(makePluginHost({ identity, stateDir }).hooks, identity.id);
-  const { host, hooks, history } = makePluginHost({ identity, stateDir, name, peers });
-  new CryptoPlugin().apply(host);
-  await hooks.beforeStart.promise({ role: 'node' });
-  const validated: string[] = [];
-  hooks.validate.tapPromise('test-media', async ({ path, side }): Promise<MediaInfo> => {
-    validated.push(side);
-    return { kind: 'image', container: 'png_pipe', codec: 'png', width: 1, height: 1, duration: 0, frames: 0, hasAudio: false, size: readFileSync(path).length };
-  });
-  const ctx: PipelineContext = {
-    hooks,
-    identity,
-    peers,
-    history,
-    log: host.log,
-    libraryDir,
-    incomingDir,
-    maxReceiveBytes: 1 << 30,
-    minFreeDiskBytes: 0,
-    transfers: new TransferTracker(),
-    received: new ReceivedIndex(join(stateDir, 'received.jsonl'), libraryDir),
-  };
-  return { ctx, hooks, history, peers, stateDir, validated, kept: () => [...readdirSync(libraryDir), ...readdirSync(incomingDir)] };
-}
+import type { SendFailedEvent, SendProgress, SendStart } from '../../../core/types.js';
+import { asPeer, patternBytes, testIdentities } from './helpers.js';
+import { pipelineNode } from './pipeline-node.js';
 
 describe('the send API: start, progress, cancel', function () {
   this.timeout(60_000);
 
   async function pair(pace: { delayMs: number }) {
     const { alice, bob } = testIdentities();
-    const laptop = await node(alice, 'laptop');
-    const screen = await node(bob, 'screen');
+    const laptop = await pipelineNode(alice, 'laptop');
+    const screen = await pipelineNode(bob, 'screen');
     laptop.peers.upsert(asPeer(bob, 'screen'));
     // The "transport": the envelope goes to the screen's receive pipeline, a chunk at a time at the given pace.
     laptop.hooks.deliver.tapPromise('loopback', async ({ envelope, onProgress }) => {

@@ -21,7 +21,7 @@ import {
 } from '../../../plugins/crypto/envelope-format.js';
 import { deriveTransferKeys } from '../../../plugins/crypto/envelope-keys.js';
 import { asPeer, assertCode, freshGuard, makeMeta, openBuffer, patternBytes, sealToBuffer, testIdentities } from './helpers.js';
-import { receivingNode } from './receiving-node.js';
+import { receivingNode } from './pipeline-node.js';
 
 let dave: Identity | undefined;
 /** A fourth identity: never listed. */
