@@ -101,18 +101,36 @@ async function readSingleHead(input: OpenInput, lead: Buffer): Promise<VerifiedH
   const sealedHeader = await readExactly(envelope, fixed.sealedHeaderLength, 'header');
   const preamble = Buffer.concat([fixedBytes, wrappedKey]);
 
-  const fileKey = unwrapFileKey(wrappedKey, privateKey);
-  const { headerKey, payloadKey } = deriveTransferKeys(fileKey, fixed.salt);
-  fileKey.fill(0);
-  const header = decodeHeaderPlaintext(openHeader(sealedHeader, headerKey, preamble));
-
-  const senderKey = publicKeyOfCert(sender.certPem);
-  if (!verifySignature(Buffer.concat([SIGNATURE_CONTEXT, preamble, header.meta]), header.signature, senderKey)) {
-    throw new NvidError('NVID_ERR_BAD_SIGNATURE', `header signature does not verify against the certificate of ${sender.id}`);
-  }
-  const { receiverId, ...signed } = parseMeta(header.meta);
+  const { meta, payloadKey } = openVerifiedHeader({ wrappedKey, privateKey, salt: fixed.salt, sealedHeader, preamble, context: SIGNATURE_CONTEXT, sender });
+  const { receiverId, ...signed } = parseMeta(meta);
   if (signed.senderId === sender.id && receiverId !== identity.id) throw new NvidError('NVID_ERR_WRONG_RECIPIENT', `signed header is addressed to ${receiverId}, not to this node`);
   return { signed, recipientIds: [receiverId], payloadKey, chunkSize: fixed.chunkSize };
+}
+
+/**
+ * Both versions' header: the file key unwrapped with this node's key, the
+ * header opened with the preamble as associated data, and the sender's
+ * signature over context, preamble and meta checked against its certificate.
+ */
+function openVerifiedHeader(parts: {
+  wrappedKey: Buffer;
+  privateKey: Parameters<typeof unwrapFileKey>[1];
+  salt: Buffer;
+  sealedHeader: Buffer;
+  preamble: Buffer;
+  context: Buffer;
+  sender: OpenInput['sender'];
+  /** Said after a signature that does not verify, when a likely cause is known. */
+  suspect?: string;
+}): { meta: Buffer; payloadKey: Buffer } {
+  const fileKey = unwrapFileKey(parts.wrappedKey, parts.privateKey);
+  const { headerKey, payloadKey } = deriveTransferKeys(fileKey, parts.salt);
+  fileKey.fill(0);
+  const header = decodeHeaderPlaintext(openHeader(parts.sealedHeader, headerKey, parts.preamble));
+  if (!verifySignature(Buffer.concat([parts.context, parts.preamble, header.meta]), header.signature, publicKeyOfCert(parts.sender.certPem))) {
+    throw new NvidError('NVID_ERR_BAD_SIGNATURE', `header signature does not verify against the certificate of ${parts.sender.id}${parts.suspect ? ` (${parts.suspect})` : ''}`);
+  }
+  return { meta: header.meta, payloadKey };
 }
 
 /**
@@ -146,16 +164,8 @@ async function readMultiHead(input: OpenInput, lead: Buffer): Promise<VerifiedHe
   const sealedHeader = await readExactly(envelope, fixed.sealedHeaderLength, 'header');
   const preamble = Buffer.concat(parts);
 
-  const fileKey = unwrapFileKey(mine, privateKey);
-  const { headerKey, payloadKey } = deriveTransferKeys(fileKey, fixed.salt);
-  fileKey.fill(0);
-  const header = decodeHeaderPlaintext(openHeader(sealedHeader, headerKey, preamble));
-
-  const senderKey = publicKeyOfCert(sender.certPem);
-  if (!verifySignature(Buffer.concat([SIGNATURE_CONTEXT_MULTI, preamble, header.meta]), header.signature, senderKey)) {
-    throw new NvidError('NVID_ERR_BAD_SIGNATURE', `header signature does not verify against the certificate of ${sender.id} (altered or re-addressed recipient list?)`);
-  }
-  return { signed: parseMeta(header.meta, true), recipientIds, payloadKey, chunkSize: fixed.chunkSize };
+  const { meta, payloadKey } = openVerifiedHeader({ wrappedKey: mine, privateKey, salt: fixed.salt, sealedHeader, preamble, context: SIGNATURE_CONTEXT_MULTI, sender, suspect: 'altered or re-addressed recipient list?' });
+  return { signed: parseMeta(meta, true), recipientIds, payloadKey, chunkSize: fixed.chunkSize };
 }
 
 function openHeader(sealedHeader: Buffer, headerKey: Buffer, preamble: Buffer): Buffer {
