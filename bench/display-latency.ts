@@ -18,15 +18,10 @@ import { solidPng } from '../test/helpers/media-fixtures.js';
 import { ScreenSampler } from '../harness/screen.js';
 import { startXvfb } from '../harness/xvfb.js';
 import { construct, createTestHost, fakeMeta } from '../test/unit/media/test-host.js';
+import { median } from './lib/proc-stats.js';
 
 const TRIALS = Number(process.env.NVID_BENCH_TRIALS ?? 7);
 const COLOURS = ['red', 'lime', 'blue', 'yellow', 'magenta', 'cyan', 'white'];
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 /** Milliseconds from `since` (a Date.now()) until the sampler sees `colour`. */
 async function firstPixel(sampler: ScreenSampler, colour: string, since: number): Promise<number> {

@@ -4,29 +4,32 @@
  * A video of `--size` MiB (lossless x264 noise made with ffmpeg's lavfi at run
  * time, cached in .nvid-bench/media) goes from one node to another on
  * 127.0.0.1 two ways in the same run: through the panel (the browser's path:
- * a streamed multipart upload to the panel, then `POST /api/sends`, done when
- * the send reports the receiver's receipt), and with `nvid send` of the same
+ * announce the upload, `POST /api/sends`, then stream the bytes with `PUT`;
+ * the send starts with the first byte that lands; done when the send reports
+ * the receiver's receipt), and with `nvid send` of the same
  * file. The two alternate for `--rounds` rounds on this shared, noisy machine;
  * figures are medians.
  *
  * `panel_vs_cli_send_ratio` is the panel's throughput over the CLI's (goal:
- * at least 0.9; the panel writes the file once more, the upload, before it
- * sends). `panel_peak_rss_mib` is the sending node's peak RSS (VmHWM, reset
+ * at least 0.9; the panel also takes the upload in and writes it to disk,
+ * alongside the send). `panel_peak_rss_mib` is the sending node's peak RSS (VmHWM, reset
  * through /proc/PID/clear_refs before each upload) over the upload and send:
  * an upload must stream, never sit in memory.
  *
  * Prints `figure NAME VALUE UNIT` lines; no absolute targets are asserted.
  */
-import { execFileSync } from 'node:child_process';
-import { createReadStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Cluster } from '../harness/cluster.js';
 import { REPO_ROOT } from '../harness/nvid.js';
+import { cpuSeconds, median } from './lib/proc-stats.js';
 
 const WORK = join(REPO_ROOT, '.nvid-bench', 'panel-upload');
 const CACHE = join(REPO_ROOT, '.nvid-bench', 'media');
 const MIB = 1024 ** 2;
+const run = promisify(execFile);
 
 const figure = (name: string, value: number, unit: string) => process.stdout.write(`figure ${name} ${Number(value.toPrecision(4))} ${unit}\n`);
 const note = (text: string) => process.stderr.write(`${text}\n`);
@@ -41,12 +44,6 @@ function noiseVideo(mib: number): string {
   execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'nullsrc=s=1280x720:r=25,geq=lum=random(1)*255:cb=128:cr=128', '-frames:v', String(frames), '-c:v', 'libx264', '-preset', 'ultrafast', '-qp', '0', `${file}.tmp.mkv`]);
   execFileSync('mv', [`${file}.tmp.mkv`, file]);
   return file;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((x, y) => x - y);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 function statusKiB(pid: number, field: 'VmHWM' | 'VmRSS'): number {
@@ -79,35 +76,26 @@ class PanelClient {
     return (await response.json()) as T;
   }
 
-  /** Streams `file` as the page does (multipart, one part "file"), never reading it whole. */
-  upload(file: string): Promise<{ id: string; size: number }> {
-    const boundary = `----nvidbench${Date.now()}`;
-    const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="bench.mkv"\r\nContent-Type: video/x-matroska\r\n\r\n`);
-    const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
-    const length = head.length + statSync(file).size + tail.length;
-    return new Promise((resolve, reject) => {
-      const req = request(`${this.base}/api/uploads`, {
-        method: 'POST',
-        headers: { cookie: this.cookie, 'x-csrf-token': this.csrf, 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': length },
-      }, (res) => {
-        let text = '';
-        res.on('data', (d: Buffer) => (text += d.toString()));
-        res.on('end', () => (res.statusCode === 201 ? resolve(JSON.parse(text) as { id: string; size: number }) : reject(new Error(`upload: ${res.statusCode} ${text}`))));
-      });
-      req.on('error', reject);
-      req.write(head);
-      const body = createReadStream(file, { highWaterMark: MIB });
-      body.on('error', reject);
-      body.on('end', () => req.end(tail));
-      body.pipe(req, { end: false });
-    });
+  /**
+   * Streams `file` raw into an announced upload, with curl: a browser's upload
+   * is native code too, and a Node client here would take a core's worth of
+   * CPU from the nodes being measured on this 2-core machine.
+   */
+  async fill(uploadId: string, file: string): Promise<void> {
+    const { stdout } = await run('curl', ['-sS', '-T', file, '-X', 'PUT', '-w', '\n%{http_code}', '-H', `cookie: ${this.cookie}`, '-H', `x-csrf-token: ${this.csrf}`, '-H', 'content-type: application/octet-stream', `${this.base}/api/uploads/${uploadId}`]);
+    const status = stdout.trim().split('\n').pop();
+    if (status !== '200') throw new Error(`upload: ${stdout}`);
   }
 
-  /** Upload, send to `peerId`, wait for the receipt. */
+  /**
+   * The page's path: announce the upload, ask for the send (it starts with the
+   * first byte that lands), stream the bytes, wait for the receipt.
+   */
   async send(file: string, peerId: string): Promise<void> {
-    const upload = await this.upload(file);
+    const upload = await this.json<{ id: string }>('POST', '/api/uploads/announce', { name: 'bench.mkv', size: statSync(file).size, kind: 'video' });
     const { sends } = await this.json<{ sends: Array<{ id: string }> }>('POST', '/api/sends', { upload: upload.id, to: [peerId] });
     const id = sends[0]!.id;
+    await this.fill(upload.id, file);
     for (;;) {
       const send = (await this.json<Array<{ id: string; state: string; error?: unknown }>>('GET', '/api/sends')).find((s) => s.id === id);
       if (send?.state === 'sent') return;
@@ -132,11 +120,19 @@ async function main(): Promise<void> {
     const plugins = ['crypto', { use: 'media', options: { maxFileBytes: size + MIB } }, { use: 'display', options: { output: 'headless' } }];
     const config = { log: { level: 'warn' } };
     const sender = await cluster.startNode({ name: 'sender', plugins: [...plugins, { use: 'panel' }], config });
-    await cluster.startNode({ name: 'receiver', plugins, config });
+    const receiver = await cluster.startNode({ name: 'receiver', plugins, config });
     await cluster.waitForPeers('sender', ['receiver']);
     const receiverId = (await sender.control<Array<{ id: string; name: string }>>('peers')).find((p) => p.name === 'receiver')!.id;
     const panel = await PanelClient.login((await sender.control<{ loginUrl: string }>('panel')).loginUrl);
     const pid = sender.child.pid!;
+    const receiverPid = receiver.child.pid!;
+    /** CPU seconds of the sending and receiving node over `run`. */
+    const cpuOf = async (run: () => Promise<unknown>) => {
+      const before = [cpuSeconds(pid), cpuSeconds(receiverPid)];
+      await run();
+      return { sender: cpuSeconds(pid) - before[0]!, receiver: cpuSeconds(receiverPid) - before[1]! };
+    };
+    const cpu = { panelSender: [] as number[], panelReceiver: [] as number[], cliSender: [] as number[], cliReceiver: [] as number[] };
 
     const panelSeconds: number[] = [];
     const cliSeconds: number[] = [];
@@ -150,18 +146,24 @@ async function main(): Promise<void> {
       let polledPeak = 0;
       const poll = setInterval(() => (polledPeak = Math.max(polledPeak, statusKiB(pid, 'VmRSS'))), 50);
       let start = process.hrtime.bigint();
-      await panel.send(media, receiverId);
+      const panelCpu = await cpuOf(() => panel.send(media, receiverId));
       const viaPanel = Number(process.hrtime.bigint() - start) / 1e9;
       clearInterval(poll);
       peaks.push(Math.max(polledPeak, statusKiB(pid, 'VmHWM')) / 1024);
       start = process.hrtime.bigint();
-      const cli = await sender.cli(['send', media, '--to', 'receiver'], { timeoutMs: 600_000 });
+      let code: number | null = 0;
+      let stderr = '';
+      const cliCpu = await cpuOf(async () => ({ code, stderr } = await sender.cli(['send', media, '--to', 'receiver'], { timeoutMs: 600_000 })));
       const viaCli = Number(process.hrtime.bigint() - start) / 1e9;
-      if (cli.code !== 0) throw new Error(`nvid send failed: ${cli.stderr}`);
+      if (code !== 0) throw new Error(`nvid send failed: ${stderr}`);
+      cpu.panelSender.push(panelCpu.sender);
+      cpu.panelReceiver.push(panelCpu.receiver);
+      cpu.cliSender.push(cliCpu.sender);
+      cpu.cliReceiver.push(cliCpu.receiver);
       panelSeconds.push(viaPanel);
       cliSeconds.push(viaCli);
       ratios.push(viaCli / viaPanel);
-      note(`round ${round + 1}: panel ${viaPanel.toFixed(2)} s, nvid send ${viaCli.toFixed(2)} s, peak RSS ${peaks.at(-1)!.toFixed(0)} MiB`);
+      note(`round ${round + 1}: panel ${viaPanel.toFixed(2)} s, nvid send ${viaCli.toFixed(2)} s, peak RSS ${peaks.at(-1)!.toFixed(0)} MiB; sender CPU ${panelCpu.sender.toFixed(2)} s (panel) vs ${cliCpu.sender.toFixed(2)} s, receiver ${panelCpu.receiver.toFixed(2)} vs ${cliCpu.receiver.toFixed(2)} s`);
     }
     const mbps = (seconds: number) => size / seconds / 1e6;
     figure('panel_size_mib', size / MIB, 'MiB');
@@ -169,6 +171,10 @@ async function main(): Promise<void> {
     figure('cli_send_mb_per_s', mbps(median(cliSeconds)), 'MB/s');
     figure('panel_vs_cli_send_ratio', median(ratios), 'x');
     figure('panel_peak_rss_mib', Math.max(...peaks), 'MiB');
+    figure('panel_sender_cpu_s', median(cpu.panelSender), 's');
+    figure('cli_sender_cpu_s', median(cpu.cliSender), 's');
+    figure('panel_receiver_cpu_s', median(cpu.panelReceiver), 's');
+    figure('cli_receiver_cpu_s', median(cpu.cliReceiver), 's');
   } finally {
     await cluster.stop();
     rmSync(WORK, { recursive: true, force: true });

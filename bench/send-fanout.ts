@@ -26,11 +26,11 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Cluster } from '../harness/cluster.js';
 import { REPO_ROOT } from '../harness/nvid.js';
+import { cpuSeconds, median } from './lib/proc-stats.js';
 
 const WORK = join(REPO_ROOT, '.nvid-bench', 'send-fanout');
 const CACHE = join(REPO_ROOT, '.nvid-bench', 'media');
 const MIB = 1024 ** 2;
-const TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 const FANOUTS = [1, 2, 4, 8] as const;
 
 const figure = (name: string, value: number, unit: string) => process.stdout.write(`figure ${name} ${Number(value.toPrecision(4))} ${unit}\n`);
@@ -49,18 +49,6 @@ function noiseVideo(mib: number): string {
   execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'nullsrc=s=1280x720:r=25,geq=lum=random(1)*255:cb=128:cr=128', '-frames:v', String(frames), '-c:v', 'libx264', '-preset', 'ultrafast', '-qp', '0', `${file}.tmp.mkv`]);
   execFileSync('mv', [`${file}.tmp.mkv`, file]);
   return file;
-}
-
-/** User + system CPU seconds of a process so far. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / TICKS;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((x, y) => x - y);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 type Node = Awaited<ReturnType<Cluster['startNode']>>;

@@ -31,6 +31,7 @@ import { Cluster } from '../harness/cluster.js';
 import { REPO_ROOT } from '../harness/nvid.js';
 import { startSshd, type Sshd } from './lib/sshd.js';
 import { plainTcpCopy } from './lib/tcp-copy.js';
+import { cpuSeconds, median } from './lib/proc-stats.js';
 
 const WORK = join(REPO_ROOT, '.nvid-bench', 'send-throughput');
 const CACHE = join(REPO_ROOT, '.nvid-bench', 'media');
@@ -61,12 +62,6 @@ function noiseVideo(bytes: number): string {
   execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'concat', '-safe', '0', '-i', list, '-c', 'copy', `${file}.tmp.mkv`]);
   execFileSync('mv', [`${file}.tmp.mkv`, file]);
   return file;
-}
-
-/** User + system CPU seconds of a process so far. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / TICKS;
 }
 
 /**
@@ -116,13 +111,6 @@ async function measuredSend(sender: Node, receiver: Node, file: string, to = 're
   if (send.value.code !== 0) throw new Error(`nvid send to ${to} failed (${send.value.code ?? send.value.signal}): ${send.value.stderr}`);
   const cpu = { sender: cpuSeconds(pids.sender) - cpuBefore.sender, receiver: cpuSeconds(pids.receiver) - cpuBefore.receiver };
   return { seconds: send.seconds, machineCpu: send.machineCpu, cpu };
-}
-
-/** The middle value (the mean of the two middle ones for an even count). */
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((x, y) => x - y);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 interface Copy {

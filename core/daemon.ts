@@ -4,6 +4,7 @@
  * protocol, cipher or player; those arrive through the hooks.
  */
 import { mkdirSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { NvidConfig } from './config.js';
 import { createControlHandler, type ControlPort } from './control/commands.js';
@@ -21,6 +22,7 @@ import { answered, requireHook } from './pipeline/hook-checks.js';
 import { removeLeftoverParts } from './pipeline/leftovers.js';
 import { receiveTransfer } from './pipeline/receive.js';
 import { sendFile } from './pipeline/send.js';
+import { sendArriving } from './pipeline/send-arriving.js';
 import { sendToGroup } from './pipeline/send-group.js';
 import { TransferTracker } from './pipeline/transfer-tracker.js';
 import { hookCapabilities, type HookCapabilities } from './host-capabilities.js';
@@ -119,6 +121,7 @@ export class Daemon {
 
   /** Send a file as `nvid send` does (see PluginHost.send). */
   send(file: string, to: string, options: SendOptions = {}) {
+    if (options.arriving) return sendArriving(this.pipelineContext(), resolve(file), to, options, options.arriving);
     return sendFile(this.pipelineContext(), file, to, options);
   }
 

@@ -101,6 +101,20 @@ export interface SealRequest {
    */
   readonly recipients?: readonly Peer[];
   readonly meta: TransferMeta;
+  /**
+   * Set when the file at `path` is still being written (`SendOptions.arriving`): read
+   * only what `available()` says is there, and wait for more. When a wait rejects
+   * (the file's check failed, its upload broke), the envelope must error with that.
+   */
+  readonly growing?: GrowingFile;
+}
+
+/** A file still being written, as the seal hook reads it. */
+export interface GrowingFile {
+  /** Bytes that may be read from the start of the file now. */
+  available(): number;
+  /** Resolves once more than `bytes` are available; rejects when no more ever will be, with why. */
+  waitBeyond(bytes: number): Promise<void>;
 }
 
 /** Result of `hooks.seal`: the envelope as a stream, and its exact length when known in advance. */
@@ -306,7 +320,8 @@ export interface SendStart {
   readonly size: number;
   /** Bytes that will cross the wire (the envelope), the `total` of every progress report. */
   readonly total: number;
-  readonly media: MediaInfo;
+  /** The sender's media check; absent when the file is still arriving (it is checked once whole). */
+  readonly media?: MediaInfo;
 }
 
 /** One progress report of a send, for a progress bar. */
@@ -330,6 +345,31 @@ export interface SendOptions {
   readonly onProgress?: (progress: SendProgress) => void;
   /** Aborting it cancels the send (NVID_ERR_CANCELLED); the receiver keeps nothing. */
   readonly signal?: AbortSignal;
+  /**
+   * The file at `file` is still being written (an upload in progress): send it as it arrives.
+   * The bytes are sealed and sent as they land; the media check runs once the file is whole,
+   * and the envelope's final chunk is held back until it passes, so a receiver can never
+   * complete a file that fails it (or that stops arriving). Only for in-process callers.
+   */
+  readonly arriving?: ArrivingFile;
+}
+
+/**
+ * A file being written while it is sent (see `SendOptions.arriving`). The writer
+ * owns it; the send only reads what `written()` says is there.
+ */
+export interface ArrivingFile {
+  /** Bytes the file will have when whole. */
+  readonly size: number;
+  /** What the writer says it is; the sender's media check must agree once the file is whole. */
+  readonly kind: MediaKind;
+  /** Bytes written so far, readable at the file's path. */
+  written(): number;
+  /**
+   * Resolves once more than `bytes` are written (at once if they already are);
+   * rejects with the reason when the file will never be whole (its upload failed).
+   */
+  waitBeyond(bytes: number): Promise<void>;
 }
 
 /** What `send` resolves with: the receiver verified and stored the file. */

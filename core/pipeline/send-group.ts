@@ -17,7 +17,7 @@ import { asNvidError, NvidError } from '../errors.js';
 import type { GroupSendResult, Peer, RecipientOutcome, SendOptions, SendResult, TransferMeta } from '../types.js';
 import type { PipelineContext } from './context.js';
 import { answered } from './hook-checks.js';
-import { deliverPrepared, deliverSealed, prepareSend, recordSendFailure, SendStepError, type PreparedSend } from './send.js';
+import { deliverPrepared, deliverSealed, prepareSend, recordSendFailure, SendStepError, type CheckedSend } from './send.js';
 
 /** Recipients sent to at the same time: enough to overlap round trips, few enough not to split a slow uplink into slivers. */
 export const GROUP_SEND_CONCURRENCY = 4;
@@ -31,7 +31,7 @@ export interface GroupSendContext extends PipelineContext {
 export async function sendToGroup(ctx: GroupSendContext, file: string, targets: string, options: SendOptions = {}, concurrency = GROUP_SEND_CONCURRENCY): Promise<GroupSendResult> {
   const path = resolve(file);
   const started = Date.now();
-  let checked: { prepared: PreparedSend; recipients: Peer[] };
+  let checked: { prepared: CheckedSend; recipients: Peer[] };
   try {
     checked = await prepareSend(ctx, path, options.signal, () => ctx.resolveTargets(targets));
   } catch (err) {
@@ -70,7 +70,7 @@ export const MAX_ENVELOPE_RECIPIENTS = 64;
 const SEALED_READ_BYTES = 1024 * 1024;
 
 /** Seals once per (up to) 64 recipients and delivers that envelope to each; every recipient gets an outcome, in the order given. */
-async function deliverToEach(ctx: PipelineContext, prepared: PreparedSend, recipients: readonly Peer[], options: SendOptions, concurrency: number): Promise<RecipientOutcome[]> {
+async function deliverToEach(ctx: PipelineContext, prepared: CheckedSend, recipients: readonly Peer[], options: SendOptions, concurrency: number): Promise<RecipientOutcome[]> {
   if (recipients.length === 1) {
     return [await outcomeOf(ctx, prepared, recipients[0]!, () => deliverPrepared(ctx, prepared, recipients[0]!, options))];
   }
@@ -82,7 +82,7 @@ async function deliverToEach(ctx: PipelineContext, prepared: PreparedSend, recip
 }
 
 /** One seal for `recipients` (2..64), then the sealed file streamed to each, at most `concurrency` at once. */
-async function deliverOneEnvelope(ctx: PipelineContext, prepared: PreparedSend, recipients: readonly Peer[], options: SendOptions, concurrency: number): Promise<RecipientOutcome[]> {
+async function deliverOneEnvelope(ctx: PipelineContext, prepared: CheckedSend, recipients: readonly Peer[], options: SendOptions, concurrency: number): Promise<RecipientOutcome[]> {
   const started = Date.now();
   let sealed: SealedFile;
   try {
@@ -127,7 +127,7 @@ interface SealedFile {
  * `<incoming>/<transferId>.outgoing.part` (owner-only; a crash leaves it to the
  * start-up sweep of `.part` files). Throws a SendStepError at stage `seal`.
  */
-async function sealOnce(ctx: PipelineContext, prepared: PreparedSend, recipients: readonly Peer[], signal: AbortSignal | undefined): Promise<SealedFile> {
+async function sealOnce(ctx: PipelineContext, prepared: CheckedSend, recipients: readonly Peer[], signal: AbortSignal | undefined): Promise<SealedFile> {
   const { path, size, media } = prepared;
   const meta: TransferMeta = Object.freeze({
     transferId: randomUUID(),
@@ -157,7 +157,7 @@ async function sealOnce(ctx: PipelineContext, prepared: PreparedSend, recipients
 }
 
 /** Runs one recipient's send and turns its result or failure (recorded in history) into an outcome. */
-async function outcomeOf(ctx: PipelineContext, prepared: PreparedSend, peer: Peer, send: () => Promise<SendResult>): Promise<RecipientOutcome> {
+async function outcomeOf(ctx: PipelineContext, prepared: CheckedSend, peer: Peer, send: () => Promise<SendResult>): Promise<RecipientOutcome> {
   const to = { id: peer.id, name: peer.name };
   try {
     const sent = await send();

@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { asNvidError, NvidError } from '../errors.js';
-import type { MediaInfo, Peer, SealedEnvelope, SendOptions, SendResult, SendStage, TransferMeta } from '../types.js';
+import type { GrowingFile, MediaInfo, Peer, SealedEnvelope, SendOptions, SendResult, SendStage, TransferMeta } from '../types.js';
 import type { PipelineContext } from './context.js';
 import { answered, requireHook } from './hook-checks.js';
 import { RateMeter } from './rate-meter.js';
@@ -27,11 +27,11 @@ function statRegularFile(path: string): number {
   throw new NvidError('NVID_ERR_FILE_NOT_FOUND', `${path}: no such regular file`);
 }
 
-function cancelled(path: string): NvidError {
+export function cancelled(path: string): NvidError {
   return new NvidError('NVID_ERR_CANCELLED', `the send of ${basename(path)} was cancelled`);
 }
 
-function throwIfCancelled(signal: AbortSignal | undefined, path: string): void {
+export function throwIfCancelled(signal: AbortSignal | undefined, path: string): void {
   if (signal?.aborted) throw cancelled(path);
 }
 
@@ -39,8 +39,13 @@ function throwIfCancelled(signal: AbortSignal | undefined, path: string): void {
 export interface PreparedSend {
   readonly path: string;
   readonly size: number;
-  readonly media: MediaInfo;
+  /** Absent while the file is still arriving: then `check` gives it once the file is whole (send-arriving.ts). */
+  readonly media?: MediaInfo;
+  readonly check?: Promise<MediaInfo>;
 }
+
+/** A file checked before any byte of it is sealed. */
+export type CheckedSend = PreparedSend & { readonly media: MediaInfo };
 
 /** A failed send step, with where it failed, so the caller can write it down. */
 export class SendStepError extends Error {
@@ -62,7 +67,7 @@ export async function recordSendFailure(ctx: PipelineContext, path: string, to: 
 }
 
 /** Checks the file once (a regular file, the hooks it needs, the media rules), before any recipient. */
-export async function prepareSend(ctx: PipelineContext, path: string, signal: AbortSignal | undefined, resolveRecipients: () => Peer[]): Promise<{ prepared: PreparedSend; recipients: Peer[] }> {
+export async function prepareSend(ctx: PipelineContext, path: string, signal: AbortSignal | undefined, resolveRecipients: () => Peer[]): Promise<{ prepared: CheckedSend; recipients: Peer[] }> {
   let stage: SendStage = 'send';
   try {
     throwIfCancelled(signal, path);
@@ -97,7 +102,7 @@ export async function sendFile(ctx: PipelineContext, file: string, to: string, o
  * Seals and delivers a checked file to one recipient and records the `sent` entry and event.
  * Throws a SendStepError (not yet recorded: the caller records it under the target it was given).
  */
-export async function deliverPrepared(ctx: PipelineContext, prepared: PreparedSend, peer: Peer, options: SendOptions = {}, started = Date.now()): Promise<SendResult> {
+export async function deliverPrepared(ctx: PipelineContext, prepared: PreparedSend, peer: Peer, options: SendOptions = {}, started = Date.now(), growing?: GrowingFile): Promise<SendResult> {
   const { path, size, media } = prepared;
   const { signal } = options;
   let meta: TransferMeta | undefined;
@@ -109,10 +114,10 @@ export async function deliverPrepared(ctx: PipelineContext, prepared: PreparedSe
       receiverId: peer.id,
       time: Date.now(),
       size,
-      mediaType: media.kind,
+      mediaType: media?.kind ?? options.arriving!.kind,
       fileName: basename(path),
     });
-    const envelope = answered(await ctx.hooks.seal.promise({ path, recipient: peer, meta }), 'seal', 'cannot send');
+    const envelope = answered(await ctx.hooks.seal.promise({ path, recipient: peer, meta, ...(growing ? { growing } : {}) }), 'seal', 'cannot send');
     if (signal?.aborted) {
       envelope.stream.destroy();
       throw cancelled(path);
@@ -140,7 +145,7 @@ export async function deliverSealed(
   started = Date.now(),
   trackAs = meta.transferId,
 ): Promise<SendResult> {
-  const { path, size, media } = prepared;
+  const { path, size } = prepared;
   const { signal } = options;
   const stage: SendStage = 'deliver';
   const transferId = meta.transferId;
@@ -160,7 +165,7 @@ export async function deliverSealed(
     const total = envelope.length ?? size;
     ctx.transfers.begin({ transferId, direction: 'send', bytes: 0, total, peerName: peer.name }, trackAs);
     tracking = true;
-    options.onStart?.({ transferId, file: path, to: { id: peer.id, name: peer.name }, size, total, media });
+    options.onStart?.({ transferId, file: path, to: { id: peer.id, name: peer.name }, size, total, ...(prepared.media ? { media: prepared.media } : {}) });
     const rate = new RateMeter(total);
     const receipt = answered(
       await ctx.hooks.deliver.promise({
@@ -184,6 +189,8 @@ export async function deliverSealed(
       throw new NvidError('NVID_ERR_DELIVERY', `the receiver's acknowledgement does not match what was sent (transfer ${transferId})`);
     }
     const { sha256 } = receipt;
+    // An arriving file's last chunk left only after its check passed, so this has settled.
+    const media = prepared.media ?? (await prepared.check!);
     ctx.transfers.end(trackAs);
     tracking = false;
     const result: SendResult = { transferId, to: { id: peer.id, name: peer.name }, file: path, size, sha256, media, receipt, seconds: (Date.now() - started) / 1000 };

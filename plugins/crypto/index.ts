@@ -49,12 +49,9 @@ export default class CryptoPlugin implements NvidPlugin {
 
     daemon.hooks.seal.tapPromise(PLUGIN_NAME, async (request: SealRequest): Promise<SealedEnvelope> => {
       const recipients = request.recipients ?? [request.recipient];
-      const envelope = await sealFile(request.path, {
-        recipients,
-        sender: daemon.identity,
-        meta: request.meta,
-        chunkSize: this.options.chunkSize,
-      });
+      const input = { recipients, sender: daemon.identity, meta: request.meta, chunkSize: this.options.chunkSize };
+      // A file still arriving is read as it grows; the envelope errors if it stops growing.
+      const envelope = await sealFile(request.path, input, request.growing);
       daemon.log.debug({ transferId: request.meta.transferId, recipients: recipients.map((r) => r.id), length: envelope.length }, 'sealed envelope');
       return envelope;
     });

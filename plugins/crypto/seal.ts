@@ -7,7 +7,7 @@ import { createCipheriv } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { pipeline, Readable } from 'node:stream';
 import { NvidError } from '../../core/errors.js';
-import type { Identity, Peer, SealedEnvelope, TransferMeta } from '../../core/types.js';
+import type { GrowingFile, Identity, Peer, SealedEnvelope, TransferMeta } from '../../core/types.js';
 import {
   encodeHeaderPlaintext,
   encodeMultiPreamble,
@@ -174,9 +174,10 @@ export function sealStream(source: Readable, input: SealInput): SealedEnvelope {
 
 /**
  * Seals the file at `path`. Opens it first, so a missing file fails here rather
- * than mid-stream, and reads exactly `meta.size` bytes of it.
+ * than mid-stream, and reads exactly `meta.size` bytes of it; of a file still
+ * being written (`growing`), only what is available, waiting for the rest.
  */
-export async function sealFile(path: string, input: SealInput): Promise<SealedEnvelope> {
+export async function sealFile(path: string, input: SealInput, growing?: GrowingFile): Promise<SealedEnvelope> {
   let handle;
   try {
     handle = await open(path, 'r');
@@ -186,11 +187,11 @@ export async function sealFile(path: string, input: SealInput): Promise<SealedEn
   try {
     const stats = await handle.stat();
     if (!stats.isFile()) throw new NvidError('NVID_ERR_FILE_NOT_FOUND', `${path} is not a regular file`);
-    if (stats.size !== input.meta.size) {
+    if (growing ? stats.size > input.meta.size : stats.size !== input.meta.size) {
       throw new NvidError('NVID_ERR_BAD_ENVELOPE', `${path} is ${stats.size} bytes but meta.size says ${input.meta.size} (file changed after validation?)`);
     }
     const { head, payloadKey, length } = sealHead(input);
-    return { stream: new FileSealer(handle, { payloadKey, size: input.meta.size, chunkSize: input.chunkSize }, head), length };
+    return { stream: new FileSealer(handle, { payloadKey, size: input.meta.size, chunkSize: input.chunkSize }, head, growing), length };
   } catch (err) {
     await handle.close();
     throw err;

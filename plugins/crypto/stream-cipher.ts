@@ -17,6 +17,7 @@ import { createCipheriv, createDecipheriv, type CipherGCM, type DecipherGCM } fr
 import type { FileHandle } from 'node:fs/promises';
 import { Readable, Transform, type TransformCallback, type TransformOptions } from 'node:stream';
 import { NvidError } from '../../core/errors.js';
+import type { GrowingFile } from '../../core/types.js';
 import { chunkCount, chunkNonce, chunkPlainLength, TAG_BYTES } from './envelope-format.js';
 
 /**
@@ -153,6 +154,8 @@ export class ChunkSealer extends Transform {
 
 /** Bytes per file read while sealing a file. */
 const FILE_READ_BYTES = 1024 * 1024;
+/** The fewest bytes read at once from a file still being written, unless its end is nearer. */
+const GROWING_READ_BYTES = 256 * 1024;
 
 /**
  * Seals the first `size` bytes of an open file: reading and sealing in one
@@ -170,10 +173,15 @@ export class FileSealer extends Readable {
   private readonly pushPiece = (piece: Buffer) => this.push(piece);
   private reading = false;
 
+  /**
+   * @param growing set when the file is still being written: only what it says is
+   *   available is read, and a rejected wait for more fails the envelope with its reason
+   */
   constructor(
     private readonly file: FileHandle,
     private readonly body: BodyParams,
     head: Buffer,
+    private readonly growing?: GrowingFile,
   ) {
     super({ highWaterMark: FILE_READ_BYTES });
     this.sealer = new BodySealer(body);
@@ -187,8 +195,16 @@ export class FileSealer extends Readable {
     // Every byte read is sealed at once, so what was sealed is where the next read starts.
     const position = this.sealer.sealed;
     if (position >= this.body.size) return this.finishBody();
+    let want = Math.min(this.buffer.length, this.body.size - position);
+    if (this.growing) {
+      const ready = this.growing.available() - position;
+      // Reads of at least GROWING_READ_BYTES (or what is left): a slow writer must not turn into many tiny reads.
+      const enough = Math.min(want, GROWING_READ_BYTES);
+      if (ready < enough) return this.waitForBytes(position + enough);
+      want = Math.min(want, ready);
+    }
     this.reading = true;
-    this.file.read(this.buffer, 0, Math.min(this.buffer.length, this.body.size - position), position).then(
+    this.file.read(this.buffer, 0, want, position).then(
       ({ bytesRead }) => {
         this.reading = false;
         if (this.destroyed) return;
@@ -205,6 +221,21 @@ export class FileSealer extends Readable {
       (err: unknown) => {
         this.reading = false;
         this.destroy(new NvidError('NVID_ERR_DELIVERY', `cannot read the file being sent: ${(err as Error).message}`, { cause: err }));
+      },
+    );
+  }
+
+  /** A growing file has fewer than `end` bytes available: reads again once it has. */
+  private waitForBytes(end: number): void {
+    this.reading = true;
+    this.growing!.waitBeyond(end - 1).then(
+      () => {
+        this.reading = false;
+        if (!this.destroyed) this._read();
+      },
+      (err: unknown) => {
+        this.reading = false;
+        this.destroy(err as Error);
       },
     );
   }

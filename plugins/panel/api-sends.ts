@@ -31,6 +31,52 @@ export function sendRoutes(app: FastifyInstance, { daemon, uploads, sends }: Pan
     }
   });
 
+  // An upload in two steps, so sends can start with its first byte: announce it (name, size, kind),
+  // ask for its sends, then PUT its bytes raw. The bytes stay a stream; no body parser reads them.
+  app.addContentTypeParser('application/octet-stream', (_request, _payload, done) => done(null));
+
+  app.post<{ Body: { name: string; size: number; kind: 'image' | 'video' } }>(
+    '/api/uploads/announce',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['name', 'size', 'kind'],
+          properties: { name: { type: 'string', minLength: 1, maxLength: 1024 }, size: { type: 'integer', minimum: 1 }, kind: { enum: ['image', 'video'] } },
+        },
+      },
+    },
+    async (request, reply) => {
+      const { name, size, kind } = request.body;
+      const upload = await uploads.announce(name, size, kind);
+      return reply.code(201).send({ id: upload.id, name: upload.name, size: upload.size });
+    },
+  );
+
+  app.put<{ Params: { id: string } }>('/api/uploads/:id', { schema: { params: idParams } }, async (request, reply) => {
+    const upload = uploads.get(request.params.id);
+    if (!upload) {
+      discardRestOfBody(request, reply);
+      throw notFound(`upload ${request.params.id}`);
+    }
+    const declared = request.headers['content-length'];
+    if (declared !== undefined && Number(declared) !== upload.size) {
+      discardRestOfBody(request, reply);
+      const mismatch = new NvidError('NVID_ERR_PANEL_BAD_REQUEST', `the body has ${declared} bytes but the upload was announced with ${upload.size}`);
+      // Its sends would otherwise wait for bytes that will not come.
+      uploads.abandon(upload.id, mismatch);
+      throw mismatch;
+    }
+    try {
+      await uploads.fill(upload.id, request.raw);
+      return reply.code(200).send({ id: upload.id, name: upload.name, size: upload.size });
+    } catch (err) {
+      discardRestOfBody(request, reply);
+      throw err;
+    }
+  });
+
   app.delete<{ Params: { id: string } }>('/api/uploads/:id', { schema: { params: idParams } }, async (request, reply) => {
     if (!(await uploads.remove(request.params.id))) throw notFound(`upload ${request.params.id}`);
     return reply.code(204).send();

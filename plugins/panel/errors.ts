@@ -8,7 +8,7 @@ export const PANEL_ERROR_CODES = {
   NVID_ERR_PANEL_CSRF: 'a state-changing panel request without the X-CSRF-Token header of its session',
   NVID_ERR_PANEL_HOST: 'a panel request whose Host header is not one of the allowed hosts (a DNS-rebinding guard)',
   NVID_ERR_PANEL_ORIGIN: 'a panel request whose Origin header is not the panel itself',
-  NVID_ERR_PANEL_UPLOAD: 'an upload the panel cannot take: not a multipart file part, or a name without an allowed media extension',
+  NVID_ERR_PANEL_UPLOAD: 'an upload the panel cannot take: not a multipart file part, a name without an allowed media extension, or an announced upload whose bytes broke off, ran past its announced size or never came',
   NVID_ERR_PANEL_TOO_LARGE: "an upload larger than the node's maxReceiveBytes; it was stopped as soon as it passed the limit and nothing of it was kept",
   NVID_ERR_PANEL_BAD_REQUEST: 'a panel request body or query that breaks its schema; the message names the field',
   NVID_ERR_PANEL_NOT_FOUND: 'a panel path, upload or send that does not exist (anymore)',

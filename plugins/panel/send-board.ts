@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { asNvidError } from '../../core/errors.js';
-import type { SendOptions, SendResult } from '../../core/types.js';
+import type { ArrivingFile, SendOptions, SendResult } from '../../core/types.js';
 import type { Upload } from './upload-store.js';
 
 export type SendState = 'waiting' | 'sending' | 'sent' | 'failed' | 'cancelled';
@@ -43,6 +43,8 @@ const PROGRESS_INTERVAL_MS = 200;
 interface Entry {
   readonly send: PanelSend;
   readonly file: string;
+  /** Set when the upload is announced: its bytes may still be coming when the send starts. */
+  readonly arrival: ArrivingFile | undefined;
   readonly abort: AbortController;
   lastReported: number;
 }
@@ -76,7 +78,7 @@ export class SendBoard {
         rate: 0,
         startedAt: Date.now(),
       };
-      this.#active.set(send.id, { send, file: upload.path, abort: new AbortController(), lastReported: 0 });
+      this.#active.set(send.id, { send, file: upload.path, arrival: upload.arrival, abort: new AbortController(), lastReported: 0 });
       return send;
     });
     for (const send of sends) this.#port.changed(send);
@@ -126,8 +128,11 @@ export class SendBoard {
     this.#running++;
     this.#port.changed(send);
     try {
+      const { arrival } = entry;
       const result = await this.#port.send(entry.file, send.to.id, {
         signal: entry.abort.signal,
+        // Still arriving: the send starts with the bytes there are (and fails if they stop).
+        ...(arrival && arrival.written() < arrival.size ? { arriving: arrival } : {}),
         onStart: (start) => {
           send.transferId = start.transferId;
           send.total = start.total;

@@ -46,6 +46,14 @@ export function colourClip(dir: string, name: string, colours: readonly string[]
 }
 
 /**
+ * A Matroska video of lossless x264 noise: it does not compress, so its size
+ * is about `frames` x 1.5 bytes a pixel (115 KB a frame at the default size).
+ */
+export function noiseVideo(dir: string, name: string, frames: number, size = '320x240'): Promise<string> {
+  return ffmpeg(join(dir, name), ['-f', 'lavfi', '-i', `nullsrc=s=${size}:r=25,geq=lum=random(1)*255:cb=128:cr=128`, '-frames:v', String(frames), '-c:v', 'libx264', '-preset', 'ultrafast', '-qp', '0', '-f', 'matroska']);
+}
+
+/**
  * An EXIF APP1 segment holding only an orientation tag, in either byte order,
  * as a camera writes it. `value` is written as given (tests feed bad ones too).
  */

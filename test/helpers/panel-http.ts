@@ -64,6 +64,8 @@ export function call(base: string, method: string, path: string, options: CallOp
         }
       });
       payload.on('end', () => req.end());
+      // A body that fails mid-way is a client that went away: the connection goes with it.
+      payload.on('error', (err) => req.destroy(err));
     }
   });
 }

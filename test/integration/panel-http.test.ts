@@ -5,12 +5,13 @@
  * so every header is the test's own.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { Cluster, HEADLESS_NODE_PLUGINS } from '../helpers/cluster.js';
-import { testPatternPng } from '../helpers/media-fixtures.js';
+import { noiseVideo, testPatternPng } from '../helpers/media-fixtures.js';
 import { removeDir, runNvid, tempDir, waitFor, writeJson, type NvidProcess } from '../helpers/nvid.js';
 import { call, multipartBody, TextSocket, type Answer, type CallOptions } from '../helpers/panel-http.js';
 
@@ -220,6 +221,85 @@ describe('panel: the HTTP API between real nodes', function () {
     } finally {
       events.close();
     }
+  });
+
+  it('sends an announced upload while its bytes arrive; one that breaks off, or is not what it was announced as, reaches no one', async () => {
+    const beta = cluster.node('beta');
+    const betaId = (await api('GET', '/api/peers')).json<Array<{ id: string; name: string }>>().find((p) => p.name === 'beta')!.id;
+    const library = () => (existsSync(join(beta.stateDir, 'library')) ? readdirSync(join(beta.stateDir, 'library')) : []);
+    const partials = () => readdirSync(join(beta.stateDir, 'incoming')).filter((f) => f.endsWith('.part'));
+    const bytes = readFileSync(await noiseVideo(dir, 'noise.mkv', 7));
+    assert.ok(bytes.length > 600 * 1024 && bytes.length < MIB, `${bytes.length} bytes`);
+    const half = 512 * 1024;
+    type SendView = { id: string; state: string; bytes: number; receipt?: { storedAs: string; sha256: string }; error?: { code: string; message: string } };
+    const sendOf = async (id: string) => (await api('GET', '/api/sends')).json<SendView[]>().find((s) => s.id === id);
+    const finished = (id: string) => waitFor(async () => {
+      const send = await sendOf(id);
+      return send && send.state !== 'waiting' && send.state !== 'sending' ? send : undefined;
+    }, `send ${id} to finish`);
+    const announceAndSend = async (name: string, kind: string) => {
+      const announced = await api('POST', '/api/uploads/announce', { body: { name, size: bytes.length, kind } });
+      assert.equal(announced.status, 201, announced.text);
+      const uploadId = announced.json<{ id: string }>().id;
+      const started = await api('POST', '/api/sends', { body: { upload: uploadId, to: [betaId] } });
+      assert.equal(started.status, 202, started.text);
+      return { uploadId, sendId: started.json<{ sends: Array<{ id: string }> }>().sends[0]!.id };
+    };
+    const put = (uploadId: string, body: PassThrough) => api('PUT', `/api/uploads/${uploadId}`, { body, headers: { 'content-type': 'application/octet-stream', 'content-length': bytes.length } });
+    const before = library();
+
+    // The send moves while the upload is only half there, and what arrives is the file, byte for byte.
+    const whole = await announceAndSend('noise.mkv', 'video');
+    let body = new PassThrough();
+    const filling = put(whole.uploadId, body);
+    body.write(bytes.subarray(0, half));
+    // The receiver already holds (decrypted, verified chunk by chunk) part of a file whose upload is half done.
+    await waitFor(() => partials().some((f) => statSync(join(beta.stateDir, 'incoming', f)).size >= 256 * 1024), 'the receiver to hold part of it before the upload is whole');
+    body.end(bytes.subarray(half));
+    assert.equal((await filling).status, 200);
+    const sent = await finished(whole.sendId);
+    assert.equal(sent.state, 'sent', JSON.stringify(sent.error));
+    assert.equal(sent.receipt!.sha256, createHash('sha256').update(bytes).digest('hex'));
+    assert.deepEqual(readFileSync(join(beta.stateDir, 'library', sent.receipt!.storedAs)), bytes);
+    await waitFor(() => uploadsLeft().length === 0, 'the sent upload to be removed', 5000);
+
+    // The browser goes away half-way: the send fails saying so, and the receiver keeps nothing.
+    const broken = await announceAndSend('broken.mkv', 'video');
+    body = new PassThrough();
+    const cut = put(broken.uploadId, body).catch((err: Error) => err);
+    body.write(bytes.subarray(0, half));
+    await waitFor(() => partials().length > 0, 'the send to reach the receiver');
+    body.destroy(new Error('the browser tab was closed'));
+    await cut;
+    const failed = await finished(broken.sendId);
+    assert.equal(failed.state, 'failed');
+    assert.equal(failed.error?.code, 'NVID_ERR_PANEL_UPLOAD');
+    assert.match(failed.error!.message, /broke off after \d+ of its \d+ bytes/);
+
+    // Announced as an image, but it is a video: the sender's own check stops the final chunk.
+    const mislabelled = await announceAndSend('noise.mkv', 'image');
+    assert.equal((await put(mislabelled.uploadId, new PassThrough().end(bytes) as PassThrough)).status, 200);
+    const refused = await finished(mislabelled.sendId);
+    assert.equal(refused.state, 'failed');
+    assert.equal(refused.error?.code, 'NVID_ERR_MEDIA_REJECTED');
+    assert.match(refused.error!.message, /announced as an image but is a video/);
+
+    await waitFor(() => partials().length === 0, "the receiver to drop the partial files", 10_000);
+    assert.deepEqual(library().filter((f) => !before.includes(f)), [sent.receipt!.storedAs], 'only the whole, checked file reached the library');
+    await waitFor(() => uploadsLeft().length === 0, 'the failed uploads to be removed', 5000);
+
+    // A body of another length than announced, and an announcement past maxReceiveBytes, are refused.
+    const wrongLength = await announceAndSend('short.mkv', 'video');
+    const short = await api('PUT', `/api/uploads/${wrongLength.uploadId}`, { body: bytes.subarray(0, 1000), headers: { 'content-type': 'application/octet-stream' } });
+    assert.equal(short.status, 400, short.text);
+    assert.equal(short.json().error.code, 'NVID_ERR_PANEL_BAD_REQUEST');
+    const gaveUp = await finished(wrongLength.sendId);
+    assert.equal(gaveUp.state, 'failed');
+    assert.equal(gaveUp.error?.code, 'NVID_ERR_PANEL_BAD_REQUEST');
+    const tooLarge = await api('POST', '/api/uploads/announce', { body: { name: 'big.mkv', size: 5 * MIB, kind: 'video' } });
+    assert.equal(tooLarge.status, 413);
+    assert.equal(tooLarge.json().error.code, 'NVID_ERR_PANEL_TOO_LARGE');
+    await waitFor(() => uploadsLeft().length === 0, 'nothing left of the refused uploads', 5000);
   });
 
   it('shows the library with thumbnails made by ffmpeg, refuses path-like item names, deletes an item', async () => {

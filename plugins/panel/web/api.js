@@ -53,16 +53,18 @@ export async function fetchBlob(path) {
 }
 
 /**
- * Uploads one file (multipart, part `file`); `onProgress(loaded, total)` as
- * the bytes leave the browser. XMLHttpRequest, because fetch reports no
- * upload progress. Resolves with `{ id, name, size }`.
+ * Sends the bytes of an announced upload (POST /api/uploads/announce) as a
+ * raw PUT body; `onProgress(loaded, total)` as they leave the browser.
+ * XMLHttpRequest, because fetch reports no upload progress.
  */
-export function upload(file, onProgress) {
+export function fillUpload(id, file, onProgress) {
   return new Promise((resolve, reject) => {
     const request = new XMLHttpRequest();
-    request.open('POST', '/api/uploads');
+    request.open('PUT', `/api/uploads/${encodeURIComponent(id)}`);
     request.setRequestHeader('X-CSRF-Token', csrfToken);
     request.setRequestHeader('Accept', 'application/json');
+    // The file's own type would make the server look for a parser; these are just bytes.
+    request.setRequestHeader('Content-Type', 'application/octet-stream');
     request.upload.addEventListener('progress', (e) => onProgress(e.loaded, e.lengthComputable ? e.total : file.size));
     request.addEventListener('load', () => {
       const data = parseJson(request.responseText);
@@ -71,9 +73,7 @@ export function upload(file, onProgress) {
     });
     request.addEventListener('error', () => reject(new ApiError(0, 'NETWORK', UNREACHABLE)));
     request.addEventListener('abort', () => reject(new ApiError(0, 'CANCELLED', 'The upload was cancelled.')));
-    const form = new FormData();
-    form.append('file', file, file.name);
-    request.send(form);
+    request.send(file);
   });
 }
 

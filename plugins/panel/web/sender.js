@@ -1,19 +1,27 @@
 /**
  * Sending: files chosen with the file input (then the Send button, to the
- * ticked cards) or dropped on a card. Each file is uploaded to this node,
- * then handed to POST /api/sends for every chosen peer; the node sends it on
- * and reports progress as `send` events.
+ * ticked cards) or dropped on a card. Each file is announced to this node,
+ * its sends to every chosen peer asked for, and then its bytes uploaded: the
+ * node starts sending with the first byte that lands, and reports progress
+ * as `send` events.
  */
-import { api, upload } from './api.js';
+import { api, fillUpload } from './api.js';
 import { byId } from './dom.js';
 import { showError } from './notices.js';
 
 /** The extensions the node accepts (API.md, POST /api/uploads), for files the browser gives no type. */
-const MEDIA_EXTENSIONS = /\.(jpe?g|png|gif|webp|bmp|tiff?|mp4|m4v|mov|mkv|webm|avi)$/i;
+const IMAGE_EXTENSIONS = /\.(jpe?g|png|gif|webp|bmp|tiff?)$/i;
+const VIDEO_EXTENSIONS = /\.(mp4|m4v|mov|mkv|webm|avi)$/i;
+
+/** 'image', 'video', or undefined for anything else; the node checks the content itself. */
+export function mediaKind(file) {
+  if (file.type.startsWith('image/') || (!file.type && IMAGE_EXTENSIONS.test(file.name))) return 'image';
+  if (file.type.startsWith('video/') || (!file.type && VIDEO_EXTENSIONS.test(file.name))) return 'video';
+  return undefined;
+}
 
 export function isMedia(file) {
-  if (file.type) return file.type.startsWith('image/') || file.type.startsWith('video/');
-  return MEDIA_EXTENSIONS.test(file.name);
+  return mediaKind(file) !== undefined;
 }
 
 export function createSender({ peers, transfers }) {
@@ -25,10 +33,11 @@ export function createSender({ peers, transfers }) {
     const key = `upload-${++uploads}`;
     transfers.uploading(key, file, 0);
     try {
-      const uploaded = await upload(file, (loaded) => transfers.uploading(key, file, loaded));
-      const { sends } = await api('POST', '/api/sends', { upload: uploaded.id, to });
-      transfers.uploaded(key);
+      const announced = await api('POST', '/api/uploads/announce', { name: file.name, size: file.size, kind: mediaKind(file) });
+      const { sends } = await api('POST', '/api/sends', { upload: announced.id, to });
       for (const send of sends) transfers.send(send);
+      await fillUpload(announced.id, file, (loaded) => transfers.uploading(key, file, loaded));
+      transfers.uploaded(key);
     } catch (err) {
       transfers.uploading(key, file, 0, 'failed', err.message);
       showError(`${file.name}: ${err.message}`);
