@@ -115,6 +115,12 @@ export interface GrowingFile {
   available(): number;
   /** Resolves once more than `bytes` are available; rejects when no more ever will be, with why. */
   waitBeyond(bytes: number): Promise<void>;
+  /**
+   * The bytes from `position` (at most `max`, never past `available()`) if the writer
+   * still holds them in memory, else undefined (read the file). Saves reading back
+   * what was just written. The buffer must not be changed.
+   */
+  recent?(position: number, max: number): Buffer | undefined;
 }
 
 /** Result of `hooks.seal`: the envelope as a stream, and its exact length when known in advance. */
@@ -370,6 +376,8 @@ export interface ArrivingFile {
    * rejects with the reason when the file will never be whole (its upload failed).
    */
   waitBeyond(bytes: number): Promise<void>;
+  /** Bytes from `position` (at most `max`) the writer still holds in memory, if it does (see GrowingFile). */
+  recent?(position: number, max: number): Buffer | undefined;
 }
 
 /** What `send` resolves with: the receiver verified and stored the file. */

@@ -34,6 +34,11 @@ export class ArrivalGate implements GrowingFile {
     return new Promise((resolve, reject) => this.#waitingForRelease.push({ resolve, reject }));
   }
 
+  recent(position: number, max: number): Buffer | undefined {
+    const allowed = Math.min(max, this.available() - position);
+    return allowed > 0 ? this.#arriving.recent?.(position, allowed) : undefined;
+  }
+
   /** The whole file passed its check: the last byte, and with it the final chunk, may go. */
   release(): void {
     if (this.#failure) return;

@@ -192,17 +192,43 @@ export class FileSealer extends Readable {
 
   override _read(): void {
     if (this.reading || this.destroyed) return;
-    // Every byte read is sealed at once, so what was sealed is where the next read starts.
-    const position = this.sealer.sealed;
-    if (position >= this.body.size) return this.finishBody();
-    let want = Math.min(this.buffer.length, this.body.size - position);
-    if (this.growing) {
-      const ready = this.growing.available() - position;
-      // Reads of at least GROWING_READ_BYTES (or what is left): a slow writer must not turn into many tiny reads.
-      const enough = Math.min(want, GROWING_READ_BYTES);
-      if (ready < enough) return this.waitForBytes(position + enough);
-      want = Math.min(want, ready);
+    for (;;) {
+      // Every byte read is sealed at once, so what was sealed is where the next read starts.
+      const position = this.sealer.sealed;
+      if (position >= this.body.size) return this.finishBody();
+      let want = Math.min(this.buffer.length, this.body.size - position);
+      if (this.growing) {
+        const ready = this.growing.available() - position;
+        // Reads of at least GROWING_READ_BYTES (or what is left): a slow writer must not turn into many tiny reads.
+        const enough = Math.min(want, GROWING_READ_BYTES);
+        if (ready < enough) return this.waitForBytes(position + enough);
+        want = Math.min(want, ready);
+        // Bytes the writer still holds are sealed from memory instead of read back.
+        const held = this.growing.recent?.(position, want);
+        if (held) {
+          // Guarded like a read: a consumer reading from inside push() must not start a second loop here.
+          this.reading = true;
+          const more = this.sealFrom(held);
+          this.reading = false;
+          if (!more) return;
+          continue;
+        }
+      }
+      return this.readAndSeal(position, want);
     }
+  }
+
+  /** Seals `plaintext`; whether the consumer wants more (false too when it failed and the stream is destroyed). */
+  private sealFrom(plaintext: Buffer): boolean {
+    try {
+      return this.sealer.update(plaintext, this.pushPiece);
+    } catch (err) {
+      this.destroy(err as Error);
+      return false;
+    }
+  }
+
+  private readAndSeal(position: number, want: number): void {
     this.reading = true;
     this.file.read(this.buffer, 0, want, position).then(
       ({ bytesRead }) => {
@@ -210,13 +236,7 @@ export class FileSealer extends Readable {
         if (this.destroyed) return;
         // A file that shrank since it was measured ends here; finish() names the shortfall.
         if (bytesRead === 0) return this.finishBody();
-        let more: boolean;
-        try {
-          more = this.sealer.update(this.buffer.subarray(0, bytesRead), this.pushPiece);
-        } catch (err) {
-          return void this.destroy(err as Error);
-        }
-        if (more) this._read();
+        if (this.sealFrom(this.buffer.subarray(0, bytesRead))) this._read();
       },
       (err: unknown) => {
         this.reading = false;

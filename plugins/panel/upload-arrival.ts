@@ -5,6 +5,7 @@
  */
 import type { FileHandle } from 'node:fs/promises';
 import { Writable } from 'node:stream';
+import { NvidError } from '../../core/errors.js';
 import type { ArrivingFile, MediaKind } from '../../core/types.js';
 
 interface Waiter {
@@ -13,12 +14,22 @@ interface Waiter {
   readonly reject: (err: Error) => void;
 }
 
+/**
+ * Bytes of the upload kept in memory after they are written: enough for a send
+ * that keeps pace to seal them from here (the browser's 64 KiB pieces, a few
+ * batches' worth) instead of reading them back from the file.
+ */
+const RECENT_BYTES = 8 * 1024 * 1024;
+
 export class UploadArrival implements ArrivingFile {
   readonly size: number;
   readonly kind: MediaKind;
   #written = 0;
   #failure: Error | undefined;
   #waiters: Waiter[] = [];
+  /** The last bytes written, oldest first, so a send reading right behind the writer need not read them back. */
+  #recent: Array<{ readonly position: number; readonly bytes: Buffer }> = [];
+  #recentBytes = 0;
 
   constructor(size: number, kind: MediaKind) {
     this.size = size;
@@ -43,6 +54,22 @@ export class UploadArrival implements ArrivingFile {
     return new Promise((resolve, reject) => this.#waiters.push({ beyond: bytes, resolve, reject }));
   }
 
+  recent(position: number, max: number): Buffer | undefined {
+    max = Math.min(max, this.#written - position);
+    if (max <= 0) return undefined;
+    for (const { position: start, bytes } of this.#recent) {
+      if (position >= start && position < start + bytes.length) return bytes.subarray(position - start, Math.min(bytes.length, position - start + max));
+    }
+    return undefined;
+  }
+
+  /** Keeps `bytes` (written at `position`) among the recent ones, up to RECENT_BYTES in all. */
+  #remember(position: number, bytes: Buffer): void {
+    this.#recent.push({ position, bytes });
+    this.#recentBytes += bytes.length;
+    while (this.#recentBytes > RECENT_BYTES && this.#recent.length > 1) this.#recentBytes -= this.#recent.shift()!.bytes.length;
+  }
+
   /** `bytes` more are in the file (written, so a read sees them). */
   advance(bytes: number): void {
     this.#written += bytes;
@@ -62,10 +89,16 @@ export class UploadArrival implements ArrivingFile {
     this.#waiters = [];
   }
 
-  /** Writes into `handle` from the start, telling this arrival after every write. */
+  /** Writes into `handle` from the start, telling this arrival after every write; more bytes than announced fail it. */
   writer(handle: FileHandle): Writable {
     let position = 0;
     const writeAll = async (buffers: Buffer[]) => {
+      if (position + buffers.reduce((n, b) => n + b.length, 0) > this.size) throw new NvidError('NVID_ERR_PANEL_UPLOAD', `the upload has more than the ${this.size} bytes announced`);
+      let at = position;
+      for (const buffer of buffers) {
+        this.#remember(at, buffer);
+        at += buffer.length;
+      }
       let left = buffers.reduce((n, b) => n + b.length, 0);
       while (left > 0) {
         const { bytesWritten } = await handle.writev(buffers, position);

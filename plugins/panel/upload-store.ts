@@ -41,17 +41,6 @@ function byteLimit(limit: number, counted: { bytes: number }): Transform {
   });
 }
 
-/** Like byteLimit, for an announced size: one byte more is a broken upload, not a large one. */
-function announcedLimit(size: number, counted: { bytes: number }): Transform {
-  return new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      counted.bytes += chunk.length;
-      if (counted.bytes > size) done(new NvidError('NVID_ERR_PANEL_UPLOAD', `the upload has more than the ${size} bytes announced`));
-      else done(null, chunk);
-    },
-  });
-}
-
 export class UploadStore {
   readonly dir: string;
   readonly #limit: number;
@@ -134,17 +123,16 @@ export class UploadStore {
     const { arrival } = upload;
     if (!arrival || arrival.whole || this.#filling.has(id)) throw new NvidError('NVID_ERR_PANEL_UPLOAD', `upload ${id} already has its bytes`);
     this.#filling.add(id);
-    const counted = { bytes: 0 };
     let handle;
     try {
       handle = await open(upload.path, 'r+');
-      await pipeline(body, announcedLimit(upload.size, counted), arrival.writer(handle));
-      if (counted.bytes !== upload.size) throw new NvidError('NVID_ERR_PANEL_UPLOAD', `the upload of ${upload.name} ended after ${counted.bytes} of its ${upload.size} bytes`);
+      await pipeline(body, arrival.writer(handle));
+      if (!arrival.whole) throw new NvidError('NVID_ERR_PANEL_UPLOAD', `the upload of ${upload.name} ended after ${arrival.written()} of its ${upload.size} bytes`);
       return upload;
     } catch (err) {
       // The sends waiting on it tell their users this, so say it in their terms.
       const failure =
-        err instanceof NvidError ? err : new NvidError('NVID_ERR_PANEL_UPLOAD', `the upload of ${upload.name} broke off after ${counted.bytes} of its ${upload.size} bytes (${(err as Error).message})`, { cause: err });
+        err instanceof NvidError ? err : new NvidError('NVID_ERR_PANEL_UPLOAD', `the upload of ${upload.name} broke off after ${arrival.written()} of its ${upload.size} bytes (${(err as Error).message})`, { cause: err });
       this.#giveUp(upload, failure);
       throw failure;
     } finally {
