@@ -19,7 +19,7 @@ interface Waiter {
  * that keeps pace to seal them from here (the browser's 64 KiB pieces, a few
  * batches' worth) instead of reading them back from the file.
  */
-const RECENT_BYTES = 8 * 1024 * 1024;
+const RECENT_BYTES = 2 * 1024 * 1024;
 
 export class UploadArrival implements ArrivingFile {
   readonly size: number;
