@@ -20,7 +20,11 @@
  * Each copy is also charged the machine's busy CPU seconds over it (all
  * processes, kernel included: `*_machine_cpu_s_per_gib`). With both ends on
  * one 2-core machine, half of that is the least wall time a copy could take,
- * which tells a copy that does more work apart from one that waits.
+ * which tells a copy that does more work apart from one that waits. And
+ * each side is set against its scp counterpart: nvid's sending node against
+ * the scp client (scp and its ssh), the receiving node against the sshd that
+ * served the connection (`sender_cpu_vs_ssh_ratio`,
+ * `receiver_cpu_vs_sshd_ratio`, goal at most 0.6 each).
  *
  * Prints `figure NAME VALUE UNIT` lines; no absolute targets are asserted.
  */
@@ -31,7 +35,7 @@ import { Cluster } from '../harness/cluster.js';
 import { REPO_ROOT } from '../harness/nvid.js';
 import { startSshd, type Sshd } from './lib/sshd.js';
 import { plainTcpCopy } from './lib/tcp-copy.js';
-import { cpuSeconds, median } from './lib/proc-stats.js';
+import { cpuSeconds, cpuSecondsWithChildren, cpuSecondsWithChildrenOf, median } from './lib/proc-stats.js';
 
 const WORK = join(REPO_ROOT, '.nvid-bench', 'send-throughput');
 const CACHE = join(REPO_ROOT, '.nvid-bench', 'media');
@@ -92,13 +96,31 @@ async function timed<T>(work: () => Promise<T>): Promise<{ seconds: number; mach
   return { seconds: Number(process.hrtime.bigint() - start) / 1e9, machineCpu: machineBusySeconds() - busy, value };
 }
 
-async function scpCopy(sshd: Sshd, file: string, dest: string): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn('scp', ['-q', '-c', 'aes128-gcm@openssh.com', ...sshd.clientOptions, file, `${sshd.user}@127.0.0.1:${dest}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+/**
+ * One scp, and the CPU seconds of each side: the client (scp and the ssh it
+ * runs, counted by a shell that waits for them) and the server (the
+ * connection's sshd, counted in the listening sshd once it reaped it).
+ */
+async function scpCopy(sshd: Sshd, file: string, dest: string): Promise<{ client: number; server: number }> {
+  const serverBefore = cpuSecondsWithChildren(sshd.pid);
+  const clientStat = await new Promise<string>((resolve, reject) => {
+    const args = ['-q', '-c', 'aes128-gcm@openssh.com', ...sshd.clientOptions, file, `${sshd.user}@127.0.0.1:${dest}`];
+    const child = spawn('sh', ['-c', 'scp "$@" && cat /proc/$$/stat', 'sh', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
     let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`scp exited ${code}: ${stderr}`))));
+    child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`scp exited ${code}: ${stderr}`))));
   });
+  // The connection's sshd may end a moment after the client: wait until the listener has reaped it.
+  let server = cpuSecondsWithChildren(sshd.pid) - serverBefore;
+  for (let i = 0; i < 50; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    const now = cpuSecondsWithChildren(sshd.pid) - serverBefore;
+    if (now === server && now > 0) break;
+    server = now;
+  }
+  return { client: cpuSecondsWithChildrenOf(clientStat), server };
 }
 
 type Node = Awaited<ReturnType<Cluster['startNode']>>;
@@ -120,7 +142,7 @@ interface Copy {
 
 interface Round {
   readonly tcp: Copy;
-  readonly scp: Copy;
+  readonly scp: Copy & { readonly cpu: { readonly client: number; readonly server: number } };
   readonly bulk: Awaited<ReturnType<typeof measuredSend>>;
   readonly tls: Awaited<ReturnType<typeof measuredSend>>;
 }
@@ -164,7 +186,8 @@ async function main(): Promise<void> {
       // Baseline 1: plain TCP, file to file, two Node processes. Baseline 2: scp.
       const tcp = await timed(() => plainTcpCopy(media, join(WORK, 'tcp-copy.out')));
       rmSync(join(WORK, 'tcp-copy.out'), { force: true });
-      const scp = await timed(() => scpCopy(sshd, media, join(WORK, 'scp.out')));
+      const scpRun = await timed(() => scpCopy(sshd, media, join(WORK, 'scp.out')));
+      const scp = { ...scpRun, cpu: scpRun.value };
       rmSync(join(WORK, 'scp.out'), { force: true });
       const bulk = await measuredSend(sender, receiver, media);
       emptyLibrary(receiver);
@@ -198,6 +221,11 @@ async function main(): Promise<void> {
       figure(`sender_cpu_s_per_gib${suffix}`, median(results.map((r) => runOf(r).cpu.sender)) / gibs, 's');
       figure(`receiver_cpu_s_per_gib${suffix}`, median(results.map((r) => runOf(r).cpu.receiver)) / gibs, 's');
     }
+    // Each side against its scp counterpart: on a screen computer CPU seconds, not loopback speed, are the budget.
+    figure('ssh_client_cpu_s_per_gib', median(results.map((r) => r.scp.cpu.client)) / gibs, 's');
+    figure('sshd_cpu_s_per_gib', median(results.map((r) => r.scp.cpu.server)) / gibs, 's');
+    figure('sender_cpu_vs_ssh_ratio', median(results.map((r) => r.bulk.cpu.sender / r.scp.cpu.client)), 'x');
+    figure('receiver_cpu_vs_sshd_ratio', median(results.map((r) => r.bulk.cpu.receiver / r.scp.cpu.server)), 'x');
     figure('sender_peak_rss_2gib', rss.sender, 'MiB');
     figure('receiver_peak_rss_2gib', rss.receiver, 'MiB');
   } finally {

@@ -390,6 +390,18 @@ export interface SendResult {
   readonly media: MediaInfo;
   readonly receipt: DeliveryReceipt;
   readonly seconds: number;
+  /**
+   * Milliseconds in each step: `check` the media check, `seal` until the first
+   * byte could go (sealing the header, waiting for a slot), `deliver` connecting,
+   * moving the bytes and the receiver's own checks until its receipt.
+   */
+  readonly stages: SendStages;
+}
+
+export interface SendStages {
+  readonly check: number;
+  readonly seal: number;
+  readonly deliver: number;
 }
 
 /** How a recipient of a send to several peers fared: a verified receipt, or why not. */

@@ -12,11 +12,11 @@ if [ -z "$name" ]; then
 fi
 shift
 # The scp baseline needs an sshd of its own (started privately, on loopback, by the benchmark).
-if [ "$name" = send-throughput ] && [ ! -x /usr/sbin/sshd ]; then
+if { [ "$name" = send-throughput ] || [ "$name" = push-latency ]; } && [ ! -x /usr/sbin/sshd ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openssh-server >/dev/null
   else
-    echo "send-throughput needs sshd for its scp baseline: sudo apt-get install openssh-server" >&2
+    echo "$name needs sshd for its scp baseline: sudo apt-get install openssh-server" >&2
     exit 1
   fi
 fi

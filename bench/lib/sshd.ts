@@ -10,6 +10,8 @@ import { join } from 'node:path';
 
 export interface Sshd {
   readonly port: number;
+  /** The listening sshd: each connection's sshd is its child, reaped (and its CPU counted) when it ends. */
+  readonly pid: number;
   readonly user: string;
   /** Options for ssh/scp: port, key, no host key prompts. */
   readonly clientOptions: string[];
@@ -76,6 +78,7 @@ export async function startSshd(dir: string): Promise<Sshd> {
   }
   return {
     port,
+    pid: child.pid!,
     user: userInfo().username,
     clientOptions: ['-P', String(port), '-i', join(dir, 'client'), '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes', '-o', 'LogLevel=ERROR'],
     async stop() {

@@ -12,6 +12,7 @@ import { statePaths } from '../state-paths.js';
 import { asNvidError, NvidError } from '../errors.js';
 import type { HistoryEntry, LibraryItem, Peer, Role, ScreenState } from '../types.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
+import { fail } from './fail.js';
 import { formatHistory, formatLibrary, formatPeers, formatScreen, formatStatus } from './format.js';
 import { sendCommand } from './send-command.js';
 import { formatTrust, formatTrustChange } from './trust-command.js';
@@ -25,13 +26,6 @@ interface GlobalArgs {
 }
 
 const g = (a: unknown): GlobalArgs => a as GlobalArgs;
-
-function fail(err: unknown, json: boolean): never {
-  const error = asNvidError(err, 'NVID_ERR_HOOK');
-  if (json) process.stdout.write(`${JSON.stringify({ error: error.toJSON() })}\n`);
-  else process.stderr.write(`nvid: ${error.message} [${error.code}]\n`);
-  process.exit(exitCodeFor(error.code));
-}
 
 /** The state folder of the node a command talks to: --state, else the config's, else the default. */
 async function stateDirOf(argv: GlobalArgs, role: Role = 'node'): Promise<string> {

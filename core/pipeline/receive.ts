@@ -97,6 +97,9 @@ export async function receiveTransfer(ctx: PipelineContext, incoming: IncomingTr
   let stage: RejectStage = 'accept';
   let meta: TransferMeta | undefined;
   let tmp: string | undefined;
+  // Where the time went (history `received` entry): header read and checks, body, media check, storing.
+  const began = Date.now();
+  const stages = { open: 0, body: 0, check: 0, store: 0 };
   try {
     const veto = await ctx.hooks.acceptSender.promise({ sender });
     if (veto !== undefined) throw new NvidError('NVID_ERR_REFUSED', `refused by policy: ${veto}`);
@@ -117,6 +120,8 @@ export async function receiveTransfer(ctx: PipelineContext, incoming: IncomingTr
 
     tmp = join(ctx.incomingDir, `${meta.transferId}.part`);
     const transferId = meta.transferId;
+    const bodyStarted = Date.now();
+    stages.open = bodyStarted - began;
     ctx.transfers.begin({ transferId, direction: 'receive', bytes: 0, total: meta.size, peerName: sender.name });
     const measured = measure(opened.plaintext, meta.size, (bytes) => {
       const event = ctx.transfers.update(transferId, bytes);
@@ -132,9 +137,13 @@ export async function receiveTransfer(ctx: PipelineContext, incoming: IncomingTr
     });
     if (measured.bytes() !== meta.size) throw new NvidError('NVID_ERR_TRUNCATED', `received ${measured.bytes()} of ${meta.size} declared bytes`);
     const sha256 = measured.digest();
+    const checkStarted = Date.now();
+    stages.body = checkStarted - bodyStarted;
 
     stage = 'validate';
     const media: MediaInfo = answered(await ctx.hooks.validate.promise({ path: tmp, side: 'receive', meta }), 'validate', 'cannot receive');
+    const storeStarted = Date.now();
+    stages.check = storeStarted - checkStarted;
 
     stage = 'store';
     const already = ctx.received.find(sender.id, sha256);
@@ -143,7 +152,8 @@ export async function receiveTransfer(ctx: PipelineContext, incoming: IncomingTr
       removeQuietly(tmp);
       tmp = undefined;
       ctx.transfers.end(transferId);
-      ctx.history.append('received', { transferId, from: sender.id, fromName: sender.name, path: already, size: meta.size, sha256, duplicateOf: basename(already) });
+      stages.store = Date.now() - storeStarted;
+      ctx.history.append('received', { transferId, from: sender.id, fromName: sender.name, path: already, size: meta.size, sha256, duplicateOf: basename(already), stages });
       void showReceived(ctx, already, media, meta);
       return { transferId, receiverId: ctx.identity.id, sha256, storedAs: basename(already) };
     }
@@ -151,7 +161,8 @@ export async function receiveTransfer(ctx: PipelineContext, incoming: IncomingTr
     tmp = undefined;
     ctx.received.record(sender.id, sha256, basename(path));
     ctx.transfers.end(transferId);
-    ctx.history.append('received', { transferId, from: sender.id, fromName: sender.name, path, size: meta.size, sha256, mediaKind: media.kind, width: media.width, height: media.height, duration: media.duration });
+    stages.store = Date.now() - storeStarted;
+    ctx.history.append('received', { transferId, from: sender.id, fromName: sender.name, path, size: meta.size, sha256, mediaKind: media.kind, width: media.width, height: media.height, duration: media.duration, stages });
     await ctx.hooks.received.promise({ meta, sender, path, media, sha256 });
     void showReceived(ctx, path, media, meta);
     return { transferId, receiverId: ctx.identity.id, sha256, storedAs: basename(path) };

@@ -42,6 +42,8 @@ export interface PreparedSend {
   /** Absent while the file is still arriving: then `check` gives it once the file is whole (send-arriving.ts). */
   readonly media?: MediaInfo;
   readonly check?: Promise<MediaInfo>;
+  /** How long the media check took before sealing (absent when it ran while the file arrived). */
+  readonly checkMs?: number;
 }
 
 /** A file checked before any byte of it is sealed. */
@@ -78,9 +80,10 @@ export async function prepareSend(ctx: PipelineContext, path: string, signal: Ab
     const recipients = resolveRecipients();
 
     stage = 'validate';
+    const checkStarted = Date.now();
     const media = answered(await ctx.hooks.validate.promise({ path, side: 'send' }), 'validate', 'cannot send');
     throwIfCancelled(signal, path);
-    return { prepared: { path, size, media }, recipients };
+    return { prepared: { path, size, media, checkMs: Date.now() - checkStarted }, recipients };
   } catch (err) {
     throw new SendStepError(signal?.aborted ? cancelled(path) : asNvidError(err, 'NVID_ERR_DELIVERY'), stage, undefined);
   }
@@ -162,6 +165,7 @@ export async function deliverSealed(
     signal?.addEventListener('abort', onAbort, { once: true });
     stopWatchingAbort = () => signal?.removeEventListener('abort', onAbort);
 
+    const delivering = Date.now();
     const total = envelope.length ?? size;
     ctx.transfers.begin({ transferId, direction: 'send', bytes: 0, total, peerName: peer.name }, trackAs);
     tracking = true;
@@ -193,8 +197,11 @@ export async function deliverSealed(
     const media = prepared.media ?? (await prepared.check!);
     ctx.transfers.end(trackAs);
     tracking = false;
-    const result: SendResult = { transferId, to: { id: peer.id, name: peer.name }, file: path, size, sha256, media, receipt, seconds: (Date.now() - started) / 1000 };
-    ctx.history.append('sent', { transferId, to: peer.id, toName: peer.name, path, size, sha256, storedAs: receipt.storedAs });
+    const checkMs = prepared.checkMs ?? 0;
+    // Where the time went, for `nvid send --json` and the history: seal is everything between the check and the first byte.
+    const stages = { check: checkMs, seal: Math.max(0, delivering - started - checkMs), deliver: Date.now() - delivering };
+    const result: SendResult = { transferId, to: { id: peer.id, name: peer.name }, file: path, size, sha256, media, receipt, seconds: (Date.now() - started) / 1000, stages };
+    ctx.history.append('sent', { transferId, to: peer.id, toName: peer.name, path, size, sha256, storedAs: receipt.storedAs, stages });
     await ctx.hooks.sent.promise({ meta, peer, receipt, path });
     return result;
   } catch (err) {

@@ -93,6 +93,7 @@ export default class DisplayPlugin implements NvidPlugin {
         idle,
         startTimeoutMs: options.startTimeoutMs,
         stallTimeoutMs: options.stallTimeoutMs,
+        warmStills: options.warmStills,
         registry,
       };
     });

@@ -26,6 +26,7 @@ export interface DisplayOptions {
   readonly startTimeoutMs: number;
   /** A player that prints no progress for this long is hung. */
   readonly stallTimeoutMs: number;
+  readonly warmStills: boolean;
 }
 
 /** JSON schema of DisplayOptions (ajv 8, strict). */
@@ -43,5 +44,10 @@ export const DISPLAY_OPTIONS_SCHEMA = {
     idle: { type: 'string', minLength: 1, default: 'black', description: '"black" or the path of an image' },
     startTimeoutMs: { type: 'integer', minimum: 500, default: 10000 },
     stallTimeoutMs: { type: 'integer', minimum: 500, default: 5000 },
+    warmStills: {
+      type: 'boolean',
+      default: true,
+      description: 'keep one ffplay started ahead, waiting off screen for the next JPEG still, so a pushed photo skips the player start-up',
+    },
   },
 } as const;

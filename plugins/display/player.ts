@@ -4,6 +4,7 @@
  * which item plays when is decided by the screen controller.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createReadStream } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NvidError } from '../../core/errors.js';
 import type { Orientation } from '../../core/types.js';
@@ -11,9 +12,14 @@ import { moveWindow, viewableWindowId, type ScreenSize } from './x11.js';
 
 /** What to play and how. */
 export interface PlayerSpec {
-  /** A file path, or an ffmpeg lavfi graph when `lavfi` is set (the black idle screen). */
+  /** A file path, or an ffmpeg lavfi graph when `lavfi` is set (the black idle screen); ignored with `stdinFormat`. */
   readonly input: string;
   readonly lavfi?: boolean;
+  /**
+   * Read the picture from stdin in this ffmpeg format (`jpeg_pipe`), fed later
+   * with `feed()`: a player started before its file exists (see WarmStill).
+   */
+  readonly stdinFormat?: string;
   readonly audio: boolean;
   /** Unique window title: how nvid finds the window on the X server. */
   readonly title: string;
@@ -61,7 +67,8 @@ export function ffplayArgs(spec: PlayerSpec): string[] {
   if (!spec.audio) args.push('-an');
   if (spec.loop) args.push('-loop', '0');
   if (spec.orientation !== undefined && spec.orientation !== 1) args.push('-vf', UPRIGHT[spec.orientation]);
-  if (spec.lavfi) args.push('-f', 'lavfi', spec.input);
+  if (spec.stdinFormat) args.push('-f', spec.stdinFormat, 'pipe:0');
+  else if (spec.lavfi) args.push('-f', 'lavfi', spec.input);
   // "file:" keeps a name starting with "-" from being read as an option.
   else args.push(spec.input.startsWith('/') ? spec.input : `file:${spec.input}`);
   return args;
@@ -135,10 +142,29 @@ export class FfplayPlayer {
   static spawn(ffplay: string, spec: PlayerSpec, display: string, deathSignalWrapper?: string): FfplayPlayer {
     const args = ffplayArgs(spec);
     const [command, argv] = deathSignalWrapper ? [deathSignalWrapper, ['--pdeathsig', 'SIGKILL', '--', ffplay, ...args]] : [ffplay, args];
-    const child = spawn(command, argv, { detached: true, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, DISPLAY: display, ...UNMANAGED_WINDOW } });
+    const child = spawn(command, argv, { detached: true, stdio: [spec.stdinFormat ? 'pipe' : 'ignore', 'ignore', 'pipe'], env: { ...process.env, DISPLAY: display, ...UNMANAGED_WINDOW } });
     // Without a listener, a failed spawn would crash the daemon; the exit event reports it instead.
     child.once('error', () => undefined);
+    // A player that dies before it is fed closes its stdin: the write error is its exit's to report.
+    child.stdin?.on('error', () => undefined);
     return new FfplayPlayer(child, spec.title);
+  }
+
+  /**
+   * Gives a player started with `stdinFormat` its picture: the file's bytes,
+   * then end of input, after which ffplay decodes and shows it and holds it.
+   */
+  feed(path: string): void {
+    const stdin = this.#child.stdin;
+    if (!stdin) throw new NvidError('NVID_ERR_PLAYER', 'this player does not read its input from stdin');
+    // It sat silent while it waited; the stall watchdog counts from now.
+    this.lastOutputAt = Date.now();
+    const file = createReadStream(path);
+    file.on('error', (err) => {
+      this.lastError = `cannot read ${path}: ${err.message}`;
+      stdin.destroy();
+    });
+    file.pipe(stdin);
   }
 
   get running(): boolean {

@@ -19,6 +19,7 @@ import type { DisplayPolicy } from './options.js';
 import { fileOrientation } from '../../core/media-tools/exif-orientation.js';
 import { FfplayPlayer, type PlayerSpec } from './player.js';
 import type { PlayerRegistry } from './player-registry.js';
+import { fitsWarmStill, WarmStill } from './warm-still.js';
 import type { ScreenSize } from './x11.js';
 
 /** Something to show. */
@@ -46,6 +47,8 @@ export interface ScreenSetup {
   readonly startTimeoutMs: number;
   readonly stallTimeoutMs: number;
   readonly registry: PlayerRegistry;
+  /** Keep a player started ahead for the next JPEG still (warm-still.ts); needs xwininfo and xdotool. */
+  readonly warmStills?: boolean;
   /** Where the controller says what really happened on the glass (the host's screen powers). */
   readonly report: ScreenPowers;
   readonly log: Logger;
@@ -93,11 +96,21 @@ export class ScreenController {
   #running: Promise<void> | undefined;
   #watchdog: NodeJS.Timeout | undefined;
   #titleCounter = 0;
+  #warm: WarmStill | undefined;
   #firstShown: Promise<void> | undefined;
   #resolveFirstShown: (() => void) | undefined;
 
   constructor(setup: ScreenSetup) {
     this.#setup = setup;
+    const { ffplay, display, deathSignalWrapper, screen, registry, log } = setup;
+    // Only where windows can start off screen: a warm player must never show before it has a picture.
+    if (setup.warmStills && setup.xwininfo && setup.xdotool) {
+      this.#warm = new WarmStill({ ffplay, display, ...(deathSignalWrapper ? { deathSignalWrapper } : {}), screen, registry, log, title: () => this.#newTitle() });
+    }
+  }
+
+  #newTitle(): string {
+    return `nvid-${process.pid}-${++this.#titleCounter}`;
   }
 
   /** Items waiting their turn (policy `queue`). */
@@ -203,6 +216,7 @@ export class ScreenController {
     clearInterval(this.#watchdog);
     if (this.#current?.timer) clearTimeout(this.#current.timer);
     this.#wake();
+    await this.#warm?.close();
     await this.#setup.registry.close();
     await this.#running;
     this.#current = undefined;
@@ -250,7 +264,7 @@ export class ScreenController {
 
   #spec(item: ScreenItem | undefined): PlayerSpec {
     const { screen, audio, idle } = this.#setup;
-    const title = `nvid-${process.pid}-${++this.#titleCounter}`;
+    const title = this.#newTitle();
     const offscreen = Boolean(this.#setup.xwininfo && this.#setup.xdotool);
     if (item) {
       const { media } = item;
@@ -274,8 +288,10 @@ export class ScreenController {
     }
     this.#switching = true;
     this.#upcoming = item;
-    const player = FfplayPlayer.spawn(ffplay, this.#spec(item), display, deathSignalWrapper);
-    registry.add(player);
+    // A JPEG still takes the player waiting for one, if there is one: it skips ffplay's start-up.
+    const warm = item && fitsWarmStill(item.media) ? this.#warm?.take(item.path) : undefined;
+    const player = warm ?? FfplayPlayer.spawn(ffplay, this.#spec(item), display, deathSignalWrapper);
+    if (!warm) registry.add(player);
     try {
       await player.waitVisible(xwininfo, display, startTimeoutMs);
       if (this.#setup.xdotool && xwininfo) await player.bringOnScreen(this.#setup.xdotool, display);
@@ -318,6 +334,7 @@ export class ScreenController {
       await previous.player.stop();
     }
     this.#resolveFirstShown?.();
+    this.#warm?.prepareSoon();
   }
 
   /**

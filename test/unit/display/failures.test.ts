@@ -19,6 +19,7 @@ async function until(what: string, test: () => Promise<boolean> | boolean, timeo
   }
 }
 
+// These count ffplay processes, so no player waits ahead for the next still (warm-still.test.ts covers that one).
 describe('display plugin: failing players', function () {
   this.timeout(60_000);
   const suite = useDisplaySuite();
@@ -38,7 +39,7 @@ describe('display plugin: failing players', function () {
   }
 
   it('reports a crashed player and plays the next item', async () => {
-    rig = await startRig(suite.xvfb, { policy: 'queue', imageSeconds: 60 });
+    rig = await startRig(suite.xvfb, { policy: 'queue', imageSeconds: 60, warmStills: false });
     process.kill(await redThenLime(rig), 'SIGKILL');
     await until('lime on screen', async () => (await colour()) === 'lime');
     const failed = await rig.t.history.read({ kind: 'display-failed' });
@@ -48,7 +49,7 @@ describe('display plugin: failing players', function () {
   });
 
   it('reports a hung player (no progress) and plays the next item', async () => {
-    rig = await startRig(suite.xvfb, { policy: 'queue', imageSeconds: 60, stallTimeoutMs: 1500 });
+    rig = await startRig(suite.xvfb, { policy: 'queue', imageSeconds: 60, stallTimeoutMs: 1500, warmStills: false });
     process.kill(await redThenLime(rig), 'SIGSTOP');
     await until('lime on screen', async () => (await colour()) === 'lime');
     const failed = await rig.t.history.read({ kind: 'display-failed' });
@@ -57,7 +58,7 @@ describe('display plugin: failing players', function () {
   });
 
   it('stops players a crashed run left behind, at the next start', async () => {
-    rig = await startRig(suite.xvfb, { policy: 'replace', imageSeconds: 0 });
+    rig = await startRig(suite.xvfb, { policy: 'replace', imageSeconds: 0, warmStills: false });
     await rig.show(await solidPng(rig.t.dir, 'red.png', 'red'));
     await until('red on screen', async () => (await colour()) === 'red');
     await until('one player', () => ffplayChildren().length === 1);
@@ -65,7 +66,7 @@ describe('display plugin: failing players', function () {
     // A second daemon on the same state folder, as after a crash and restart.
     // (The first one still runs in this process and will start its idle screen again: only the old pid matters.)
     const restarted = { ...rig.t.host, hooks: createHooks() };
-    construct(DisplayPlugin, { display: suite.xvfb.display, audio: false }).apply(restarted);
+    construct(DisplayPlugin, { display: suite.xvfb.display, audio: false, warmStills: false }).apply(restarted);
     await restarted.hooks.beforeStart.promise({ role: 'node' });
     await until('the leftover player gone', () => !ffplayChildren().includes(leftover!), 5000);
   });
