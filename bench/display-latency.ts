@@ -7,8 +7,15 @@
  * Prints:
  *   figure display_first_pixel_ms MEDIAN ms
  *   figure display_vs_bare_ffplay_ratio R x
+ * and the spread (min and max of each side's trials) and the load average
+ * the trials ran under. `--busy N` runs N busy loops meanwhile, to see what
+ * load does to each side: the plugin's path starts ffplay off screen, polls
+ * for its window with xwininfo (a process every 15 ms) and moves it in with
+ * xdotool, so it has more small processes to wait for on a busy machine
+ * than bare ffplay has.
  */
 import { spawn } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { basename } from 'node:path';
 import DisplayPlugin from '../plugins/display/index.js';
 import { findOnPath } from '../core/media-tools/binaries.js';
@@ -29,7 +36,20 @@ async function firstPixel(sampler: ScreenSampler, colour: string, since: number)
   return hit.t - (since - sampler.startedAt);
 }
 
+/** `n` processes spinning a core each, until killed. */
+function busyLoops(n: number): Array<{ kill: () => void }> {
+  return Array.from({ length: n }, () => {
+    const child = spawn(process.execPath, ['-e', 'for(;;){}'], { stdio: 'ignore' });
+    return { kill: () => child.kill('SIGKILL') };
+  });
+}
+
+const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+
 async function main(): Promise<void> {
+  const busy = process.argv.includes('--busy') ? Number(process.argv[process.argv.indexOf('--busy') + 1]) : 0;
+  const loops = busyLoops(busy);
+  console.log(`# load average before: ${load()}${busy ? `; ${busy} busy loop(s) running` : ''}`);
   const xvfb = await startXvfb('320x240x24');
   const t = await createTestHost('bench');
   const sampler = new ScreenSampler(xvfb.display, xvfb.width, xvfb.height, 50);
@@ -75,11 +95,17 @@ async function main(): Promise<void> {
 
     const ours = median(plugin);
     const baseline = median(bare);
-    console.log(`# trials ${TRIALS}; plugin ms ${plugin.join(' ')}; bare ffplay ms ${bare.join(' ')}`);
+    console.log(`# trials ${TRIALS}; plugin ms ${plugin.join(' ')}; bare ffplay ms ${bare.join(' ')}; load average after: ${load()}`);
     console.log(`figure display_first_pixel_ms ${ours.toFixed(0)} ms`);
+    console.log(`figure display_first_pixel_min_ms ${Math.min(...plugin).toFixed(0)} ms`);
+    console.log(`figure display_first_pixel_max_ms ${Math.max(...plugin).toFixed(0)} ms`);
     console.log(`figure bare_ffplay_first_pixel_ms ${baseline.toFixed(0)} ms`);
+    console.log(`figure bare_ffplay_first_pixel_min_ms ${Math.min(...bare).toFixed(0)} ms`);
+    console.log(`figure bare_ffplay_first_pixel_max_ms ${Math.max(...bare).toFixed(0)} ms`);
     console.log(`figure display_vs_bare_ffplay_ratio ${(ours / baseline).toFixed(2)} x`);
+    console.log(`figure display_load_average_1min ${loadavg()[0]!.toFixed(2)} load`);
   } finally {
+    for (const loop of loops) loop.kill();
     await sampler.stop();
     await t.dispose();
     await xvfb.stop();
