@@ -3,6 +3,9 @@
  * defaults filled in) and TypeScript shape.
  */
 
+import { PLAYLISTS_SCHEMA, SCHEDULE_SCHEMA } from './schedule/schema.js';
+import type { PlaylistInput, ScheduleInput } from './schedule/types.js';
+
 /** What to do with media that arrives while something is showing. */
 export type DisplayPolicy = 'replace' | 'queue' | 'loop';
 
@@ -26,6 +29,10 @@ export interface DisplayOptions {
   readonly startTimeoutMs: number;
   /** A player that prints no progress for this long is hung. */
   readonly stallTimeoutMs: number;
+  /** Named playlists for `schedule` (schedule/README.md). Checked at start, not yet played. */
+  readonly playlists?: Readonly<Record<string, PlaylistInput>>;
+  /** Which playlist plays when (schedule/README.md). Checked at start, not yet played. */
+  readonly schedule?: ScheduleInput;
 }
 
 /** JSON schema of DisplayOptions (ajv 8, strict). */
@@ -43,5 +50,8 @@ export const DISPLAY_OPTIONS_SCHEMA = {
     idle: { type: 'string', minLength: 1, default: 'black', description: '"black" or the path of an image' },
     startTimeoutMs: { type: 'integer', minimum: 500, default: 10000 },
     stallTimeoutMs: { type: 'integer', minimum: 500, default: 5000 },
+    // Shape only here; times, dates, zones and playlist names are read by schedule/parse.ts.
+    playlists: PLAYLISTS_SCHEMA,
+    schedule: SCHEDULE_SCHEMA,
   },
 } as const;
