@@ -47,8 +47,9 @@ export function parseSignage(input: unknown, options: ParseOptions): Signage {
 
   const zoneText = isObject(raw.schedule) ? text(raw.schedule.timeZone) : undefined;
   let timeZone = zoneText ?? options.defaultTimeZone ?? systemTimeZone();
-  if (zoneText !== undefined && zoneText !== '' && !isKnownTimeZone(zoneText)) {
-    problems.push(`${at('schedule.timeZone')}: unknown time zone "${zoneText}" (an IANA name such as Europe/Berlin)`);
+  if (!isKnownTimeZone(timeZone)) {
+    // An empty name is the schema's to report; anything else is a name the runtime does not know.
+    if (zoneText !== '') problems.push(`${at('schedule.timeZone')}: unknown time zone "${timeZone}" (an IANA name such as Europe/Berlin)`);
     timeZone = 'UTC'; // only so the rest can still be checked and reported
   }
 

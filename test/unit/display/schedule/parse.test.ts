@@ -118,6 +118,9 @@ describe('time zones', () => {
   it('refuses zones that do not exist, and abbreviations that are not zones', () => {
     assert.deepEqual(problems(board('Mars/Olympus_Mons'), ''), ['schedule.timeZone: unknown time zone "Mars/Olympus_Mons" (an IANA name such as Europe/Berlin)']);
     assert.deepEqual(problems(board('CEST'), ''), ['schedule.timeZone: unknown time zone "CEST" (an IANA name such as Europe/Berlin)']);
+    assert.deepEqual(problems({ ...board(), schedule: { timeZone: '', default: 'a' }, playlists: { a: { items: [{ file: 'a.png', until: '2026-07-04' }] } } }, ''), [
+      'schedule.timeZone: must NOT have fewer than 1 characters',
+    ]);
   });
 });
 
