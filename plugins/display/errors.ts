@@ -2,4 +2,5 @@
 export const DISPLAY_ERROR_CODES = {
   NVID_ERR_PLAYER: 'the media player crashed or hung',
   NVID_ERR_DISPLAY_UNAVAILABLE: 'no X display can be opened',
+  NVID_ERR_SCHEDULE_INVALID: 'the playlists or schedule in the display options are invalid; the schedule is refused whole and every problem is listed with its key path',
 } as const;

@@ -18,6 +18,7 @@ import { DISPLAY_ERROR_CODES } from './errors.js';
 import { scanLibrary } from './library.js';
 import { DISPLAY_OPTIONS_SCHEMA, type DisplayOptions } from './options.js';
 import { PlayerRegistry } from './player-registry.js';
+import { parseSignage } from './schedule/parse.js';
 import { ScreenController } from './screen-controller.js';
 import { grabScreenPng, probeDisplay } from './x11.js';
 
@@ -41,6 +42,9 @@ export default class DisplayPlugin implements NvidPlugin {
   /** @param options already validated against `schema`, defaults filled in */
   constructor(options: DisplayOptions) {
     this.options = options;
+    // The player does not play schedules yet, but a broken one is refused now, every problem listed,
+    // rather than ignored until the day it is played.
+    if (options.playlists || options.schedule) parseSignage(options, { imageSeconds: options.imageSeconds, prefix: `${PLUGIN_NAME}.options` });
   }
 
   apply(daemon: PluginHost): void {

@@ -3,6 +3,9 @@
  * defaults filled in) and TypeScript shape.
  */
 
+import { PLAYLISTS_SCHEMA, SCHEDULE_SCHEMA } from './schedule/schema.js';
+import type { PlaylistInput, ScheduleInput } from './schedule/types.js';
+
 /** What to do with media that arrives while something is showing. */
 export type DisplayPolicy = 'replace' | 'queue' | 'loop';
 
@@ -26,7 +29,12 @@ export interface DisplayOptions {
   readonly startTimeoutMs: number;
   /** A player that prints no progress for this long is hung. */
   readonly stallTimeoutMs: number;
+  /** Keep a player started ahead for the next JPEG still (warm-still.ts). */
   readonly warmStills: boolean;
+  /** Named playlists for `schedule` (schedule/README.md). Checked at start, not yet played. */
+  readonly playlists?: Readonly<Record<string, PlaylistInput>>;
+  /** Which playlist plays when (schedule/README.md). Checked at start, not yet played. */
+  readonly schedule?: ScheduleInput;
 }
 
 /** JSON schema of DisplayOptions (ajv 8, strict). */
@@ -49,5 +57,8 @@ export const DISPLAY_OPTIONS_SCHEMA = {
       default: true,
       description: 'keep one ffplay started ahead, waiting off screen for the next JPEG still, so a pushed photo skips the player start-up',
     },
+    // Shape only here; times, dates, zones and playlist names are read by schedule/parse.ts.
+    playlists: PLAYLISTS_SCHEMA,
+    schedule: SCHEDULE_SCHEMA,
   },
 } as const;
