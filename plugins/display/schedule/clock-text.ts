@@ -1,18 +1,23 @@
 /**
- * The written forms of time a schedule uses, read strictly: "HH:MM" times of
+ * The written forms of time a schedule uses, read strictly: "HH:MM[:SS]" times of
  * day, "YYYY-MM-DD" dates, and ISO date-times. Each reader returns undefined
  * for text that is not one, so the caller can name the key path; a date such
  * as 2026-02-30 is refused rather than rolled over into March.
  */
 import { DAY_MS, instantOf, MINUTE_MS } from './zoned-time.js';
 
-/** "06:30" → 390 minutes after midnight. `allowEndOfDay` lets "24:00" (1440) through, for the end of a window. */
+/**
+ * "06:30" → 390 minutes after midnight; "06:30:15" → 390.25 (seconds, for a
+ * switch that must land on the second). `allowEndOfDay` lets "24:00" (1440)
+ * through, for the end of a window.
+ */
 export function readTimeOfDay(text: string, allowEndOfDay = false): number | undefined {
-  const m = /^(\d{2}):(\d{2})$/.exec(text);
+  const m = /^(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(text);
   if (!m) return undefined;
-  const minutes = Number(m[1]) * 60 + Number(m[2]);
+  const seconds = Number(m[3] ?? 0);
+  const minutes = Number(m[1]) * 60 + Number(m[2]) + seconds / 60;
   if (allowEndOfDay && minutes === 24 * 60) return minutes;
-  return Number(m[1]) < 24 && Number(m[2]) < 60 ? minutes : undefined;
+  return Number(m[1]) < 24 && Number(m[2]) < 60 && seconds < 60 ? minutes : undefined;
 }
 
 /** "2026-03-29" → days since 1970-01-01; undefined for text that is not a real calendar date. */

@@ -129,8 +129,8 @@ function readEntry(entry: unknown, index: number, path: string, problems: string
   const endText = text(entry.end);
   const start = startText === undefined ? undefined : readTimeOfDay(startText);
   const end = endText === undefined ? undefined : readTimeOfDay(endText, true);
-  if (startText !== undefined && start === undefined) problems.push(`${path}.start: "${startText}" is not a time of day HH:MM (00:00 to 23:59)`);
-  if (endText !== undefined && end === undefined) problems.push(`${path}.end: "${endText}" is not a time of day HH:MM (00:00 to 24:00)`);
+  if (startText !== undefined && start === undefined) problems.push(`${path}.start: "${startText}" is not a time of day HH:MM or HH:MM:SS (00:00 to 23:59:59)`);
+  if (endText !== undefined && end === undefined) problems.push(`${path}.end: "${endText}" is not a time of day HH:MM or HH:MM:SS (00:00 to 24:00)`);
   if (start !== undefined && end !== undefined && start === end) {
     problems.push(`${path}: start and end are both ${startText}: an empty or a 24-hour window? Write 00:00 to 24:00 for a whole day`);
   }

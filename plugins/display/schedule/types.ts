@@ -70,7 +70,7 @@ export interface ScheduleEntry {
   readonly playlist: string;
   /** 0 Sunday … 6 Saturday: the days a window may start on. */
   readonly days: ReadonlySet<number>;
-  /** Minutes after midnight; `endMinute <= startMinute` means the window ends the next day. */
+  /** Minutes after midnight (a fraction when seconds are given); `endMinute <= startMinute` means the window ends the next day. */
   readonly startMinute: number;
   readonly endMinute: number;
   /** First and last day (days since 1970-01-01) a window may start on; absent: no limit. */

@@ -29,8 +29,9 @@ export function inRange(entry: ScheduleEntry, day: number): boolean {
 export function windowOn(entry: ScheduleEntry, day: number, timeZone: string): Window | undefined {
   if (!entry.days.has(weekdayOf(day)) || !inRange(entry, day)) return undefined;
   const endDay = entry.endMinute > entry.startMinute ? day : day + 1;
-  const start = instantOf(timeZone, day * DAY_MS + entry.startMinute * MINUTE_MS);
-  const end = instantOf(timeZone, endDay * DAY_MS + entry.endMinute * MINUTE_MS);
+  // Rounded: a time with seconds is a fraction of a minute, and the wall value must be whole milliseconds.
+  const start = instantOf(timeZone, day * DAY_MS + Math.round(entry.startMinute * MINUTE_MS));
+  const end = instantOf(timeZone, endDay * DAY_MS + Math.round(entry.endMinute * MINUTE_MS));
   return end > start ? { start, end } : undefined;
 }
 

@@ -127,3 +127,13 @@ describe('the same schedule in other zones', () => {
     assert.equal(nextChangeAfter(utc, at('2026-03-29T00:00Z')), at('2026-03-29T06:00Z'));
   });
 });
+
+describe('a switch on the second: times with seconds', () => {
+  it('a window from 22:00:30 to 01:59:45 starts and ends on those seconds, across midnight', () => {
+    const schedule = berlin({ days: ['fri'], start: '22:00:30', end: '01:59:45', playlist: 'bar' });
+    assert.equal(activeAt(schedule, at('2026-06-05T22:00:29.999+02:00')).playlist, 'closed');
+    assert.equal(activeAt(schedule, at('2026-06-05T22:00:30+02:00')).playlist, 'bar');
+    assert.equal(nextChangeAfter(schedule, at('2026-06-05T21:00+02:00')), at('2026-06-05T22:00:30+02:00'));
+    assert.equal(nextChangeAfter(schedule, at('2026-06-05T22:00:30+02:00')), at('2026-06-06T01:59:45+02:00'));
+  });
+});

@@ -65,7 +65,7 @@ describe('a schedule typed in a hurry is refused with every mistake listed', () 
       `${p}.playlists.lunch.itms: unknown key`,
       `${p}.schedule.default: no playlist "closed" (playlists: breakfast, lunch)`,
       `${p}.schedule.entries[0].days[1]: must be one of "mon", "tue", "wed", "thu", "fri", "sat", "sun"`,
-      `${p}.schedule.entries[0].start: "25:00" is not a time of day HH:MM (00:00 to 23:59)`,
+      `${p}.schedule.entries[0].start: "25:00" is not a time of day HH:MM or HH:MM:SS (00:00 to 23:59:59)`,
       `${p}.schedule.entries[1].playlist: no playlist "brunch" (playlists: breakfast, lunch)`,
       `${p}.schedule.entries[1].priority: must be integer`,
       `${p}.schedule.entries[1]: start and end are both 11:00: an empty or a 24-hour window? Write 00:00 to 24:00 for a whole day`,
@@ -82,15 +82,17 @@ describe('a schedule typed in a hurry is refused with every mistake listed', () 
     assert.deepEqual(problems({ schedule: { default: 'closed' } }, ''), ['schedule.default: no playlist "closed" (no playlists are defined)']);
   });
 
-  it('times are HH:MM: "6:00", "06:60" and a start of "24:00" are refused; an end of "24:00" is midnight', () => {
+  it('times are HH:MM or HH:MM:SS: "6:00", "06:60", "06:00:60" and a start of "24:00" are refused; an end of "24:00" is midnight', () => {
     const base = { playlists: { a: { items: [] } } };
     const entry = (start: string, end: string) => ({ ...base, schedule: { default: 'a', entries: [{ start, end, playlist: 'a' }] } });
     assert.deepEqual(problems(entry('6:00', '06:60'), ''), [
-      'schedule.entries[0].start: "6:00" is not a time of day HH:MM (00:00 to 23:59)',
-      'schedule.entries[0].end: "06:60" is not a time of day HH:MM (00:00 to 24:00)',
+      'schedule.entries[0].start: "6:00" is not a time of day HH:MM or HH:MM:SS (00:00 to 23:59:59)',
+      'schedule.entries[0].end: "06:60" is not a time of day HH:MM or HH:MM:SS (00:00 to 24:00)',
     ]);
-    assert.deepEqual(problems(entry('24:00', '02:00'), ''), ['schedule.entries[0].start: "24:00" is not a time of day HH:MM (00:00 to 23:59)']);
+    assert.deepEqual(problems(entry('24:00', '02:00'), ''), ['schedule.entries[0].start: "24:00" is not a time of day HH:MM or HH:MM:SS (00:00 to 23:59:59)']);
     assert.equal(parseSignage(entry('18:00', '24:00'), { imageSeconds: 10 }).schedule?.entries[0]?.endMinute, 24 * 60);
+    assert.deepEqual(problems(entry('06:00:60', '07:00'), ''), ['schedule.entries[0].start: "06:00:60" is not a time of day HH:MM or HH:MM:SS (00:00 to 23:59:59)']);
+    assert.equal(parseSignage(entry('18:00:30', '24:00'), { imageSeconds: 10 }).schedule?.entries[0]?.startMinute, 18 * 60 + 0.5);
   });
 
   it('leaves the input as it was, even frozen (plugin options are frozen)', () => {
