@@ -19,6 +19,8 @@ import { scanLibrary } from './library.js';
 import { DISPLAY_OPTIONS_SCHEMA, type DisplayOptions } from './options.js';
 import { PlayerRegistry } from './player-registry.js';
 import { parseSignage } from './schedule/parse.js';
+import type { Signage } from './schedule/types.js';
+import { ScheduleRunner } from './schedule-runner.js';
 import { ScreenController } from './screen-controller.js';
 import { grabScreenPng, probeDisplay } from './x11.js';
 
@@ -38,13 +40,14 @@ export default class DisplayPlugin implements NvidPlugin {
 
   private readonly options: DisplayOptions;
   private controller: ScreenController | undefined;
+  private runner: ScheduleRunner | undefined;
+  /** Checked playlists and schedule; a broken one is refused at start, every problem listed. */
+  private readonly signage: Signage | undefined;
 
   /** @param options already validated against `schema`, defaults filled in */
   constructor(options: DisplayOptions) {
     this.options = options;
-    // The player does not play schedules yet, but a broken one is refused now, every problem listed,
-    // rather than ignored until the day it is played.
-    if (options.playlists || options.schedule) parseSignage(options, { imageSeconds: options.imageSeconds, prefix: `${PLUGIN_NAME}.options` });
+    if (options.playlists || options.schedule) this.signage = parseSignage(options, { imageSeconds: options.imageSeconds, prefix: `${PLUGIN_NAME}.options` });
   }
 
   apply(daemon: PluginHost): void {
@@ -105,13 +108,31 @@ export default class DisplayPlugin implements NvidPlugin {
     daemon.hooks.start.tapPromise(PLUGIN_NAME, async () => {
       if (!prepared) throw new NvidError('NVID_ERR_DISPLAY_UNAVAILABLE', 'the display plugin was started without beforeStart');
       prepared.registry.open();
-      this.controller = new ScreenController({ ...prepared, report: screenPowers, log: daemon.log });
+      const controller = new ScreenController({ ...prepared, report: screenPowers, log: daemon.log });
+      this.controller = controller;
+      const signage = this.signage;
+      if (signage?.schedule) {
+        // A schedule runs the screen (not the loop): what plays now is handed over before the first picture.
+        this.runner = new ScheduleRunner({
+          signage: { ...signage, schedule: signage.schedule },
+          libraryDir: daemon.libraryDir,
+          configDir: daemon.configDir,
+          validate: (path) => daemon.validateMedia(path),
+          apply: (items) => controller.setProgramme(items),
+          log: daemon.log,
+        });
+        await this.runner.start();
+        await controller.start();
+        return;
+      }
       // The library is checked with the media rules the user configured, through the host: not a copy of them.
       const library = options.policy === 'loop' ? await scanLibrary(daemon.libraryDir, (path) => daemon.validateMedia(path), daemon.log) : [];
-      await this.controller.start(library);
+      await controller.start(library);
     });
 
     daemon.hooks.stop.tapPromise(PLUGIN_NAME, async () => {
+      this.runner?.stop();
+      this.runner = undefined;
       await this.controller?.stop();
       this.controller = undefined;
     });
@@ -142,7 +163,7 @@ export default class DisplayPlugin implements NvidPlugin {
 
     daemon.hooks.status.tap(PLUGIN_NAME, (report) => ({
       ...report,
-      display: { output: 'x11', display, policy: options.policy, showing: this.controller?.showing ?? null },
+      display: { output: 'x11', display, policy: options.policy, showing: this.controller?.showing ?? null, ...(this.runner ? { schedule: this.runner.status } : {}) },
     }));
   }
 }

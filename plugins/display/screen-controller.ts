@@ -27,6 +27,8 @@ export interface ScreenItem {
   readonly path: string;
   readonly media: MediaInfo;
   readonly meta?: TransferMeta;
+  /** Set for an item of the schedule's programme: how long it stays if a still (0: until the programme changes). */
+  readonly scheduledSeconds?: number;
 }
 
 /** What the controller needs from its surroundings. */
@@ -87,6 +89,13 @@ export class ScreenController {
   #queue: ScreenItem[] = [];
   /** `loop`: the kept library in play order. */
   #library: ScreenItem[] = [];
+  /**
+   * Set when a schedule runs the screen: what it plays now, in order, round and
+   * round; pushed items interrupt it and it resumes after them.
+   */
+  #programme: ScreenItem[] | undefined;
+  /** Index in #programme of the item last put on screen. */
+  #programmeAt = -1;
   #stopped = false;
   #switching = false;
   /** The item a hand-over in progress is bringing up (loop insertions go after it). */
@@ -131,6 +140,7 @@ export class ScreenController {
   submit(item: ScreenItem): 'showing' | 'queued' {
     const idleNow = !this.#current?.item && !this.#switching;
     let state: 'showing' | 'queued';
+    if (this.#programme) return this.#submitScheduled(item, idleNow);
     switch (this.#setup.policy) {
       case 'replace':
         this.#queue = [item];
@@ -148,6 +158,46 @@ export class ScreenController {
     }
     this.#wake();
     return state;
+  }
+
+  /**
+   * With a schedule, a pushed item interrupts the programme (`queue`: once the
+   * item on screen ends; otherwise at once, as with `replace`), and the
+   * programme resumes after it.
+   */
+  #submitScheduled(item: ScreenItem, idleNow: boolean): 'showing' | 'queued' {
+    const onScreenIsProgramme = !this.#current?.item || this.#current.item.scheduledSeconds !== undefined;
+    if (this.#setup.policy === 'queue') {
+      const showsNow = (idleNow || onScreenIsProgramme) && this.#queue.length === 0;
+      this.#queue.push(item);
+      if (showsNow) this.#endProgrammeItem();
+      this.#wake();
+      return showsNow ? 'showing' : 'queued';
+    }
+    this.#queue = [item];
+    this.#wake();
+    return 'showing';
+  }
+
+  /**
+   * What the schedule says plays now. A programme item on screen (or the idle
+   * screen) gives way at once; a pushed item finishes first, unless it has no
+   * end of its own (a still with imageSeconds 0), which the switch ends.
+   */
+  setProgramme(items: readonly ScreenItem[]): void {
+    this.#programme = [...items];
+    this.#programmeAt = -1;
+    const current = this.#current;
+    if (current && (!current.item || current.item.scheduledSeconds !== undefined || !current.timer)) this.#endProgrammeItem();
+    this.#wake();
+  }
+
+  /** The programme item (or idle screen) on screen ends now. */
+  #endProgrammeItem(): void {
+    const current = this.#current;
+    if (!current) return;
+    if (current.timer) clearTimeout(current.timer);
+    current.ended = true;
   }
 
   /** In `loop`: the item plays next (after what shows or is coming up), then stays in the cycle. */
@@ -170,13 +220,15 @@ export class ScreenController {
   /** Drops what waits; outside `loop` (whose cycle is the program) what shows ends too, and the idle screen returns. */
   clear(): void {
     this.#queue = [];
-    if (this.#setup.policy !== 'loop') this.skip();
+    // With a schedule, only a pushed item on screen ends: the programme is the screen's own.
+    if (this.#programme ? this.#current?.item?.scheduledSeconds === undefined : this.#setup.policy !== 'loop') this.skip();
     this.#wake();
   }
 
   /** Shows an item now, whatever the policy (a person asked for it); in `loop` it then stays in the cycle. */
   showNow(item: ScreenItem): void {
-    if (this.#setup.policy === 'loop') this.#insertNext(item);
+    if (this.#programme) this.#queue.unshift(item);
+    else if (this.#setup.policy === 'loop') this.#insertNext(item);
     else if (this.#setup.policy === 'replace') this.#queue = [item];
     else this.#queue.unshift(item);
     this.skip();
@@ -243,6 +295,7 @@ export class ScreenController {
 
   /** The item that should take the screen now, `idle`, or undefined to keep what shows. */
   #pickNext(): ScreenItem | typeof IDLE | undefined {
+    if (this.#programme) return this.#pickScheduled(this.#programme);
     const current = this.#current;
     const free = !current || !current.item || current.ended;
     if (this.#setup.policy === 'replace' && this.#queue.length > 0) return this.#queue.splice(0).at(-1);
@@ -260,6 +313,32 @@ export class ScreenController {
     }
     if (!current || (current.item && current.ended)) return IDLE;
     return undefined;
+  }
+
+  /** With a schedule: pushed items first (as the policy says), else the programme's next item, round and round. */
+  #pickScheduled(programme: readonly ScreenItem[]): ScreenItem | typeof IDLE | undefined {
+    const current = this.#current;
+    const free = !current || current.ended;
+    if (this.#queue.length > 0 && (free || this.#setup.policy !== 'queue')) return this.#setup.policy === 'queue' ? this.#queue.shift() : this.#queue.splice(0).at(-1);
+    if (!free) return undefined;
+    if (programme.length === 0) {
+      // Nothing to play now: the idle screen, kept if it is up already.
+      if (current && !current.item) {
+        current.ended = false;
+        return undefined;
+      }
+      return IDLE;
+    }
+    const next = (this.#programmeAt + 1) % programme.length;
+    const item = programme[next]!;
+    // A lone still in the programme just stays up: restarting it would only flicker.
+    if (current?.item === item && showsLikeStill(item.media) && current.player.running) {
+      current.ended = false;
+      this.#armTimer(current);
+      return undefined;
+    }
+    this.#programmeAt = next;
+    return item;
   }
 
   #spec(item: ScreenItem | undefined): PlayerSpec {
@@ -346,7 +425,7 @@ export class ScreenController {
     if (showing.timer) clearTimeout(showing.timer);
     const media = showing.item?.media;
     if (!media) return;
-    const { imageSeconds } = this.#setup;
+    const imageSeconds = showing.item?.scheduledSeconds ?? this.#setup.imageSeconds;
     const seconds = isAnimation(media) ? imageSeconds && Math.max(imageSeconds, media.duration) : media.kind === 'video' ? Math.max(media.duration, 0.2) : imageSeconds;
     if (seconds <= 0) return;
     showing.timer = setTimeout(() => {
