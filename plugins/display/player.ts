@@ -32,6 +32,13 @@ export interface PlayerSpec {
   readonly offscreen?: boolean;
   /** Play the input over and over (an animated GIF) instead of holding its last frame. */
   readonly loop?: boolean;
+  /**
+   * Time the video by its own frames (`-sync video`) rather than the wall
+   * clock: a player frozen ahead of its turn (pause()) then goes on from its
+   * frame when it resumes, where the clock would have it drop every frame it
+   * "missed" meanwhile.
+   */
+  readonly videoClock?: boolean;
   /** A still's EXIF orientation: it is turned upright on screen (ffplay ignores the tag). */
   readonly orientation?: Orientation;
 }
@@ -66,6 +73,7 @@ export function ffplayArgs(spec: PlayerSpec): string[] {
   if (spec.screen) args.push('-x', String(spec.screen.width), '-y', String(spec.screen.height), '-left', spec.offscreen ? String(spec.screen.width) : '0', '-top', '0');
   if (!spec.audio) args.push('-an');
   if (spec.loop) args.push('-loop', '0');
+  if (spec.videoClock) args.push('-sync', 'video');
   if (spec.orientation !== undefined && spec.orientation !== 1) args.push('-vf', UPRIGHT[spec.orientation]);
   if (spec.stdinFormat) args.push('-f', spec.stdinFormat, 'pipe:0');
   else if (spec.lavfi) args.push('-f', 'lavfi', spec.input);
@@ -105,6 +113,7 @@ export class FfplayPlayer {
   /** The X window, once it is up (with xwininfo). */
   windowId: string | undefined;
   #stopping = false;
+  #paused = false;
   #exit: PlayerExit | undefined;
   readonly #child: ChildProcess;
 
@@ -198,10 +207,10 @@ export class FfplayPlayer {
    * mapped window flashes black before its first frame; a window that has
    * already drawn and then moves in is repainted straight from its picture.
    */
-  async bringOnScreen(xdotool: string, display: string): Promise<void> {
+  async bringOnScreen(xdotool: string, display: string, settleMs = 20): Promise<void> {
     if (!this.windowId) return;
-    // The frame is presented just after the status line that announced it.
-    await sleep(20);
+    // The frame is presented just after the status line that announced it (a player prepared ahead drew long ago).
+    if (settleMs > 0) await sleep(settleMs);
     try {
       await moveWindow(xdotool, display, this.windowId, 0, 0);
     } catch (err) {
@@ -214,10 +223,32 @@ export class FfplayPlayer {
     return new NvidError('NVID_ERR_PLAYER', `ffplay ${what}${how}${this.lastError ? `: ${this.lastError}` : ''}`);
   }
 
+  /**
+   * Freezes the player (SIGSTOP to its group): a video prepared ahead of its
+   * turn waits on its first frame instead of playing unseen off screen. When
+   * it resumes, ffplay's clock sees the gap and restarts its frame timer, so
+   * the video goes on from that frame rather than skipping ahead.
+   */
+  pause(): void {
+    if (!this.running || this.#paused) return;
+    this.#paused = true;
+    this.#signalGroup('SIGSTOP');
+  }
+
+  resume(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    // It printed nothing while frozen; the stall watchdog counts from now.
+    this.lastOutputAt = Date.now();
+    this.#signalGroup('SIGCONT');
+  }
+
   /** Stops the player (TERM, then KILL after a grace period) and resolves once it is gone. */
   async stop(graceMs = 1000): Promise<PlayerExit> {
     if (!this.running) return this.exited;
     this.#stopping = true;
+    // A frozen process would not act on TERM until continued.
+    this.resume();
     this.#signalGroup('SIGTERM');
     const done = await Promise.race([this.exited, sleep(graceMs).then(() => undefined)]);
     if (done) return done;

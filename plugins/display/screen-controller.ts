@@ -19,6 +19,7 @@ import type { DisplayPolicy } from './options.js';
 import { fileOrientation } from '../../core/media-tools/exif-orientation.js';
 import { FfplayPlayer, type PlayerSpec } from './player.js';
 import type { PlayerRegistry } from './player-registry.js';
+import { NextPlayer } from './next-player.js';
 import { fitsWarmStill, WarmStill } from './warm-still.js';
 import type { ScreenSize } from './x11.js';
 
@@ -63,7 +64,12 @@ interface Showing {
   /** Its time is up; the next item may take over. */
   ended: boolean;
   timer?: NodeJS.Timeout;
+  /** When the next item's player starts ahead (next-player.ts). */
+  prepareTimer?: NodeJS.Timeout;
 }
+
+/** A first guess at how long a player takes to come up; then the measured starts teach it. */
+const INITIAL_LEAD_MS = 1500;
 
 const IDLE = 'idle' as const;
 
@@ -106,6 +112,12 @@ export class ScreenController {
   #watchdog: NodeJS.Timeout | undefined;
   #titleCounter = 0;
   #warm: WarmStill | undefined;
+  /** The next item's player, started ahead (only where windows can start off screen). */
+  #next: NextPlayer<ScreenItem> | undefined;
+  /** How long before an item's end the next player starts: recent player starts, with a margin. */
+  #leadMs = INITIAL_LEAD_MS;
+  /** How long moving a prepared player on screen takes (an xdotool run), smoothed. */
+  #moveMs = 30;
   #firstShown: Promise<void> | undefined;
   #resolveFirstShown: (() => void) | undefined;
 
@@ -113,6 +125,7 @@ export class ScreenController {
     this.#setup = setup;
     const { ffplay, display, deathSignalWrapper, screen, registry, log } = setup;
     // Only where windows can start off screen: a warm player must never show before it has a picture.
+    if (setup.xwininfo && setup.xdotool) this.#next = new NextPlayer();
     if (setup.warmStills && setup.xwininfo && setup.xdotool) {
       this.#warm = new WarmStill({ ffplay, display, ...(deathSignalWrapper ? { deathSignalWrapper } : {}), screen, registry, log, title: () => this.#newTitle() });
     }
@@ -268,6 +281,7 @@ export class ScreenController {
     clearInterval(this.#watchdog);
     if (this.#current?.timer) clearTimeout(this.#current.timer);
     this.#wake();
+    this.#next?.discard();
     await this.#warm?.close();
     await this.#setup.registry.close();
     await this.#running;
@@ -367,13 +381,24 @@ export class ScreenController {
     }
     this.#switching = true;
     this.#upcoming = item;
+    // Started ahead for exactly this item, it is up already and only moves in (next-player.ts).
+    const prepared = item ? await this.#next?.take(item) : (this.#next?.discard(), undefined);
     // A JPEG still takes the player waiting for one, if there is one: it skips ffplay's start-up.
-    const warm = item && fitsWarmStill(item.media) ? this.#warm?.take(item.path) : undefined;
-    const player = warm ?? FfplayPlayer.spawn(ffplay, this.#spec(item), display, deathSignalWrapper);
-    if (!warm) registry.add(player);
+    const warm = !prepared && item && fitsWarmStill(item.media) ? this.#warm?.take(item.path) : undefined;
+    const spawnedAt = Date.now();
+    const player = prepared ?? warm ?? FfplayPlayer.spawn(ffplay, this.#spec(item), display, deathSignalWrapper);
+    if (!prepared && !warm) registry.add(player);
     try {
-      await player.waitVisible(xwininfo, display, startTimeoutMs);
-      if (this.#setup.xdotool && xwininfo) await player.bringOnScreen(this.#setup.xdotool, display);
+      if (!prepared) {
+        await player.waitVisible(xwininfo, display, startTimeoutMs);
+        this.#learnLead(Date.now() - spawnedAt);
+      }
+      if (this.#setup.xdotool && xwininfo) {
+        const moving = Date.now();
+        await player.bringOnScreen(this.#setup.xdotool, display, prepared ? 0 : 20);
+        if (prepared) this.#moveMs = 0.7 * this.#moveMs + 0.3 * (Date.now() - moving);
+      }
+      player.resume();
     } catch (err) {
       this.#switching = false;
       await player.stop();
@@ -410,6 +435,7 @@ export class ScreenController {
     }
     if (previous) {
       if (previous.timer) clearTimeout(previous.timer);
+      if (previous.prepareTimer) clearTimeout(previous.prepareTimer);
       await previous.player.stop();
     }
     this.#resolveFirstShown?.();
@@ -428,10 +454,57 @@ export class ScreenController {
     const imageSeconds = showing.item?.scheduledSeconds ?? this.#setup.imageSeconds;
     const seconds = isAnimation(media) ? imageSeconds && Math.max(imageSeconds, media.duration) : media.kind === 'video' ? Math.max(media.duration, 0.2) : imageSeconds;
     if (seconds <= 0) return;
+    // The next item moves in this long after the time is up: end that much early, so each stays its time.
+    const early = this.#next ? this.#moveMs : 0;
     showing.timer = setTimeout(() => {
       showing.ended = true;
       this.#wake();
-    }, seconds * 1000);
+    }, Math.max(0, seconds * 1000 - early));
+    if (this.#next) {
+      if (showing.prepareTimer) clearTimeout(showing.prepareTimer);
+      showing.prepareTimer = setTimeout(() => this.#prepareNext(showing), Math.max(0, seconds * 1000 - this.#leadMs));
+    }
+  }
+
+  /**
+   * A player came up in `ms`: the next ones start twice that long ahead
+   * (starts vary a lot on a busy machine, and a player ready early only
+   * waits), following a slower start at once and a faster one slowly.
+   */
+  #learnLead(ms: number): void {
+    const wanted = 2 * ms;
+    this.#leadMs = Math.min(6000, Math.max(500, wanted > this.#leadMs ? wanted : 0.8 * this.#leadMs + 0.2 * wanted));
+  }
+
+  /** Starts the player of what will follow `showing`, off screen, so it only has to move in when the time comes. */
+  #prepareNext(showing: Showing): void {
+    if (this.#stopped || this.#current !== showing || showing.ended || !this.#next || this.#next.busy) return;
+    const next = this.#peekNext();
+    if (!next || !existsSync(next.path)) return;
+    const { ffplay, xwininfo, display, deathSignalWrapper, registry, startTimeoutMs } = this.#setup;
+    const freeze = next.media.kind === 'video' && !isAnimation(next.media);
+    const player = FfplayPlayer.spawn(ffplay, { ...this.#spec(next), ...(freeze ? { videoClock: true } : {}) }, display, deathSignalWrapper);
+    registry.add(player);
+    const startedAt = Date.now();
+    const comeUp = () => player.waitVisible(xwininfo, display, startTimeoutMs).then(() => this.#learnLead(Date.now() - startedAt));
+    this.#next.prepare(next, player, comeUp, freeze);
+  }
+
+  /** What will take the screen when the current item ends, if that is known now (nothing is taken off any list). */
+  #peekNext(): ScreenItem | undefined {
+    const current = this.#current?.item;
+    if (this.#programme) {
+      if (this.#queue.length > 0 || this.#programme.length === 0) return undefined;
+      const next = this.#programme[(this.#programmeAt + 1) % this.#programme.length];
+      return next === current ? undefined : next;
+    }
+    if (this.#setup.policy === 'queue') return this.#queue[0];
+    if (this.#setup.policy === 'loop' && this.#library.length > 0) {
+      const index = current ? this.#library.findIndex((i) => i.path === current.path) : -1;
+      const next = this.#library[(index + 1) % this.#library.length]!;
+      return next.path === current?.path ? undefined : next;
+    }
+    return undefined;
   }
 
   /** A hung player prints no status line: report it and move on. */
