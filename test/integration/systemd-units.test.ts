@@ -113,6 +113,8 @@ describe('the systemd units in systemd/', function () {
       '%h': join(dir, 'home'),
       '%i': 'lobby',
     });
+    // The coordinator runs first; the node is pointed at its port, closed again by then:
+    // a node starts without its coordinator and keeps trying to join.
     let coordinatorPort = 0;
 
     for (const mode of MODES) {
@@ -150,7 +152,7 @@ function coordinatorConfig(): Record<string, unknown> {
   return { plugins: [{ use: 'transport', options: { listen: { host: '127.0.0.1', port: 0 } } }] };
 }
 
-/** A node that joins that coordinator; headless, since no X server runs here. */
+/** A node for that coordinator; headless, since no X server runs here. */
 function nodeConfig(coordinatorPort: number): Record<string, unknown> {
   return {
     plugins: [
