@@ -213,6 +213,7 @@ export type HistoryKind =
   | 'queued'
   | 'displayed'
   | 'display-failed'
+  | 'screen-power'
   | 'item-deleted'
   | 'trust-changed'
   | 'remote-screen-failed';

@@ -12,8 +12,9 @@ if ! node -e "const [a,b]=process.versions.node.split('.').map(Number); process.
 fi
 
 # command -> Debian package that provides it (openbox: the display tests also run under a window manager;
-# chromium: the panel's browser tests, driven by playwright-core, which never downloads a browser itself)
-declare -A provides=([ffmpeg]=ffmpeg [ffprobe]=ffmpeg [tcpdump]=tcpdump [ffplay]=ffmpeg [Xvfb]=xvfb [xwininfo]=x11-utils [xprop]=x11-utils [xdotool]=xdotool [openbox]=openbox [setpriv]=util-linux [openssl]=openssl [docker-compose]=docker-compose [chromium]=chromium)
+# chromium: the panel's browser tests, driven by playwright-core, which never downloads a browser itself;
+# xset: the display's screen power, DPMS)
+declare -A provides=([ffmpeg]=ffmpeg [ffprobe]=ffmpeg [tcpdump]=tcpdump [ffplay]=ffmpeg [Xvfb]=xvfb [xwininfo]=x11-utils [xset]=x11-xserver-utils [xprop]=x11-utils [xdotool]=xdotool [openbox]=openbox [setpriv]=util-linux [openssl]=openssl [docker-compose]=docker-compose [chromium]=chromium)
 missing=()
 for cmd in "${!provides[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${provides[$cmd]}")

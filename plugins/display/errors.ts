@@ -3,4 +3,6 @@ export const DISPLAY_ERROR_CODES = {
   NVID_ERR_PLAYER: 'the media player crashed or hung',
   NVID_ERR_DISPLAY_UNAVAILABLE: 'no X display can be opened',
   NVID_ERR_SCHEDULE_INVALID: 'the playlists or schedule in the display options are invalid; the schedule is refused whole and every problem is listed with its key path',
+  NVID_ERR_POWER_INVALID: 'the power hours in the display options are invalid; every problem is listed with its key path',
+  NVID_ERR_POWER_UNAVAILABLE: 'the display option power is set but the screen cannot be put to sleep: xset (x11-xserver-utils) is missing, or the X server has no DPMS extension',
 } as const;

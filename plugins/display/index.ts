@@ -4,6 +4,8 @@
  * loop), an idle screen, crash and hang detection, and screenshots. With
  * `output: "headless"` it only keeps files (nodes with no screen).
  *
+ * With `power`, the screen sleeps (DPMS) outside its on-hours (power/).
+ *
  * Taps `beforeStart` (binaries, display, leftovers of a crashed run), `start`,
  * `stop`, `display`, `screen` (status, skip, clear, show again), `itemDeleted`
  * (a deleted file leaves the screen at once), `screenshot` and `status`.
@@ -18,7 +20,11 @@ import { DISPLAY_ERROR_CODES } from './errors.js';
 import { scanLibrary } from './library.js';
 import { DISPLAY_OPTIONS_SCHEMA, type DisplayOptions } from './options.js';
 import { PlayerRegistry } from './player-registry.js';
+import { checkDpms, setDpms } from './power/dpms.js';
+import { parsePower, type PowerPlan } from './power/parse.js';
+import { ScreenPower } from './power/screen-power.js';
 import { parseSignage } from './schedule/parse.js';
+import type { SchedulerClock } from './schedule/scheduler.js';
 import type { Signage } from './schedule/types.js';
 import { ScheduleRunner } from './schedule-runner.js';
 import { ScreenController } from './screen-controller.js';
@@ -43,10 +49,19 @@ export default class DisplayPlugin implements NvidPlugin {
   private runner: ScheduleRunner | undefined;
   /** Checked playlists and schedule; a broken one is refused at start, every problem listed. */
   private readonly signage: Signage | undefined;
+  private readonly powerPlan: PowerPlan | undefined;
+  private readonly clock: SchedulerClock | undefined;
+  private power: ScreenPower | undefined;
 
-  /** @param options already validated against `schema`, defaults filled in */
-  constructor(options: DisplayOptions) {
+  /**
+   * @param options already validated against `schema`, defaults filled in
+   * @param seams for tests: the clock the power hours run on (default: the system's)
+   */
+  constructor(options: DisplayOptions, seams: { clock?: SchedulerClock } = {}) {
     this.options = options;
+    this.clock = seams.clock;
+    // Like the schedule: broken hours are refused at start, every problem listed.
+    this.powerPlan = options.power ? parsePower(options.power, { prefix: `${PLUGIN_NAME}.options.power` }) : undefined;
     if (options.playlists || options.schedule) this.signage = parseSignage(options, { imageSeconds: options.imageSeconds, prefix: `${PLUGIN_NAME}.options` });
   }
 
@@ -67,6 +82,7 @@ export default class DisplayPlugin implements NvidPlugin {
 
     const display = options.display ?? process.env.DISPLAY ?? '';
     let ffmpeg: string | undefined;
+    let xset: string | undefined;
     let prepared: Omit<ConstructorParameters<typeof ScreenController>[0], 'report' | 'log'> | undefined;
     const screenPowers = daemon.screen;
     if (!screenPowers) throw new Error('the host gave no screen powers (is another display plugin listed?)');
@@ -81,6 +97,8 @@ export default class DisplayPlugin implements NvidPlugin {
       if (!xdotool) daemon.log.warn('xdotool not found (apt-get install xdotool): switching between items may flash black for a frame');
       // Without xwininfo the display cannot be checked here; ffplay then reports it per item.
       const screen = xwininfo ? await probeDisplay(xwininfo, display) : { width: 1920, height: 1080 };
+      // Only a node that is to sleep needs xset and DPMS; it fails here rather than stay lit all night.
+      if (this.powerPlan) xset = await checkDpms(display);
       const idle = options.idle === 'black' ? 'black' : resolve(daemon.configDir, options.idle);
       if (idle !== 'black' && !existsSync(idle)) daemon.log.warn({ idle }, 'the idle image does not exist: the idle screen is black');
       const registry = new PlayerRegistry(join(daemon.stateDir, PLAYERS_FILE));
@@ -108,6 +126,22 @@ export default class DisplayPlugin implements NvidPlugin {
     daemon.hooks.start.tapPromise(PLUGIN_NAME, async () => {
       if (!prepared) throw new NvidError('NVID_ERR_DISPLAY_UNAVAILABLE', 'the display plugin was started without beforeStart');
       prepared.registry.open();
+      if (this.powerPlan && xset) {
+        const xsetPath = xset;
+        this.power = new ScreenPower({
+          plan: this.powerPlan,
+          ...(this.clock ? { clock: this.clock } : {}),
+          apply: (state) => setDpms(xsetPath, display, state),
+          onChange: ({ state, cause, next }) => {
+            const fields = { state, cause, ...(next ? { next: new Date(next.at).toISOString(), nextState: next.state } : {}) };
+            daemon.log.info(fields, state === 'off' ? 'screen put to sleep' : 'screen woken');
+            daemon.history.append('screen-power', fields);
+          },
+          onError: (err, state) => daemon.log.error({ err, state }, `could not ${state === 'off' ? 'put the screen to sleep' : 'wake the screen'}`),
+        });
+        // Before anything shows: a node started at night starts with its screen asleep.
+        await this.power.start();
+      }
       const controller = new ScreenController({ ...prepared, report: screenPowers, log: daemon.log });
       this.controller = controller;
       const signage = this.signage;
@@ -135,11 +169,15 @@ export default class DisplayPlugin implements NvidPlugin {
       this.runner = undefined;
       await this.controller?.stop();
       this.controller = undefined;
+      // A screen nvid put to sleep is woken: nobody would be left to wake it.
+      await this.power?.stop();
+      this.power = undefined;
     });
 
     daemon.hooks.display.tapPromise(PLUGIN_NAME, async (request): Promise<DisplayAccepted> => {
       if (!this.controller) throw new NvidError('NVID_ERR_DISPLAY_UNAVAILABLE', 'the display is not running (the node has not started or is stopping)');
       const state = this.controller.submit({ path: request.path, media: request.media, meta: request.meta });
+      this.power?.pushed();
       return state === 'queued' ? { state, position: Math.max(0, this.controller.waiting - 1) } : { state };
     });
 
@@ -163,7 +201,14 @@ export default class DisplayPlugin implements NvidPlugin {
 
     daemon.hooks.status.tap(PLUGIN_NAME, (report) => ({
       ...report,
-      display: { output: 'x11', display, policy: options.policy, showing: this.controller?.showing ?? null, ...(this.runner ? { schedule: this.runner.status } : {}) },
+      display: {
+        output: 'x11',
+        display,
+        policy: options.policy,
+        showing: this.controller?.showing ?? null,
+        ...(this.runner ? { schedule: this.runner.status } : {}),
+        ...(this.power ? { power: this.power.status() } : {}),
+      },
     }));
   }
 }

@@ -3,6 +3,7 @@
  * defaults filled in) and TypeScript shape.
  */
 
+import { POWER_SCHEMA, type PowerInput } from './power/parse.js';
 import { PLAYLISTS_SCHEMA, SCHEDULE_SCHEMA } from './schedule/schema.js';
 import type { PlaylistInput, ScheduleInput } from './schedule/types.js';
 
@@ -35,6 +36,8 @@ export interface DisplayOptions {
   readonly playlists?: Readonly<Record<string, PlaylistInput>>;
   /** Which playlist plays when (schedule/README.md). Checked at start, not yet played. */
   readonly schedule?: ScheduleInput;
+  /** The hours the screen is on; outside them the display sleeps (DPMS, power/). Unset: never touched. */
+  readonly power?: PowerInput;
 }
 
 /** JSON schema of DisplayOptions (ajv 8, strict). */
@@ -60,5 +63,7 @@ export const DISPLAY_OPTIONS_SCHEMA = {
     // Shape only here; times, dates, zones and playlist names are read by schedule/parse.ts.
     playlists: PLAYLISTS_SCHEMA,
     schedule: SCHEDULE_SCHEMA,
+    // Shape only here; times and the zone are read by power/parse.ts.
+    power: POWER_SCHEMA,
   },
 } as const;
