@@ -119,6 +119,7 @@ export default class DisplayPlugin implements NvidPlugin {
         startTimeoutMs: options.startTimeoutMs,
         stallTimeoutMs: options.stallTimeoutMs,
         warmStills: options.warmStills,
+        view: { rotation: options.rotation, fit: options.fit },
         registry,
       };
     });

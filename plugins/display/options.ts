@@ -6,6 +6,7 @@
 import { POWER_SCHEMA, type PowerInput } from './power/parse.js';
 import { PLAYLISTS_SCHEMA, SCHEDULE_SCHEMA } from './schedule/schema.js';
 import type { PlaylistInput, ScheduleInput } from './schedule/types.js';
+import type { ScreenFit, ScreenRotation } from './picture-filters.js';
 
 /** What to do with media that arrives while something is showing. */
 export type DisplayPolicy = 'replace' | 'queue' | 'loop';
@@ -30,6 +31,10 @@ export interface DisplayOptions {
   readonly startTimeoutMs: number;
   /** A player that prints no progress for this long is hung. */
   readonly stallTimeoutMs: number;
+  /** How far the screen is mounted turned clockwise; pictures are turned back to stand upright (picture-filters.ts). */
+  readonly rotation: ScreenRotation;
+  /** How a picture of another shape fills the screen: whole with bars, cropped, or stretched. */
+  readonly fit: ScreenFit;
   /** Keep a player started ahead for the next JPEG still (warm-still.ts). */
   readonly warmStills: boolean;
   /** Named playlists for `schedule` (schedule/README.md). Checked at start, not yet played. */
@@ -55,6 +60,18 @@ export const DISPLAY_OPTIONS_SCHEMA = {
     idle: { type: 'string', minLength: 1, default: 'black', description: '"black" or the path of an image' },
     startTimeoutMs: { type: 'integer', minimum: 500, default: 10000 },
     stallTimeoutMs: { type: 'integer', minimum: 500, default: 5000 },
+    rotation: {
+      type: 'integer',
+      enum: [0, 90, 180, 270],
+      default: 0,
+      description: 'degrees the screen is mounted turned clockwise, as its viewer sees it; every picture is turned back so it stands upright',
+    },
+    fit: {
+      type: 'string',
+      enum: ['contain', 'cover', 'stretch'],
+      default: 'contain',
+      description: 'contain: the whole picture, black bars; cover: fill the screen, crop the overflow; stretch: fill the screen, ignore the proportions',
+    },
     warmStills: {
       type: 'boolean',
       default: true,

@@ -8,6 +8,7 @@ import { createReadStream } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NvidError } from '../../core/errors.js';
 import type { Orientation } from '../../core/types.js';
+import { pictureFilters, type ScreenView } from './picture-filters.js';
 import { moveWindow, viewableWindowId, type ScreenSize } from './x11.js';
 
 /** What to play and how. */
@@ -41,18 +42,9 @@ export interface PlayerSpec {
   readonly videoClock?: boolean;
   /** A still's EXIF orientation: it is turned upright on screen (ffplay ignores the tag). */
   readonly orientation?: Orientation;
+  /** How the screen is mounted and filled (picture-filters.ts); absent: not turned, `contain`. */
+  readonly view?: ScreenView;
 }
-
-/** The filter that stands a picture of each EXIF orientation upright. */
-const UPRIGHT: Readonly<Record<Exclude<Orientation, 1>, string>> = {
-  2: 'hflip',
-  3: 'hflip,vflip',
-  4: 'vflip',
-  5: 'transpose=cclock_flip',
-  6: 'transpose=clock',
-  7: 'transpose=clock_flip',
-  8: 'transpose=cclock',
-};
 
 /** How a player ended. `expected` is true when nvid stopped it. */
 export interface PlayerExit {
@@ -74,7 +66,8 @@ export function ffplayArgs(spec: PlayerSpec): string[] {
   if (!spec.audio) args.push('-an');
   if (spec.loop) args.push('-loop', '0');
   if (spec.videoClock) args.push('-sync', 'video');
-  if (spec.orientation !== undefined && spec.orientation !== 1) args.push('-vf', UPRIGHT[spec.orientation]);
+  const filters = pictureFilters(spec.orientation, spec.view, spec.screen);
+  if (filters) args.push('-vf', filters);
   if (spec.stdinFormat) args.push('-f', spec.stdinFormat, 'pipe:0');
   else if (spec.lavfi) args.push('-f', 'lavfi', spec.input);
   // "file:" keeps a name starting with "-" from being read as an option.

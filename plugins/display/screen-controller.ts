@@ -17,6 +17,7 @@ import type { ScreenPowers } from '../../core/plugin-api.js';
 import type { MediaInfo, ScreenState, TransferMeta } from '../../core/types.js';
 import type { DisplayPolicy } from './options.js';
 import { fileOrientation } from '../../core/media-tools/exif-orientation.js';
+import type { ScreenView } from './picture-filters.js';
 import { FfplayPlayer, type PlayerSpec } from './player.js';
 import type { PlayerRegistry } from './player-registry.js';
 import { NextPlayer } from './next-player.js';
@@ -42,6 +43,8 @@ export interface ScreenSetup {
   readonly deathSignalWrapper?: string;
   readonly display: string;
   readonly screen: ScreenSize;
+  /** How the screen is mounted and filled; every player gets it, the idle one and the waiting one too. */
+  readonly view: ScreenView;
   readonly policy: DisplayPolicy;
   readonly imageSeconds: number;
   readonly audio: boolean;
@@ -123,11 +126,11 @@ export class ScreenController {
 
   constructor(setup: ScreenSetup) {
     this.#setup = setup;
-    const { ffplay, display, deathSignalWrapper, screen, registry, log } = setup;
+    const { ffplay, display, deathSignalWrapper, screen, view, registry, log } = setup;
     // Only where windows can start off screen: a warm player must never show before it has a picture.
     if (setup.xwininfo && setup.xdotool) this.#next = new NextPlayer();
     if (setup.warmStills && setup.xwininfo && setup.xdotool) {
-      this.#warm = new WarmStill({ ffplay, display, ...(deathSignalWrapper ? { deathSignalWrapper } : {}), screen, registry, log, title: () => this.#newTitle() });
+      this.#warm = new WarmStill({ ffplay, display, ...(deathSignalWrapper ? { deathSignalWrapper } : {}), screen, view, registry, log, title: () => this.#newTitle() });
     }
   }
 
@@ -356,19 +359,19 @@ export class ScreenController {
   }
 
   #spec(item: ScreenItem | undefined): PlayerSpec {
-    const { screen, audio, idle } = this.#setup;
+    const { screen, view, audio, idle } = this.#setup;
     const title = this.#newTitle();
     const offscreen = Boolean(this.#setup.xwininfo && this.#setup.xdotool);
     if (item) {
       const { media } = item;
-      return { input: item.path, audio: audio && media.kind === 'video', title, screen, offscreen, ...(media.orientation ? { orientation: media.orientation } : {}), ...(isAnimation(media) ? { loop: true } : {}) };
+      return { input: item.path, audio: audio && media.kind === 'video', title, screen, view, offscreen, ...(media.orientation ? { orientation: media.orientation } : {}), ...(isAnimation(media) ? { loop: true } : {}) };
     }
     if (idle !== 'black' && existsSync(idle)) {
       // The idle image never passes the media check, so its orientation is read here.
       const orientation = fileOrientation(idle);
-      return { input: idle, audio: false, title, screen, offscreen, ...(orientation !== 1 ? { orientation } : {}) };
+      return { input: idle, audio: false, title, screen, view, offscreen, ...(orientation !== 1 ? { orientation } : {}) };
     }
-    // A very low frame rate keeps the idle player nearly free.
+    // A very low frame rate keeps the idle player nearly free. All black: no rotation or fit to apply.
     return { input: `color=c=black:s=${screen.width}x${screen.height}:r=2`, lavfi: true, audio: false, title, screen, offscreen };
   }
 

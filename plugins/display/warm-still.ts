@@ -4,13 +4,16 @@
  * of its time to a photo's first pixel (0.4 of 0.88 s for a 12-megapixel JPEG
  * on this machine); a pushed photo fed to a player that is already up skips
  * that. Only plain JPEG stills take it (the format is fixed when ffplay
- * starts, and a turned or looping item needs its own filters and flags);
- * everything else starts its player as before. It opens off screen and comes
+ * starts, and a turned (EXIF) or looping item needs its own filters and
+ * flags); everything else starts its player as before. The screen's rotation
+ * and fit are the same for every item, so the waiting player gets them at its
+ * start like any other player and they exclude nothing. It opens off screen and comes
  * in like any other player, so the hand-over stays gapless, and it shows no
  * window until it has a picture.
  */
 import type { Logger } from 'pino';
 import type { MediaInfo } from '../../core/types.js';
+import type { ScreenView } from './picture-filters.js';
 import { FfplayPlayer, type PlayerSpec } from './player.js';
 import type { PlayerRegistry } from './player-registry.js';
 import type { ScreenSize } from './x11.js';
@@ -23,13 +26,19 @@ export interface WarmStillSetup {
   readonly display: string;
   readonly deathSignalWrapper?: string;
   readonly screen: ScreenSize;
+  /** The screen's rotation and fit: per screen, so the waiting player gets them at its start like every other. */
+  readonly view: ScreenView;
   readonly registry: PlayerRegistry;
   readonly log: Logger;
   /** A fresh unique window title. */
   readonly title: () => string;
 }
 
-/** Whether a fed warm player shows `media` exactly as a player started for its file would. */
+/**
+ * Whether a fed warm player shows `media` exactly as a player started for its
+ * file would. The screen's rotation and fit play no part: the waiting player
+ * was started with them. A photo's own EXIF orientation does: it is per item.
+ */
 export function fitsWarmStill(media: MediaInfo): boolean {
   return media.kind === 'image' && media.codec === 'mjpeg' && (media.orientation === undefined || media.orientation === 1);
 }
@@ -72,8 +81,8 @@ export class WarmStill {
 
   #start(): void {
     if (this.#closed) return;
-    const { ffplay, display, deathSignalWrapper, screen, registry, title } = this.#setup;
-    const spec: PlayerSpec = { input: 'pipe:0', stdinFormat: 'jpeg_pipe', audio: false, title: title(), screen, offscreen: true };
+    const { ffplay, display, deathSignalWrapper, screen, view, registry, title } = this.#setup;
+    const spec: PlayerSpec = { input: 'pipe:0', stdinFormat: 'jpeg_pipe', audio: false, title: title(), screen, view, offscreen: true };
     const player = FfplayPlayer.spawn(ffplay, spec, display, deathSignalWrapper);
     registry.add(player);
     this.#player = player;

@@ -36,6 +36,49 @@ export function testPatternPng(dir: string, name: string, size = '320x240'): Pro
 }
 
 /**
+ * A lavfi graph of a picture made of bands: `top` over `bottom` halves
+ * (`direction` rows), or vertical stripes left to right with the given widths
+ * in pixels (`direction` columns). Its shape shows which way it was turned.
+ */
+function bands(size: string, direction: 'rows' | 'columns', colours: readonly (readonly [string, number])[]): string {
+  let at = 0;
+  const boxes = colours.slice(1).map(([colour, extent], i) => {
+    at += colours[i]![1];
+    return direction === 'rows' ? `drawbox=x=0:y=${at}:w=iw:h=${extent}:color=${colour}:t=fill` : `drawbox=x=${at}:y=0:w=${extent}:h=ih:color=${colour}:t=fill`;
+  });
+  return [`color=c=${colours[0]![0]}:s=${size}`, ...boxes].join(',');
+}
+
+/** A PNG with `top` colour above `bottom` (two halves): which way up it shows is plain to see. */
+export function halvesPng(dir: string, name: string, top: string, bottom: string, size = '160x120'): Promise<string> {
+  const h = Number(size.split('x')[1]);
+  return ffmpeg(join(dir, name), ['-f', 'lavfi', '-i', bands(size, 'rows', [[top, h / 2], [bottom, h / 2]]), '-frames:v', '1', ...AS_PNG]);
+}
+
+/** A JPEG with `top` colour above `bottom`, no EXIF orientation. */
+export function halvesJpeg(dir: string, name: string, top: string, bottom: string, size = '160x120'): Promise<string> {
+  const h = Number(size.split('x')[1]);
+  return ffmpeg(join(dir, name), ['-f', 'lavfi', '-i', bands(size, 'rows', [[top, h / 2], [bottom, h / 2]]), '-frames:v', '1', '-q:v', '2', '-c:v', 'mjpeg', '-f', 'image2pipe']);
+}
+
+/** An H.264 mp4 of `seconds` showing `top` colour above `bottom` throughout. */
+export function halvesClip(dir: string, name: string, top: string, bottom: string, seconds = 3, size = '160x120'): Promise<string> {
+  const h = Number(size.split('x')[1]);
+  return ffmpeg(join(dir, name), ['-f', 'lavfi', '-i', `${bands(size, 'rows', [[top, h / 2], [bottom, h / 2]])},fps=25,trim=duration=${seconds}`, '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p']);
+}
+
+/**
+ * A picture of vertical stripes, left to right, each `[colour, width]`; its
+ * height is `height`. As a PNG, or as an H.264 mp4 of `seconds` when the name ends in .mp4.
+ */
+export function stripes(dir: string, name: string, colours: readonly (readonly [string, number])[], height: number, seconds = 3): Promise<string> {
+  const size = `${colours.reduce((sum, [, w]) => sum + w, 0)}x${height}`;
+  const graph = bands(size, 'columns', colours);
+  if (name.endsWith('.mp4')) return ffmpeg(join(dir, name), ['-f', 'lavfi', '-i', `${graph},fps=25,trim=duration=${seconds}`, '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p']);
+  return ffmpeg(join(dir, name), ['-f', 'lavfi', '-i', graph, '-frames:v', '1', ...AS_PNG]);
+}
+
+/**
  * An H.264 mp4 that shows each colour in turn for `secondsEach` seconds.
  * yuv420p so every player can decode it.
  */
