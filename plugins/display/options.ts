@@ -37,9 +37,9 @@ export interface DisplayOptions {
   readonly fit: ScreenFit;
   /** Keep a player started ahead for the next JPEG still (warm-still.ts). */
   readonly warmStills: boolean;
-  /** Named playlists for `schedule` (schedule/README.md). Checked at start, not yet played. */
+  /** Named playlists for `schedule` (schedule/README.md). Checked at start; played with `schedule`. */
   readonly playlists?: Readonly<Record<string, PlaylistInput>>;
-  /** Which playlist plays when (schedule/README.md). Checked at start, not yet played. */
+  /** Which playlist plays when (schedule/README.md): the screen plays it. */
   readonly schedule?: ScheduleInput;
   /** The hours the screen is on; outside them the display sleeps (DPMS, power/). Unset: never touched. */
   readonly power?: PowerInput;
