@@ -315,6 +315,7 @@ export class Daemon {
       rename: this.capabilities.rename,
       screenshot: this.capabilities.screenshot,
       steerScreen: this.capabilities.steerScreen,
+      schedule: this.capabilities.schedule,
       remoteScreen: (of: string, request: RemoteScreenRequest) => this.#remoteScreens!.ask(of, request),
       pluginCommand: this.capabilities.pluginCommand,
       trust: this.#trust!,

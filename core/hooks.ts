@@ -38,6 +38,8 @@ import type {
   ReceivedEvent,
   RejectedEvent,
   Role,
+  ScheduleRequest,
+  ScheduleState,
   ScreenRequest,
   ScreenshotRequest,
   RemoteScreenAnswer,
@@ -128,6 +130,12 @@ export function createHooks() {
      * the screen's state after the action.
      */
     screen: new AsyncSeriesBailHook<[ScreenRequest], ScreenState | undefined>(['request'], 'screen'),
+    /**
+     * Read (`show`) or replace (`set`) the screen's playlists and schedule. A `set` is checked
+     * whole and refused whole (NVID_ERR_SCHEDULE_INVALID, every problem listed); once accepted it
+     * is kept across restarts and plays at once. Resolve with the schedule after the action.
+     */
+    schedule: new AsyncSeriesBailHook<[ScheduleRequest], ScheduleState | undefined>(['request'], 'schedule'),
     /** Write a PNG of what the screen shows now; resolve with its path. */
     screenshot: new AsyncSeriesBailHook<[ScreenshotRequest], string | undefined>(['request'], 'screenshot'),
     /**

@@ -10,13 +10,15 @@ import type { NvidHooks } from './hooks.js';
 import type { Library } from './library.js';
 import { answered, requireHook } from './pipeline/hook-checks.js';
 import type { HistoryLog } from './plugin-api.js';
-import type { MediaInfo, ScreenRequest, ScreenState } from './types.js';
+import type { MediaInfo, ScheduleRequest, ScheduleState, ScreenRequest, ScreenState } from './types.js';
 
 export interface HookCapabilities {
   validateMedia(path: string): Promise<MediaInfo>;
   rename(name: string): Promise<string>;
   screenshot(out: string): Promise<string>;
   steerScreen(request: ScreenRequest): Promise<ScreenState>;
+  /** Read or replace the screen's playlists and schedule; a replacement is written to the history. */
+  schedule(request: ScheduleRequest): Promise<ScheduleState>;
   pluginCommand(command: string, args?: Record<string, unknown>): Promise<unknown>;
   /** Deletes a library item: the file, a history entry, then the event that takes it off the screen. */
   deleteLibraryItem(name: string): Promise<void>;
@@ -39,6 +41,14 @@ export function hookCapabilities(hooks: NvidHooks, library: Library, history: ()
     async steerScreen(request) {
       requireHook(hooks, 'screen', 'display', 'cannot steer the screen');
       return answered(await hooks.screen.promise(request), 'screen', 'cannot steer the screen');
+    },
+    async schedule(request) {
+      requireHook(hooks, 'schedule', 'display', 'cannot keep a schedule');
+      const state = answered(await hooks.schedule.promise(request), 'schedule', 'cannot keep a schedule');
+      if (request.action === 'set') {
+        history().append('schedule-set', { playlist: state.playing?.playlist ?? null, ...(request.by ? { peerId: request.by.id, peerName: request.by.name } : {}) });
+      }
+      return state;
     },
     async pluginCommand(command, args = {}) {
       const answer = await hooks.control.promise({ command, args });

@@ -24,15 +24,29 @@ import type { Peer, RejectedEvent, RemoteScreenAnswer, RemoteScreenRequest } fro
 
 /** The largest screenshot that travels: a 4K screen's PNG is well under it. */
 export const MAX_SCREENSHOT_BYTES = 16 * 1024 * 1024;
+/**
+ * The largest playlists-and-schedule document (JSON, UTF-8) a schedule set takes, from a
+ * controller or on this node: it travels in one message on the transfer link (64 KiB at most).
+ */
+export const MAX_SIGNAGE_BYTES = 48 * 1024;
 /** The widths a controller may ask a screenshot to be scaled to. */
 export const SCREENSHOT_WIDTH = { min: 16, max: 7680 } as const;
 
 const run = promisify(execFile);
 
+/** The actions that only look; every other one steers. */
+const WATCHING = new Set(['screenshot', 'status', 'library', 'schedule-show']);
+
+/** A playlists-and-schedule document no bigger than MAX_SIGNAGE_BYTES, else NVID_ERR_USAGE. */
+export function checkSignageSize(signage: unknown): void {
+  const bytes = Buffer.byteLength(JSON.stringify(signage ?? null), 'utf8');
+  if (bytes > MAX_SIGNAGE_BYTES) throw new NvidError('NVID_ERR_USAGE', `the playlists and schedule are ${bytes} bytes of JSON, over the ${MAX_SIGNAGE_BYTES}-byte limit`);
+}
+
 /** The one authorisation decision: is this peer one of this node's controllers? The refusal, or undefined. */
 export function screenRefusal(trust: { isController(id: string): boolean }, sender: Pick<Peer, 'id' | 'name'>, action: string): NvidError | undefined {
   if (trust.isController(sender.id)) return undefined;
-  return new NvidError('NVID_ERR_NOT_CONTROLLER', `${sender.name} (${sender.id.slice(0, 16)}) is not a controller of this node, so it may not ${action === 'screenshot' || action === 'status' || action === 'library' ? 'watch' : 'steer'} its screen (${action}); on this node: nvid trust add ${sender.name} --as controller`, {
+  return new NvidError('NVID_ERR_NOT_CONTROLLER', `${sender.name} (${sender.id.slice(0, 16)}) is not a controller of this node, so it may not ${WATCHING.has(action) ? 'watch' : 'steer'} its screen (${action}); on this node: nvid trust add ${sender.name} --as controller`, {
     details: { peerId: sender.id, action },
   });
 }
@@ -41,7 +55,7 @@ export function screenRefusal(trust: { isController(id: string): boolean }, send
 export interface RemoteScreenDeps {
   readonly hooks: NvidHooks;
   readonly trust: { isController(id: string): boolean };
-  readonly capabilities: Pick<HookCapabilities, 'steerScreen' | 'screenshot' | 'deleteLibraryItem'>;
+  readonly capabilities: Pick<HookCapabilities, 'steerScreen' | 'screenshot' | 'deleteLibraryItem' | 'schedule'>;
   readonly library: Pick<LibraryAccess, 'list' | 'resolve'>;
   readonly peers: PeerView;
   readonly history: HistoryLog;
@@ -64,7 +78,7 @@ export class RemoteScreens {
       this.#deps.reportRejected({ stage: 'remote-screen', code: refusal.code, reason: refusal.message, peerId: sender.id, peerName: sender.name, action: request.action });
       throw refusal;
     }
-    return this.#run(request);
+    return this.#run(request, sender);
   }
 
   /** Asks the peer `of` (a name or ID prefix); a failure is written to this node's history too. */
@@ -72,6 +86,7 @@ export class RemoteScreens {
     const peer = this.#deps.peers.resolve(of);
     const { hooks, history } = this.#deps;
     try {
+      if (request.action === 'schedule-set') checkSignageSize(request.signage);
       requireHook(hooks, 'remoteScreen', 'transport', 'cannot reach a remote screen');
       return answered(await hooks.remoteScreen.promise({ peer, request }), 'remoteScreen', 'cannot reach a remote screen');
     } catch (err) {
@@ -81,9 +96,14 @@ export class RemoteScreens {
     }
   }
 
-  async #run(request: RemoteScreenRequest): Promise<RemoteScreenAnswer> {
+  async #run(request: RemoteScreenRequest, sender: Peer): Promise<RemoteScreenAnswer> {
     const { capabilities, library } = this.#deps;
     switch (request.action) {
+      case 'schedule-show':
+        return { kind: 'schedule', schedule: await capabilities.schedule({ action: 'show' }) };
+      case 'schedule-set':
+        checkSignageSize(request.signage);
+        return { kind: 'schedule', schedule: await capabilities.schedule({ action: 'set', signage: request.signage, by: { id: sender.id, name: sender.name } }) };
       case 'library':
         return { kind: 'library', items: library.list() };
       case 'screenshot':

@@ -216,7 +216,8 @@ export type HistoryKind =
   | 'screen-power'
   | 'item-deleted'
   | 'trust-changed'
-  | 'remote-screen-failed';
+  | 'remote-screen-failed'
+  | 'schedule-set';
 
 /** One line of the history log. */
 export interface HistoryEntry {
@@ -476,17 +477,52 @@ export interface TrustChangedEvent {
   readonly peerName?: string;
 }
 
-/** What a controller asks of a peer's screen (`nvid screen lobby ...`, `nvid screenshot --of`, `nvid library --of`). */
-export type RemoteScreenRequest =
-  | { readonly action: 'status' | 'skip' | 'clear' | 'library' }
-  | { readonly action: 'show' | 'delete'; readonly item: string }
-  | { readonly action: 'screenshot'; readonly width?: number };
+/**
+ * Playlists and a schedule as a person writes them (the display options' `playlists` and
+ * `schedule`, plugins/display/schedule/README.md): plain JSON, checked by the display plugin.
+ */
+export interface SignageDocument {
+  readonly playlists?: unknown;
+  readonly schedule?: unknown;
+}
 
-/** A peer's answer: its screen after the action, its library, or a PNG of what its screen shows. */
+/**
+ * Argument of `hooks.schedule`: read the screen's playlists and schedule (`show`), or replace
+ * them (`set`): checked whole (NVID_ERR_SCHEDULE_INVALID listing every problem, nothing
+ * changes), kept across restarts, applied at once. `by` is the controller that asked, if any.
+ */
+export type ScheduleRequest =
+  | { readonly action: 'show' }
+  | { readonly action: 'set'; readonly signage: SignageDocument; readonly by?: { readonly id: string; readonly name: string } };
+
+/** The screen's playlists and schedule, where they came from, and what plays now. */
+export interface ScheduleState {
+  /** `set`: set with `nvid schedule set` and kept in the state folder (it wins over the config); `config`: the display options; `none`. */
+  readonly source: 'set' | 'config' | 'none';
+  /** With `set`: the file in the state folder that keeps it. */
+  readonly file?: string;
+  /** With `set`: when it was set (ISO 8601), and by whom when a controller set it. */
+  readonly setAt?: string;
+  readonly setBy?: { readonly id: string; readonly name: string };
+  /** The playlists and schedule as written; null with `none`. */
+  readonly signage: SignageDocument | null;
+  /** The playlist playing now and when the schedule next changes; null when no schedule runs. */
+  readonly playing: { readonly playlist?: string; readonly nextChange?: string } | null;
+}
+
+/** What a controller asks of a peer's screen (`nvid screen lobby ...`, `nvid screenshot --of`, `nvid library --of`, `nvid schedule --on`). */
+export type RemoteScreenRequest =
+  | { readonly action: 'status' | 'skip' | 'clear' | 'library' | 'schedule-show' }
+  | { readonly action: 'show' | 'delete'; readonly item: string }
+  | { readonly action: 'screenshot'; readonly width?: number }
+  | { readonly action: 'schedule-set'; readonly signage: SignageDocument };
+
+/** A peer's answer: its screen after the action, its library, a PNG of what its screen shows, or its schedule. */
 export type RemoteScreenAnswer =
   | { readonly kind: 'screen'; readonly screen: ScreenState }
   | { readonly kind: 'library'; readonly items: readonly LibraryItem[] }
-  | { readonly kind: 'screenshot'; readonly png: Buffer };
+  | { readonly kind: 'screenshot'; readonly png: Buffer }
+  | { readonly kind: 'schedule'; readonly schedule: ScheduleState };
 
 /** Argument of `hooks.remoteScreen`: ask `peer`'s screen something over the transport. */
 export interface RemoteScreenCall {

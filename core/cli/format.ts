@@ -2,7 +2,7 @@
  * Human output of the control commands; `--json` bypasses all of this.
  */
 import { formatBytes } from '../byte-size.js';
-import type { GroupSendResult, HistoryEntry, LibraryItem, Peer, ScreenState, SendResult } from '../types.js';
+import type { GroupSendResult, HistoryEntry, LibraryItem, Peer, ScheduleState, ScreenState, SendResult } from '../types.js';
 
 function table(rows: string[][]): string {
   if (rows.length === 0) return '';
@@ -62,6 +62,20 @@ export function formatScreen(state: ScreenState): string {
   const showing = state.showing === null ? 'nothing yet' : state.showing === 'idle' ? 'the idle screen' : `${state.showing.name} (${state.showing.kind})`;
   const lines = [`showing: ${showing}`, `policy: ${state.policy}`];
   lines.push(state.queue.length ? `${state.policy === 'loop' ? 'up next' : 'waiting'}: ${state.queue.map((i) => i.name).join(', ')}` : 'nothing waiting');
+  return lines.join('\n');
+}
+
+/** A schedule as `nvid schedule show` prints it: where it came from, what plays, then the document itself. */
+export function formatSchedule(state: ScheduleState): string {
+  const from =
+    state.source === 'set'
+      ? `set${state.setBy ? ` by ${state.setBy.name}` : ' on this node'}${state.setAt ? ` at ${state.setAt}` : ''}, kept in ${state.file ?? 'the state folder'} (it wins over the config)`
+      : state.source === 'config'
+        ? 'the config (display options playlists and schedule)'
+        : 'none: the screen follows its policy';
+  const lines = [`schedule: ${from}`];
+  if (state.playing) lines.push(`playing: ${state.playing.playlist ?? '(nothing)'}${state.playing.nextChange ? `, until ${state.playing.nextChange}` : ''}`);
+  if (state.signage) lines.push(JSON.stringify(state.signage, null, 2));
   return lines.join('\n');
 }
 

@@ -10,10 +10,10 @@ import { stateDirFromConfigFile } from '../config-file.js';
 import { callControl } from '../control/client.js';
 import { statePaths } from '../state-paths.js';
 import { asNvidError, NvidError } from '../errors.js';
-import type { HistoryEntry, LibraryItem, Peer, Role, ScreenState } from '../types.js';
+import type { HistoryEntry, LibraryItem, Peer, Role, ScheduleState, ScreenState } from '../types.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { fail } from './fail.js';
-import { formatHistory, formatLibrary, formatPeers, formatScreen, formatStatus } from './format.js';
+import { formatHistory, formatLibrary, formatPeers, formatSchedule, formatScreen, formatStatus } from './format.js';
 import { sendCommand } from './send-command.js';
 import { formatTrust, formatTrustChange } from './trust-command.js';
 
@@ -67,6 +67,24 @@ function screenWords(first: string, second: string | undefined, third: string | 
   if (words.extra !== undefined) throw new NvidError('NVID_ERR_USAGE', `screen: unexpected "${words.extra}"`);
   if ((words.action === 'show' || words.action === 'delete') && !words.item) throw new NvidError('NVID_ERR_USAGE', `screen ${words.action}: name a library item (see nvid library${local ? '' : ` --of ${first}`})`);
   return { ...(local ? {} : { of: first }), action: words.action, ...(words.item ? { item: words.item } : {}) };
+}
+
+/** The playlists-and-schedule file of `nvid schedule set FILE`: a JSON object, read here and sent whole. */
+function readSignageFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(resolve(file), 'utf8');
+  } catch (err) {
+    throw new NvidError('NVID_ERR_USAGE', `schedule set: cannot read ${file}: ${(err as Error).message}`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new NvidError('NVID_ERR_USAGE', `schedule set: ${file} is not JSON: ${(err as Error).message}`);
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new NvidError('NVID_ERR_USAGE', `schedule set: ${file} must hold a JSON object { "playlists": {...}, "schedule": {...} }`);
+  return data as Record<string, unknown>;
 }
 
 function print(argv: GlobalArgs, value: unknown, human: () => string): void {
@@ -165,6 +183,23 @@ export async function main(argv = hideBin(process.argv)): Promise<void> {
       async (a) => {
         const items = (await control(g(a), 'library', a.of ? { of: a.of } : {})) as LibraryItem[];
         print(g(a), items, () => formatLibrary(items));
+      },
+    )
+    .command(
+      'schedule <action> [file]',
+      "show this screen's playlists and schedule and where they came from, or set them from FILE (JSON { playlists, schedule }: checked whole, kept across restarts, played at once); with --on PEER, a peer's, as one of its controllers",
+      (y) =>
+        y
+          .positional('action', { type: 'string', choices: ['show', 'set'], demandOption: true })
+          .positional('file', { type: 'string', describe: 'with set: a JSON file { "playlists": {...}, "schedule": {...} }' })
+          .option('on', { type: 'string', describe: "a peer whose schedule to show or set (this node must be one of the peer's controllers)" }),
+      async (a) => {
+        const action = a.action as 'show' | 'set';
+        if (action === 'set' && !a.file) throw new NvidError('NVID_ERR_USAGE', 'schedule set: name a JSON file, e.g. nvid schedule set lobby-schedule.json');
+        if (action === 'show' && a.file) throw new NvidError('NVID_ERR_USAGE', `schedule show: unexpected "${a.file as string}"`);
+        const args = { action, ...(action === 'set' ? { signage: readSignageFile(a.file as string) } : {}), ...(a.on ? { of: a.on } : {}) };
+        const state = (await control(g(a), 'schedule', args)) as ScheduleState;
+        print(g(a), state, () => formatSchedule(state));
       },
     )
     .command('panel', "print a one-time link that logs a browser into this node's web panel (the panel plugin)", {}, async (a) => {

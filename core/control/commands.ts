@@ -5,10 +5,11 @@
 import { writeFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { NvidError } from '../errors.js';
+import { checkSignageSize } from '../remote-screen.js';
 import type { HistoryLog, LibraryAccess, PeerView } from '../plugin-api.js';
 import type { TrustList, TrustStore } from '../trust.js';
 import { isGroupTarget } from '../targets.js';
-import type { GroupSendResult, HistoryKind, LibraryItem, Peer, RemoteScreenAnswer, RemoteScreenRequest, Role, ScreenRequest, ScreenState, SendOptions, SendResult, StatusReport, TrustChangedEvent } from '../types.js';
+import type { GroupSendResult, HistoryKind, LibraryItem, Peer, RemoteScreenAnswer, RemoteScreenRequest, Role, ScheduleRequest, ScheduleState, ScreenRequest, ScreenState, SignageDocument, SendOptions, SendResult, StatusReport, TrustChangedEvent } from '../types.js';
 import type { ControlHandler } from './server.js';
 
 /** What the control commands need from the daemon, and nothing more. */
@@ -24,6 +25,8 @@ export interface ControlPort {
   rename(name: string): Promise<string>;
   screenshot(out: string): Promise<string>;
   steerScreen(request: ScreenRequest): Promise<ScreenState>;
+  /** Read or replace this screen's playlists and schedule (the display plugin answers). */
+  schedule(request: ScheduleRequest): Promise<ScheduleState>;
   /** Ask a peer's screen (as one of its controllers): `screenshot --of`, `screen PEER ...`, `library --of`. */
   remoteScreen(of: string, request: RemoteScreenRequest): Promise<RemoteScreenAnswer>;
   /** A command some plugin answers through `hooks.control`. */
@@ -87,6 +90,27 @@ async function remoteLibrary(daemon: ControlPort, of: string): Promise<readonly 
   const answer = await daemon.remoteScreen(of, { action: 'library' });
   if (answer.kind !== 'library') throw new NvidError('NVID_ERR_CONTROL_PROTOCOL', `library: ${of} answered with ${answer.kind}, not its library`);
   return answer.items;
+}
+
+/** The playlists-and-schedule document a `schedule set` carries: a JSON object, within the size limit. */
+function signageArg(args: Record<string, unknown>): SignageDocument {
+  const signage = args.signage;
+  if (typeof signage !== 'object' || signage === null || Array.isArray(signage)) {
+    throw new NvidError('NVID_ERR_USAGE', 'schedule set: "signage" is a JSON object with "playlists" and "schedule"');
+  }
+  checkSignageSize(signage);
+  return signage as SignageDocument;
+}
+
+/** `schedule`: show or set the playlists and schedule of this screen, or (with `of`) of a peer's, as one of its controllers. */
+async function scheduleCommand(daemon: ControlPort, args: Record<string, unknown>): Promise<ScheduleState> {
+  const action = args.action ?? 'show';
+  if (action !== 'show' && action !== 'set') throw new NvidError('NVID_ERR_USAGE', 'schedule: the action is show or set');
+  const of = peerArg(args, 'schedule');
+  if (!of) return daemon.schedule(action === 'set' ? { action, signage: signageArg(args) } : { action });
+  const answer = await daemon.remoteScreen(of, action === 'set' ? { action: 'schedule-set', signage: signageArg(args) } : { action: 'schedule-show' });
+  if (answer.kind !== 'schedule') throw new NvidError('NVID_ERR_CONTROL_PROTOCOL', `schedule: ${of} answered with ${answer.kind}, not its schedule`);
+  return answer.schedule;
 }
 
 const FULL_FINGERPRINT = /^([0-9a-f]{2}:?){31}[0-9a-f]{2}$/i;
@@ -161,6 +185,9 @@ export function createControlHandler(daemon: ControlPort): ControlHandler {
         const of = peerArg(args, 'library');
         return of ? remoteLibrary(daemon, of) : daemon.library.list();
       }
+      case 'schedule':
+        if (daemon.role !== 'node') throw new NvidError('NVID_ERR_USAGE', 'schedule: a coordinator has no screen; ask a node');
+        return scheduleCommand(daemon, args);
       case 'trust':
         return trustCommand(daemon, args);
       case 'stop':

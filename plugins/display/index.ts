@@ -6,8 +6,13 @@
  *
  * With `power`, the screen sleeps (DPMS) outside its on-hours (power/).
  *
+ * With `playlists` and `schedule`, or a schedule set with `nvid schedule set`
+ * (kept in the state folder, it wins over the config's), the screen plays its
+ * schedule (schedule-runner.ts, schedule-keeper.ts).
+ *
  * Taps `beforeStart` (binaries, display, leftovers of a crashed run), `start`,
- * `stop`, `display`, `screen` (status, skip, clear, show again), `itemDeleted`
+ * `stop`, `display`, `screen` (status, skip, clear, show again), `schedule`
+ * (show or replace the playlists and schedule), `itemDeleted`
  * (a deleted file leaves the screen at once), `screenshot` and `status`.
  */
 import { existsSync } from 'node:fs';
@@ -26,7 +31,9 @@ import { ScreenPower } from './power/screen-power.js';
 import { parseSignage } from './schedule/parse.js';
 import type { SchedulerClock } from './schedule/scheduler.js';
 import type { Signage } from './schedule/types.js';
+import { ScheduleKeeper } from './schedule-keeper.js';
 import { ScheduleRunner } from './schedule-runner.js';
+import { SCHEDULE_FILE } from './schedule-store.js';
 import { ScreenController } from './screen-controller.js';
 import { grabScreenPng, probeDisplay } from './x11.js';
 
@@ -47,8 +54,12 @@ export default class DisplayPlugin implements NvidPlugin {
   private readonly options: DisplayOptions;
   private controller: ScreenController | undefined;
   private runner: ScheduleRunner | undefined;
-  /** Checked playlists and schedule; a broken one is refused at start, every problem listed. */
+  /** The config's checked playlists and schedule; a broken one is refused at start, every problem listed. */
   private readonly signage: Signage | undefined;
+  /** The playlists and schedule that play: a set one kept in the state folder, else the config's. */
+  private keeper: ScheduleKeeper | undefined;
+  /** Schedule requests, one at a time: a second set waits for the first to be kept and playing. */
+  private scheduleTurn: Promise<unknown> = Promise.resolve();
   private readonly powerPlan: PowerPlan | undefined;
   private readonly clock: SchedulerClock | undefined;
   private power: ScreenPower | undefined;
@@ -76,6 +87,9 @@ export default class DisplayPlugin implements NvidPlugin {
       daemon.hooks.screen.tapPromise(PLUGIN_NAME, async () => {
         throw new NvidError('NVID_ERR_NOT_AVAILABLE', 'this node is headless (display output "headless"): it keeps files but has no screen to steer');
       });
+      daemon.hooks.schedule.tapPromise(PLUGIN_NAME, async () => {
+        throw new NvidError('NVID_ERR_NOT_AVAILABLE', 'this node is headless (display output "headless"): it keeps files but has no screen to play a schedule on');
+      });
       daemon.hooks.status.tap(PLUGIN_NAME, (report) => ({ ...report, display: { output: 'headless' } }));
       return;
     }
@@ -86,6 +100,34 @@ export default class DisplayPlugin implements NvidPlugin {
     let prepared: Omit<ConstructorParameters<typeof ScreenController>[0], 'report' | 'log'> | undefined;
     const screenPowers = daemon.screen;
     if (!screenPowers) throw new Error('the host gave no screen powers (is another display plugin listed?)');
+    // A schedule set earlier (kept in the state folder) wins over the config's; a broken one stops the start, naming the file.
+    const keeper = new ScheduleKeeper({
+      file: join(daemon.stateDir, SCHEDULE_FILE),
+      imageSeconds: options.imageSeconds,
+      config: this.signage ? { document: { ...(options.playlists ? { playlists: options.playlists } : {}), ...(options.schedule ? { schedule: options.schedule } : {}) }, signage: this.signage } : undefined,
+    });
+    this.keeper = keeper;
+    if (keeper.describe(null).source === 'set') daemon.log.info({ file: join(daemon.stateDir, SCHEDULE_FILE) }, 'playing the schedule set with nvid schedule set (it wins over the config)');
+
+    /** Stops the schedule that runs (if any) and starts the one the keeper holds: applied at once. */
+    const runSchedule = async (controller: ScreenController): Promise<boolean> => {
+      this.runner?.stop();
+      this.runner = undefined;
+      const signage = keeper.signage;
+      if (!signage?.schedule) return false;
+      // A schedule runs the screen (not the loop): what plays now is handed over before the first picture.
+      const runner = new ScheduleRunner({
+        signage: { ...signage, schedule: signage.schedule },
+        libraryDir: daemon.libraryDir,
+        configDir: daemon.configDir,
+        validate: (path) => daemon.validateMedia(path),
+        apply: (items) => controller.setProgramme(items),
+        log: daemon.log,
+      });
+      this.runner = runner;
+      await runner.start();
+      return true;
+    };
 
     daemon.hooks.beforeStart.tapPromise(PLUGIN_NAME, async () => {
       const ffplay = (await resolveBinary('ffplay', options.ffplay, `${PLUGIN_NAME}.options.ffplay`, daemon.configDir)).path;
@@ -145,18 +187,7 @@ export default class DisplayPlugin implements NvidPlugin {
       }
       const controller = new ScreenController({ ...prepared, report: screenPowers, log: daemon.log });
       this.controller = controller;
-      const signage = this.signage;
-      if (signage?.schedule) {
-        // A schedule runs the screen (not the loop): what plays now is handed over before the first picture.
-        this.runner = new ScheduleRunner({
-          signage: { ...signage, schedule: signage.schedule },
-          libraryDir: daemon.libraryDir,
-          configDir: daemon.configDir,
-          validate: (path) => daemon.validateMedia(path),
-          apply: (items) => controller.setProgramme(items),
-          log: daemon.log,
-        });
-        await this.runner.start();
+      if (await runSchedule(controller)) {
         await controller.start();
         return;
       }
@@ -191,6 +222,20 @@ export default class DisplayPlugin implements NvidPlugin {
       // One turn of the event loop lets the screen pick what comes next, so the answer shows the action's effect.
       if (request.action !== 'status') await new Promise((resolve) => setImmediate(resolve));
       return controller.state();
+    });
+
+    daemon.hooks.schedule.tapPromise(PLUGIN_NAME, (request) => {
+      const turn = this.scheduleTurn.then(async () => {
+        if (request.action === 'set') {
+          keeper.set(request.signage, request.by);
+          daemon.log.info({ by: request.by?.name ?? 'this node' }, 'a new schedule was set and kept; it plays now');
+          // Before start (or while stopping) there is no screen yet: start plays the kept schedule.
+          if (this.controller) await runSchedule(this.controller);
+        }
+        return keeper.describe(this.runner ? this.runner.status : null);
+      });
+      this.scheduleTurn = turn.catch(() => undefined);
+      return turn;
     });
 
     daemon.hooks.itemDeleted.tapPromise(PLUGIN_NAME, async ({ path }) => this.controller?.forget(path));

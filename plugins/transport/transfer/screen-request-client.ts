@@ -8,7 +8,7 @@
  */
 import type { TLSSocket } from 'node:tls';
 import { NvidError, asNvidError } from '../../../core/errors.js';
-import type { Identity, LibraryItem, Peer, RemoteScreenAnswer, RemoteScreenRequest, ScreenState } from '../../../core/types.js';
+import type { Identity, LibraryItem, Peer, RemoteScreenAnswer, RemoteScreenRequest, ScheduleState, ScreenState } from '../../../core/types.js';
 import type { Frame, FrameLimits } from '../wire/frame-codec.js';
 import { FramedConnection } from '../wire/framed-connection.js';
 import { connectTls, peerCertificateOf } from '../wire/tls-helpers.js';
@@ -136,6 +136,11 @@ function answerOf(kind: ScreenAnswerMessage['kind'], bytes: Buffer): RemoteScree
   if (kind === 'library') {
     if (!Array.isArray(data)) throw new NvidError('NVID_ERR_BAD_FRAME', 'a library answer is not a list');
     return { kind, items: data as LibraryItem[] };
+  }
+  if (kind === 'schedule') {
+    const source = (data as ScheduleState | null)?.source;
+    if (source !== 'set' && source !== 'config' && source !== 'none') throw new NvidError('NVID_ERR_BAD_FRAME', 'a schedule answer is not a schedule');
+    return { kind, schedule: data as ScheduleState };
   }
   if (typeof data !== 'object' || data === null || !Array.isArray((data as ScreenState).queue)) throw new NvidError('NVID_ERR_BAD_FRAME', 'a screen answer is not a screen state');
   return { kind, screen: data as ScreenState };

@@ -5,7 +5,7 @@
  * hands the connection here. The core decides (is the sender one of this
  * node's controllers?) and answers; this session only carries the answer back:
  * a `screen-answer` header, then its bytes as data frames and an end frame
- * (a PNG, or JSON for the screen's state and the library), or an error frame
+ * (a PNG, or JSON for the screen's state, the library and the schedule), or an error frame
  * with the refusal's code.
  */
 import { NvidError, asNvidError } from '../../../core/errors.js';
@@ -68,10 +68,14 @@ export function requestOf(message: ScreenRequestMessage): RemoteScreenRequest {
     return { action, item: message.item };
   }
   if (action === 'screenshot') return message.width !== undefined ? { action, width: message.width } : { action };
+  if (action === 'schedule-set') {
+    if (!message.signage) throw new NvidError('NVID_ERR_BAD_FRAME', 'a schedule-set screen request carries no playlists and schedule');
+    return { action, signage: message.signage };
+  }
   return { action };
 }
 
 function bytesOf(result: RemoteScreenAnswer): Buffer {
   if (result.kind === 'screenshot') return result.png;
-  return Buffer.from(JSON.stringify(result.kind === 'screen' ? result.screen : result.items), 'utf8');
+  return Buffer.from(JSON.stringify(result.kind === 'screen' ? result.screen : result.kind === 'schedule' ? result.schedule : result.items), 'utf8');
 }

@@ -6,7 +6,7 @@
 import { Ajv, type ValidateFunction } from 'ajv';
 import { ERROR_CODE_PATTERN, NvidError, type NvidErrorCode } from '../../../core/errors.js';
 import { MAX_TAGS, TAG_PATTERN } from '../../../core/targets.js';
-import type { Peer } from '../../../core/types.js';
+import type { Peer, SignageDocument } from '../../../core/types.js';
 import type { RawMessage } from './frame-codec.js';
 
 // ---- coordinator link: node -> coordinator ---------------------------------
@@ -43,15 +43,17 @@ export interface BulkDeclinedMessage { type: 'bulk-declined' }
 export interface AckMessage { type: 'ack'; transferId: string; receiverId: string; sha256: string; storedAs: string }
 /**
  * Instead of `transfer`: a controller asks the receiver's screen something (see remote-screen-*.ts).
- * `item` names a library item (show, delete); `width` scales a screenshot.
+ * `item` names a library item (show, delete); `width` scales a screenshot; `signage` is the
+ * playlists-and-schedule document of a `schedule-set` (a JSON object; the whole message stays
+ * within the 64 KiB message limit, the core keeps the document under MAX_SIGNAGE_BYTES).
  */
-export interface ScreenRequestMessage { type: 'screen-request'; action: ScreenAction; item?: string; width?: number }
+export interface ScreenRequestMessage { type: 'screen-request'; action: ScreenAction; item?: string; width?: number; signage?: SignageDocument }
 /**
  * The answer to a screen request: `length` bytes follow as data frames and an end frame, a PNG
- * for `screenshot`, else JSON (the screen's state, or the library's items).
+ * for `screenshot`, else JSON (the screen's state, the library's items, or its schedule).
  */
-export interface ScreenAnswerMessage { type: 'screen-answer'; kind: 'screen' | 'library' | 'screenshot'; length: number }
-export type ScreenAction = 'status' | 'skip' | 'clear' | 'show' | 'delete' | 'library' | 'screenshot';
+export interface ScreenAnswerMessage { type: 'screen-answer'; kind: 'screen' | 'library' | 'screenshot' | 'schedule'; length: number }
+export type ScreenAction = 'status' | 'skip' | 'clear' | 'show' | 'delete' | 'library' | 'screenshot' | 'schedule-show' | 'schedule-set';
 /** The largest screen answer (a screenshot PNG, or a library listing as JSON). */
 export const MAX_SCREEN_ANSWER_BYTES = 16 * 1024 * 1024;
 
@@ -120,13 +122,14 @@ const SCHEMAS: Record<MessageType, object> = {
   ),
   'screen-request': shape(
     {
-      action: { enum: ['status', 'skip', 'clear', 'show', 'delete', 'library', 'screenshot'] },
+      action: { enum: ['status', 'skip', 'clear', 'show', 'delete', 'library', 'screenshot', 'schedule-show', 'schedule-set'] },
       item: { type: 'string', minLength: 1, maxLength: 255 },
       width: { type: 'integer', minimum: 1, maximum: 100000 },
+      signage: { type: 'object' },
     },
     ['screen-request', 'action'],
   ),
-  'screen-answer': shape({ kind: { enum: ['screen', 'library', 'screenshot'] }, length: { type: 'integer', minimum: 0, maximum: MAX_SCREEN_ANSWER_BYTES } }, ['screen-answer', 'kind', 'length']),
+  'screen-answer': shape({ kind: { enum: ['screen', 'library', 'screenshot', 'schedule'] }, length: { type: 'integer', minimum: 0, maximum: MAX_SCREEN_ANSWER_BYTES } }, ['screen-answer', 'kind', 'length']),
   error: shape(
     { code: { type: 'string', maxLength: 64 }, message: { type: 'string', maxLength: 4096 }, requestId, details: { type: 'object' } },
     ['error', 'code', 'message'],

@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { NvidError } from '../../../core/errors.js';
 import { createHooks } from '../../../core/hooks.js';
 import { guardHooks } from '../../../core/hook-guard.js';
-import { RemoteScreens, screenRefusal } from '../../../core/remote-screen.js';
+import { MAX_SIGNAGE_BYTES, RemoteScreens, screenRefusal } from '../../../core/remote-screen.js';
 import { TrustStore } from '../../../core/trust.js';
 import type { HistoryLog } from '../../../core/plugin-api.js';
-import type { HistoryKind, Peer, ScreenRequest, ScreenState } from '../../../core/types.js';
+import type { HistoryKind, Peer, ScheduleRequest, ScreenRequest, ScreenState } from '../../../core/types.js';
 
 const id = (c: string) => c.repeat(64);
 const peer = (c: string, name: string): Peer => ({ id: id(c), name, certPem: '', address: '127.0.0.1', port: 1 }) as Peer;
@@ -48,6 +48,7 @@ describe('remote screens: who may watch and steer this screen', () => {
     const history = memoryHistory();
     const steered: ScreenRequest[] = [];
     const deleted: string[] = [];
+    const scheduled: ScheduleRequest[] = [];
     const rejected: Array<Record<string, unknown>> = [];
     const remote = new RemoteScreens({
       hooks,
@@ -56,6 +57,7 @@ describe('remote screens: who may watch and steer this screen', () => {
         steerScreen: async (request) => (steered.push(request), STATE),
         screenshot: async (out) => out,
         deleteLibraryItem: async (name) => void deleted.push(name),
+        schedule: async (request) => (scheduled.push(request), { source: 'none', signage: null, playing: null }),
       },
       library: { list: () => [{ name: 'red.png', path: '/lib/red.png', size: 3, modified: 1 }], resolve: (name) => `/lib/${name}` },
       peers: { list: () => [LAPTOP], get: () => LAPTOP, resolve: () => LAPTOP } as never,
@@ -63,7 +65,7 @@ describe('remote screens: who may watch and steer this screen', () => {
       reportRejected: (event) => void rejected.push(event),
       scratchDir: dir,
     });
-    return { hooks, history, steered, deleted, rejected, remote };
+    return { hooks, history, steered, deleted, scheduled, rejected, remote };
   }
 
   it('refuses a non-controller before touching the screen, and records the refusal as rejected', async () => {
@@ -84,6 +86,25 @@ describe('remote screens: who may watch and steer this screen', () => {
     const library = await remote.serve(LAPTOP, { action: 'library' });
     assert.equal(library.kind === 'library' && library.items[0]!.name, 'red.png');
     await assert.rejects(remote.serve(LAPTOP, { action: 'screenshot', width: 3 }), { code: 'NVID_ERR_USAGE' }, 'a silly width is refused before any screenshot');
+  });
+
+  it('shows and sets a schedule for a controller only, naming the controller that set it, within the size limit', async () => {
+    const { remote, scheduled, rejected } = screens([LAPTOP.id]);
+    await assert.rejects(remote.serve(STRANGER, { action: 'schedule-set', signage: { schedule: {} } }), (err: NvidError) => {
+      assert.equal(err.code, 'NVID_ERR_NOT_CONTROLLER');
+      assert.match(err.message, /may not steer its screen \(schedule-set\)/);
+      return true;
+    });
+    await assert.rejects(remote.serve(STRANGER, { action: 'schedule-show' }), /may not watch its screen \(schedule-show\)/);
+    assert.deepEqual(scheduled, [], 'nothing ran for the stranger');
+    assert.deepEqual(rejected.map((e) => e.action), ['schedule-set', 'schedule-show']);
+    assert.deepEqual(await remote.serve(LAPTOP, { action: 'schedule-show' }), { kind: 'schedule', schedule: { source: 'none', signage: null, playing: null } });
+    const signage = { playlists: { a: { items: [] } }, schedule: { default: 'a' } };
+    await remote.serve(LAPTOP, { action: 'schedule-set', signage });
+    assert.deepEqual(scheduled, [{ action: 'show' }, { action: 'set', signage, by: { id: LAPTOP.id, name: LAPTOP.name } }]);
+    const huge = { playlists: { a: { items: [{ file: 'x'.repeat(MAX_SIGNAGE_BYTES) }] } }, schedule: { default: 'a' } };
+    await assert.rejects(remote.serve(LAPTOP, { action: 'schedule-set', signage: huge }), { code: 'NVID_ERR_USAGE' });
+    assert.equal(scheduled.length, 2, 'an oversized document never reaches the screen');
   });
 
   it('writes a failed request to the asking side\'s history, with the code the peer gave', async () => {
