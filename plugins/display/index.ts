@@ -22,7 +22,7 @@ import type { DisplayAccepted } from '../../core/hooks.js';
 import type { NvidPlugin, PluginHost } from '../../core/plugin-api.js';
 import { findOnPath, resolveBinary } from '../../core/media-tools/binaries.js';
 import { DISPLAY_ERROR_CODES } from './errors.js';
-import { scanLibrary } from './library.js';
+import { LibraryScan, listLibrary } from './library.js';
 import { DISPLAY_OPTIONS_SCHEMA, type DisplayOptions } from './options.js';
 import { PlayerRegistry } from './player-registry.js';
 import { checkDpms, setDpms } from './power/dpms.js';
@@ -40,6 +40,9 @@ import { grabScreenPng, probeDisplay } from './x11.js';
 export const PLUGIN_NAME = 'display';
 
 export type { DisplayOptions, DisplayPolicy } from './options.js';
+
+/** Library files checked at once behind the first picture (each check is mostly an ffprobe process starting). */
+const BACKGROUND_CHECKS = 2;
 
 /** Name of the pid file of running players, in the state folder. */
 export const PLAYERS_FILE = 'display-players.json';
@@ -63,6 +66,9 @@ export default class DisplayPlugin implements NvidPlugin {
   private readonly powerPlan: PowerPlan | undefined;
   private readonly clock: SchedulerClock | undefined;
   private power: ScreenPower | undefined;
+  /** `loop`: the check of the library files after the first, running behind the screen. */
+  private scan: LibraryScan | undefined;
+  private scanning: Promise<void> | undefined;
 
   /**
    * @param options already validated against `schema`, defaults filled in
@@ -191,12 +197,27 @@ export default class DisplayPlugin implements NvidPlugin {
         await controller.start();
         return;
       }
+      if (options.policy !== 'loop') {
+        await controller.start();
+        return;
+      }
       // The library is checked with the media rules the user configured, through the host: not a copy of them.
-      const library = options.policy === 'loop' ? await scanLibrary(daemon.libraryDir, (path) => daemon.validateMedia(path), daemon.log) : [];
-      await controller.start(library);
+      // The first file that passes goes on screen at once; the rest are checked behind it and join the cycle.
+      const startedAt = Date.now();
+      const scan = new LibraryScan(await listLibrary(daemon.libraryDir), (path) => daemon.validateMedia(path), daemon.log);
+      this.scan = scan;
+      const first = await scan.nextItem();
+      await controller.start(first ? [first] : []);
+      this.scanning = scan.rest((item) => controller.addToLoop(item), BACKGROUND_CHECKS).then(() => {
+        const { total, skipped } = scan.progress;
+        daemon.log.info({ files: total, skipped, ms: Date.now() - startedAt }, 'library checked');
+      });
     });
 
     daemon.hooks.stop.tapPromise(PLUGIN_NAME, async () => {
+      this.scan?.stop();
+      await this.scanning;
+      this.scan = undefined;
       this.runner?.stop();
       this.runner = undefined;
       await this.controller?.stop();
@@ -253,6 +274,7 @@ export default class DisplayPlugin implements NvidPlugin {
         policy: options.policy,
         showing: this.controller?.showing ?? null,
         ...(this.runner ? { schedule: this.runner.status } : {}),
+        ...(this.scan ? { library: this.scan.progress } : {}),
         ...(this.power ? { power: this.power.status() } : {}),
       },
     }));

@@ -224,6 +224,16 @@ export class ScreenController {
     this.#library.splice(at, 0, item);
   }
 
+  /**
+   * In `loop`: a library item checked after the start joins the end of the
+   * cycle (unless it is in it already, e.g. pushed again meanwhile).
+   */
+  addToLoop(item: ScreenItem): void {
+    if (this.#library.some((i) => i.path === item.path) || !existsSync(item.path)) return;
+    this.#library.push(item);
+    this.#wake();
+  }
+
   /** Ends what shows now: the next item (queue, loop) or the idle screen takes over. */
   skip(): void {
     const current = this.#current;

@@ -15,6 +15,12 @@ export interface MediaOptions extends MediaPolicy {
   readonly ffprobe?: string;
   /** How long one ffprobe run may take. */
   readonly probeTimeoutMs: number;
+  /** Remembered checks (validation-cache.ts). */
+  readonly cache: {
+    readonly enabled: boolean;
+    readonly maxEntries: number;
+    readonly hashLimitBytes: number;
+  };
 }
 
 const nameList = (defaults: string[], description: string) => ({
@@ -32,6 +38,17 @@ export const MEDIA_OPTIONS_SCHEMA = {
   properties: {
     ffprobe: { type: 'string', minLength: 1, description: 'path of ffprobe; default: PATH, then the ffprobe-static package' },
     probeTimeoutMs: { type: 'integer', minimum: 100, default: 10000, description: 'deadline for one ffprobe run' },
+    cache: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: 'remembered checks, in the state folder (media-cache.jsonl)',
+      properties: {
+        enabled: { type: 'boolean', default: true },
+        maxEntries: { type: 'integer', minimum: 1, default: 50_000, description: 'results kept, the newest win' },
+        hashLimitBytes: { type: 'integer', minimum: 0, default: 16 * 1024 ** 2, description: 'files up to this size are known by content; larger library files by inode, size, mtime and ctime' },
+      },
+    },
     containers: nameList(DEFAULT_CONTAINERS, 'allowed ffprobe format names'),
     codecs: nameList(DEFAULT_CODECS, 'allowed codecs of the first video stream'),
     maxFileBytes: { type: 'integer', minimum: 1, default: 2 * 1024 ** 3, description: 'largest file accepted' },
