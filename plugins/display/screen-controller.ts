@@ -72,7 +72,7 @@ interface Showing {
 }
 
 /** A first guess at how long a player takes to come up; then the measured starts teach it. */
-const INITIAL_LEAD_MS = 1500;
+const INITIAL_LEAD_MS = 2000;
 
 const IDLE = 'idle' as const;
 
@@ -480,13 +480,14 @@ export class ScreenController {
   }
 
   /**
-   * A player came up in `ms`: the next ones start twice that long ahead
-   * (starts vary a lot on a busy machine, and a player ready early only
-   * waits), following a slower start at once and a faster one slowly.
+   * A player came up in `ms`: the next ones start three times that long
+   * ahead (a start competing with a playing video can take much longer than
+   * the last one did, and a player ready early only waits), following a
+   * slower start at once and a faster one slowly.
    */
   #learnLead(ms: number): void {
-    const wanted = 2 * ms;
-    this.#leadMs = Math.min(6000, Math.max(500, wanted > this.#leadMs ? wanted : 0.8 * this.#leadMs + 0.2 * wanted));
+    const wanted = 3 * ms;
+    this.#leadMs = Math.min(8000, Math.max(1000, wanted > this.#leadMs ? wanted : 0.8 * this.#leadMs + 0.2 * wanted));
   }
 
   /** Starts the player of what will follow `showing`, off screen, so it only has to move in when the time comes. */
