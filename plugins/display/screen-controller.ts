@@ -406,12 +406,14 @@ export class ScreenController {
         await player.waitVisible(xwininfo, display, startTimeoutMs);
         this.#learnLead(Date.now() - spawnedAt);
       }
+      // A frozen player goes on before it moves in: a window moved on screen must repaint itself,
+      // which a stopped process cannot (one CI run showed the frame 110 ms late that way).
+      player.resume();
       if (this.#setup.xdotool && xwininfo) {
         const moving = Date.now();
         await player.bringOnScreen(this.#setup.xdotool, display, prepared ? 0 : 20);
         if (prepared) this.#moveMs = 0.7 * this.#moveMs + 0.3 * (Date.now() - moving);
       }
-      player.resume();
     } catch (err) {
       this.#switching = false;
       await player.stop();
