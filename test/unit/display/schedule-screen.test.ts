@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { solidPng } from '../../helpers/media-fixtures.js';
 import { ScreenSampler, screenColour } from '../../helpers/screen.js';
 import { assertNoGap, colourSequence, keep, startRig, useDisplaySuite, type DisplayRig } from './harness.js';
+import { waitFor } from '../../helpers/nvid.js';
 
 /** The node's own wall clock `ms` from now, as HH:MM:SS (the schedule's zone is the node's by default). */
 function clockIn(ms: number): string {
@@ -16,13 +17,8 @@ function clockIn(ms: number): string {
   return [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
 }
 
-async function until(what: string, test: () => Promise<boolean> | boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await test())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
+/** The harness's waitFor, with the description first as these stories read best. */
+const until = <T>(what: string, test: () => T | Promise<T>, timeoutMs = 15_000) => waitFor(test, what, timeoutMs, 50);
 
 describe('display plugin: a screen that runs by its schedule', function () {
   this.timeout(60_000);

@@ -8,16 +8,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { solidJpeg, solidPng } from '../../helpers/media-fixtures.js';
 import { ScreenSampler, screenColour } from '../../helpers/screen.js';
 import { assertNoGap, colourSequence, ffplayChildren, startRig, useDisplaySuite, type DisplayRig } from './harness.js';
+import { waitFor } from '../../helpers/nvid.js';
 
-async function until<T>(what: string, test: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await test();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
+/** The harness's waitFor, with the description first as these stories read best. */
+const until = <T>(what: string, test: () => T | Promise<T>, timeoutMs = 15_000) => waitFor(test, what, timeoutMs, 50);
 
 describe('display plugin: a player waiting for the next photo', function () {
   this.timeout(60_000);
