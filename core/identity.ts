@@ -27,16 +27,21 @@ export function fingerprintOf(certPem: string): string {
   return createHash('sha256').update(Buffer.from(der, 'binary')).digest('hex');
 }
 
-/** Makes a fresh RSA key pair and a self-signed certificate (CN = label). */
-export function createIdentity(label: string, bits = 2048): Identity {
+/**
+ * Makes a fresh RSA key pair and a self-signed certificate (CN = label).
+ * `serialBytes` is the serial's randomness, given only by tests that try its edge values.
+ */
+export function createIdentity(label: string, bits = 2048, serialBytes: Buffer = randomBytes(16)): Identity {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: bits });
   const keyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   const pubPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
   const cert = forge.pki.createCertificate();
   cert.publicKey = forge.pki.publicKeyFromPem(pubPem);
-  // A positive random serial: the top bit cleared keeps the DER integer positive.
-  const serial = randomBytes(16);
-  serial[0] = serial[0]! & 0x7f;
+  // A positive random serial in minimal DER: the top bit cleared keeps the integer positive, and
+  // the next bit set keeps the first byte non-zero, since a leading zero byte ahead of one below
+  // 0x80 is "illegal padding" to OpenSSL (it refused one identity in 256 before this).
+  const serial = Buffer.from(serialBytes);
+  serial[0] = (serial[0]! & 0x3f) | 0x40;
   cert.serialNumber = serial.toString('hex');
   const now = new Date();
   cert.validity.notBefore = new Date(now.getTime() - 24 * 3600 * 1000);
