@@ -238,10 +238,12 @@ describe('transport coordinator link', function () {
     const b = client(port, 2, 'b');
     await waitFor(() => a.peers.table.size === 1, 'joined');
 
+    // Random bytes with a fixed first byte, so no draw can stall instead of failing: 0x16 would
+    // start a TLS handshake, and a small length prefix would wait for a frame's rest.
     const tcpGarbage = await rawTcp(port);
-    tcpGarbage.socket.write(randomBytes(4096));
+    tcpGarbage.socket.write(Buffer.concat([Buffer.from([0x00]), randomBytes(4095)]));
     const tlsGarbage = await rawTls(port, identity(3));
-    tlsGarbage.socket.write(randomBytes(4096));
+    tlsGarbage.socket.write(Buffer.concat([Buffer.from([0xfe]), randomBytes(4095)]));
     const huge = await rawTls(port, identity(4));
     huge.socket.write(Buffer.from([0xff, 0xff, 0xff, 0xff, 1, 1]));
     const half = await rawTls(port, identity(5));

@@ -338,7 +338,11 @@ for (const mode of ['tcp', 'tls'] as const) describe(`transport direct delivery 
 
     const loris = await rawTcp(r.port);
     const noise = await rawTcp(r.port);
-    noise.socket.write(randomBytes(2048));
+    // Random, except the first byte: 0x16 (a TLS handshake, one draw in 256) would make this a
+    // stalled handshake that times out instead of noise refused at once.
+    const junk = randomBytes(2048);
+    junk[0] = 0x00;
+    noise.socket.write(junk);
     const huge = await rawTls(r.port, identity(3));
     huge.send({ type: 'transfer', transferId: 'huge' });
     huge.socket.write(Buffer.from([0xff, 0xff, 0xff, 0xff, 1, 2]));
