@@ -13,8 +13,9 @@ fi
 
 # command -> Debian package that provides it (openbox: the display tests also run under a window manager;
 # chromium: the panel's browser tests, driven by playwright-core, which never downloads a browser itself;
-# xset: the display's screen power, DPMS)
-declare -A provides=([ffmpeg]=ffmpeg [ffprobe]=ffmpeg [tcpdump]=tcpdump [ffplay]=ffmpeg [Xvfb]=xvfb [xwininfo]=x11-utils [xset]=x11-xserver-utils [xprop]=x11-utils [xdotool]=xdotool [openbox]=openbox [setpriv]=util-linux [openssl]=openssl [docker-compose]=docker-compose [chromium]=chromium)
+# xset: the display's screen power, DPMS; nats-server: the coordinator's shared directory tests;
+# ip and tc: the network-namespace tests of discovery)
+declare -A provides=([ffmpeg]=ffmpeg [ffprobe]=ffmpeg [tcpdump]=tcpdump [ffplay]=ffmpeg [Xvfb]=xvfb [xwininfo]=x11-utils [xset]=x11-xserver-utils [xprop]=x11-utils [xdotool]=xdotool [openbox]=openbox [setpriv]=util-linux [openssl]=openssl [docker-compose]=docker-compose [chromium]=chromium [nats-server]=nats-server [ip]=iproute2 [tc]=iproute2)
 missing=()
 for cmd in "${!provides[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${provides[$cmd]}")
