@@ -65,7 +65,7 @@ export async function pool<T>(items: readonly T[], limit: number, task: (item: T
 
 type Message = { type: string; [field: string]: unknown };
 
-/** Counts non-overlapping occurrences of `needle` (a peer entry has exactly one "certPem"). */
+/** Counts non-overlapping occurrences of `needle` (a peer entry has exactly one `"id":`). */
 function count(text: string, needle: string): number {
   let n = 0;
   for (let at = text.indexOf(needle); at >= 0; at = text.indexOf(needle, at + needle.length)) n += 1;
@@ -124,7 +124,8 @@ export class SimNode {
     if (json.startsWith('{"type":"peer-joined"')) {
       this.peersKnown += 1;
     } else if (json.startsWith('{"type":"peers"')) {
-      this.peersKnown += count(json, '"certPem"');
+      // The list names everyone, this node included.
+      this.peersKnown += count(json, '"id":') - (json.includes(this.identity.id) ? 1 : 0);
       if (json.endsWith('"more":false}')) this.joinedResolve?.();
     } else if (json.startsWith('{"type":"peer-renamed"')) {
       this.onRenamed?.(((JSON.parse(json) as Message).peer as { name: string }).name);

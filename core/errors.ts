@@ -35,6 +35,7 @@ export const ERROR_CODES = {
   // peers and transfers, as the pipelines see them
   NVID_ERR_UNKNOWN_PEER: 'no admitted peer has that name or ID',
   NVID_ERR_AMBIGUOUS_PEER: 'more than one peer matches that name',
+  NVID_ERR_PEER_CERTIFICATE: "a peer's certificate cannot be found (the coordinator does not know it) or its fingerprint is not the peer's ID",
   NVID_ERR_DELIVERY: 'the receiver did not acknowledge a transfer, or acknowledged something else',
   NVID_ERR_REFUSED: 'the receiver refused the transfer (policy, validation or decryption); the reason is attached',
   NVID_ERR_NO_SPACE: "the receiver's disk has no room for the file (checked when its header arrives, or it filled up during the transfer)",

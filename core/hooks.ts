@@ -19,6 +19,7 @@ import {
 import type {
   AcceptSenderRequest,
   AcceptTransferRequest,
+  CertificateRequest,
   ControlRequest,
   DeliverRequest,
   DeliveryReceipt,
@@ -114,6 +115,12 @@ export function createHooks() {
      * Return a reason to refuse, undefined to let it through.
      */
     acceptTransfer: new AsyncSeriesBailHook<[AcceptTransferRequest], string | undefined>(['request'], 'acceptTransfer'),
+    /**
+     * Find a peer's certificate (PEM) by its ID, e.g. from the coordinator. Peer lists carry none,
+     * so the core asks here the first time it seals for a peer; it checks the answer's fingerprint
+     * against the ID itself and keeps it, so a plugin need not be trusted with that.
+     */
+    certificate: new AsyncSeriesBailHook<[CertificateRequest], string | undefined>(['request'], 'certificate'),
     /** Ask the coordinator to rename this node; resolve with the name it was given. */
     rename: new AsyncSeriesBailHook<[{ readonly name: string }], string | undefined>(['request'], 'rename'),
 

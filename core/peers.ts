@@ -4,6 +4,7 @@
  * the history log and any plugin see joins, leaves and renames.
  */
 import { NvidError } from './errors.js';
+import { fingerprintOf } from './identity.js';
 import type { NvidHooks } from './hooks.js';
 import type { PeerDirectory } from './plugin-api.js';
 import { resolveTargets } from './targets.js';
@@ -60,12 +61,20 @@ export class PeerTable implements PeerDirectory {
 
   upsert(peer: Peer): void {
     if (peer.id === this.#selfId) return;
-    const frozen = Object.freeze({ ...peer, tags: Object.freeze([...(peer.tags ?? [])]) });
     const old = this.#peers.get(peer.id);
+    // Entries come without certificates; one fetched earlier stays, since the ID (its fingerprint) did not change.
+    const certPem = peer.certPem ?? old?.certPem;
+    const frozen: Peer = Object.freeze({ ...peer, ...(certPem !== undefined ? { certPem } : {}), tags: Object.freeze([...(peer.tags ?? [])]) });
     this.#peers.set(peer.id, frozen);
     if (!old) this.#events.peerJoined.call(frozen);
     else if (old.name !== peer.name) this.#events.peerRenamed.call({ peer: frozen, oldName: old.name });
-    else if (old.address !== peer.address || old.port !== peer.port || old.certPem !== peer.certPem || !sameTags(old.tags, frozen.tags)) this.#events.peerUpdated.call({ peer: frozen, previous: old });
+    else if (old.address !== peer.address || old.port !== peer.port || !sameTags(old.tags, frozen.tags)) this.#events.peerUpdated.call({ peer: frozen, previous: old });
+  }
+
+  rememberCertificate(id: string, certPem: string): void {
+    const old = this.#peers.get(id);
+    if (!old || old.certPem !== undefined || fingerprintOf(certPem) !== id) return;
+    this.#peers.set(id, Object.freeze({ ...old, certPem }));
   }
 
   remove(id: string): void {

@@ -22,6 +22,7 @@ import type {
   Identity,
   LibraryItem,
   MediaInfo,
+  CertifiedPeer,
   Peer,
   RejectedEvent,
   RemoteScreenAnswer,
@@ -63,6 +64,11 @@ export interface PeerDirectory extends PeerView {
   replaceAll(peers: readonly Peer[]): void;
   /** Add or update one peer; emits peerJoined, peerRenamed or peerUpdated. */
   upsert(peer: Peer): void;
+  /**
+   * Keep a peer's certificate once it was fetched and checked against the ID (no event: the
+   * peer did not change). Ignored for an unknown peer or a certificate of another ID.
+   */
+  rememberCertificate(id: string, certPem: string): void;
   /** Remove one peer; emits peerLeft. */
   remove(id: string): void;
 }
@@ -76,8 +82,8 @@ export interface HistoryLog {
 
 /** An incoming transfer, handed to the core by the transport once the sender's TLS certificate checked out. */
 export interface IncomingTransfer {
-  /** The admitted peer whose certificate authenticated the connection. */
-  readonly sender: Peer;
+  /** The admitted peer whose certificate authenticated the connection, with that certificate. */
+  readonly sender: CertifiedPeer;
   /** The sealed envelope bytes, exactly as the sender's `seal` produced them. */
   readonly envelope: Readable;
 }

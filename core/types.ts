@@ -7,16 +7,32 @@ import type { Readable } from 'node:stream';
 /** Which daemon this is: the address book, or a node that sends and shows media. */
 export type Role = 'coordinator' | 'node';
 
-/** A node admitted by the coordinator. `id` is the SHA-256 fingerprint of `certPem` (lowercase hex). */
+/** A node admitted by the coordinator. `id` is the SHA-256 fingerprint of its certificate (lowercase hex). */
 export interface Peer {
   readonly id: string;
   readonly name: string;
-  readonly certPem: string;
+  /**
+   * The peer's certificate, once someone needed it. The coordinator lists peers without
+   * certificates (a join then costs everyone else a few dozen bytes, not a certificate); the
+   * core fetches one through the `certificate` hook before it seals for the peer, checks that
+   * its fingerprint is the ID, and keeps it in the peer table.
+   */
+  readonly certPem?: string;
   /** Host and port where the peer accepts transfer connections. */
   readonly address: string;
   readonly port: number;
   /** Short lowercase words the node declared in its config (`tags`), for sending to groups (`tag:floor-2`); [] when none. */
   readonly tags: readonly string[];
+}
+
+/** A peer whose certificate is known (and matches its ID): what sealing for it and opening from it need. */
+export type CertifiedPeer = Peer & { readonly certPem: string };
+
+/** Argument of `hooks.certificate`. */
+export interface CertificateRequest {
+  /** The peer's ID, the SHA-256 fingerprint the answer must have. */
+  readonly id: string;
+  readonly signal?: AbortSignal;
 }
 
 /** This daemon's own identity, made on first start and kept in the state folder. */
@@ -94,12 +110,12 @@ export interface ValidateRequest {
 export interface SealRequest {
   readonly path: string;
   /** The first (for a one-recipient send, the only) recipient: `recipients[0]`. */
-  readonly recipient: Peer;
+  readonly recipient: CertifiedPeer;
   /**
    * Every recipient, 1..64, in order: the plugin encrypts the content once and wraps its key for each.
    * Their IDs equal `meta.recipientIds`. Absent means `[recipient]`.
    */
-  readonly recipients?: readonly Peer[];
+  readonly recipients?: readonly CertifiedPeer[];
   readonly meta: TransferMeta;
   /**
    * Set when the file at `path` is still being written (`SendOptions.arriving`): read
@@ -132,7 +148,8 @@ export interface SealedEnvelope {
 /** Argument of `hooks.open`. `sender` is the peer the transport authenticated by TLS certificate. */
 export interface OpenRequest {
   readonly envelope: Readable;
-  readonly sender: Peer;
+  /** With the certificate the sender authenticated its connection with. */
+  readonly sender: CertifiedPeer;
 }
 
 /** Result of `hooks.open`: the verified header, and the plaintext, which errors if any chunk fails. */

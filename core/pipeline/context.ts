@@ -3,7 +3,7 @@
  */
 import type { Logger } from 'pino';
 import type { NvidHooks } from '../hooks.js';
-import type { HistoryLog, PeerView } from '../plugin-api.js';
+import type { HistoryLog, PeerDirectory, PeerView } from '../plugin-api.js';
 import type { ReceivedIndex } from '../received-index.js';
 import type { Identity } from '../types.js';
 import type { TransferTracker } from './transfer-tracker.js';
@@ -11,7 +11,8 @@ import type { TransferTracker } from './transfer-tracker.js';
 export interface PipelineContext {
   readonly hooks: NvidHooks;
   readonly identity: Identity;
-  readonly peers: PeerView;
+  /** Read only, but for keeping a certificate fetched and checked before a seal. */
+  readonly peers: PeerView & Pick<PeerDirectory, 'rememberCertificate'>;
   readonly history: HistoryLog;
   readonly log: Logger;
   readonly libraryDir: string;

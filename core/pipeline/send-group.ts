@@ -17,6 +17,7 @@ import { asNvidError, NvidError } from '../errors.js';
 import type { GroupSendResult, Peer, RecipientOutcome, SendOptions, SendResult, TransferMeta } from '../types.js';
 import type { PipelineContext } from './context.js';
 import { answered } from './hook-checks.js';
+import { certifiedPeers } from './certified-peers.js';
 import { deliverPrepared, deliverSealed, prepareSend, recordSendFailure, SendStepError, type CheckedSend } from './send.js';
 
 /** Recipients sent to at the same time: enough to overlap round trips, few enough not to split a slow uplink into slivers. */
@@ -142,7 +143,8 @@ async function sealOnce(ctx: PipelineContext, prepared: CheckedSend, recipients:
   const file = join(ctx.incomingDir, `${meta.transferId}.outgoing.part`);
   try {
     if (signal?.aborted) throw new NvidError('NVID_ERR_CANCELLED', `the send of ${basename(path)} was cancelled`);
-    const envelope = answered(await ctx.hooks.seal.promise({ path, recipient: recipients[0]!, recipients, meta }), 'seal', 'cannot send');
+    const certified = await certifiedPeers(ctx, recipients, signal);
+    const envelope = answered(await ctx.hooks.seal.promise({ path, recipient: certified[0]!, recipients: certified, meta }), 'seal', 'cannot send');
     await pipeline(envelope.stream, createWriteStream(file, { mode: 0o600, flags: 'wx' }), ...(signal ? [{ signal }] : []));
     const { size: written } = await stat(file);
     if (envelope.length !== undefined && written !== envelope.length) {

@@ -15,6 +15,7 @@ import { asNvidError, NvidError } from '../errors.js';
 import type { GrowingFile, MediaInfo, Peer, SealedEnvelope, SendOptions, SendResult, SendStage, TransferMeta } from '../types.js';
 import type { PipelineContext } from './context.js';
 import { answered, requireHook } from './hook-checks.js';
+import { certifiedPeers } from './certified-peers.js';
 import { RateMeter } from './rate-meter.js';
 
 function statRegularFile(path: string): number {
@@ -120,7 +121,8 @@ export async function deliverPrepared(ctx: PipelineContext, prepared: PreparedSe
       mediaType: media?.kind ?? options.arriving!.kind,
       fileName: basename(path),
     });
-    const envelope = answered(await ctx.hooks.seal.promise({ path, recipient: peer, meta, ...(growing ? { growing } : {}) }), 'seal', 'cannot send');
+    const [recipient] = await certifiedPeers(ctx, [peer], signal);
+    const envelope = answered(await ctx.hooks.seal.promise({ path, recipient: recipient!, meta, ...(growing ? { growing } : {}) }), 'seal', 'cannot send');
     if (signal?.aborted) {
       envelope.stream.destroy();
       throw cancelled(path);

@@ -7,7 +7,7 @@
 import { createDecipheriv } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { NvidError } from '../../core/errors.js';
-import type { Identity, OpenedEnvelope, Peer, TransferMeta } from '../../core/types.js';
+import type { CertifiedPeer, Identity, OpenedEnvelope, Peer, TransferMeta } from '../../core/types.js';
 import {
   decodeHeaderPlaintext,
   decodeMagicAndVersion,
@@ -34,7 +34,7 @@ import { parseMeta, type SharedMeta } from './transfer-meta.js';
 export interface OpenInput {
   readonly envelope: Readable;
   /** The peer the transport authenticated; the header must be signed by its certificate's key. */
-  readonly sender: Pick<Peer, 'id' | 'certPem'>;
+  readonly sender: Pick<CertifiedPeer, 'id' | 'certPem'>;
   readonly identity: Pick<Identity, 'id' | 'keyPem'>;
   readonly replayGuard: ReplayGuard;
   /** Oldest acceptable envelope time, as an age. */

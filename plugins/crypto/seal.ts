@@ -7,7 +7,7 @@ import { createCipheriv } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { pipeline, Readable } from 'node:stream';
 import { NvidError } from '../../core/errors.js';
-import type { GrowingFile, Identity, Peer, SealedEnvelope, TransferMeta } from '../../core/types.js';
+import type { CertifiedPeer, GrowingFile, Identity, Peer, SealedEnvelope, TransferMeta } from '../../core/types.js';
 import {
   encodeHeaderPlaintext,
   encodeMultiPreamble,
@@ -32,13 +32,13 @@ import { encodeMeta } from './transfer-meta.js';
 /** Everything sealing needs besides the plaintext. */
 export interface SealInput {
   /** The one recipient (version 1 envelope); give this or `recipients`. */
-  readonly recipient?: Pick<Peer, 'id' | 'certPem'>;
+  readonly recipient?: Pick<CertifiedPeer, 'id' | 'certPem'>;
   /**
    * Recipients in order, 1..64. One makes a version 1 envelope (byte for byte as
    * with `recipient`); two or more make one version 2 envelope: the body
    * encrypted once, the file key wrapped for each.
    */
-  readonly recipients?: readonly Pick<Peer, 'id' | 'certPem'>[];
+  readonly recipients?: readonly Pick<CertifiedPeer, 'id' | 'certPem'>[];
   readonly sender: Pick<Identity, 'id' | 'keyPem'>;
   readonly meta: TransferMeta;
   readonly chunkSize: number;
@@ -98,7 +98,7 @@ function signAndSealHeader(parts: {
 }
 
 /** Version 1: exactly one recipient. */
-function sealSingleHead(input: SealInput, recipient: Pick<Peer, 'id' | 'certPem'>): SealedHead {
+function sealSingleHead(input: SealInput, recipient: Pick<CertifiedPeer, 'id' | 'certPem'>): SealedHead {
   const { meta, sender, chunkSize } = input;
   const primitives = input.primitives ?? defaultSealPrimitives;
   if (meta.receiverId !== recipient.id) throw new NvidError('NVID_ERR_WRONG_RECIPIENT', `meta.receiverId ${meta.receiverId} is not the recipient ${recipient.id}`);
@@ -135,7 +135,7 @@ function sealSingleHead(input: SealInput, recipient: Pick<Peer, 'id' | 'certPem'
  * Version 2: the file key wrapped for each recipient, in order, under one
  * signature over the whole preamble (so the list cannot change) and the meta.
  */
-function sealMultiHead(input: SealInput, recipients: readonly Pick<Peer, 'id' | 'certPem'>[]): SealedHead {
+function sealMultiHead(input: SealInput, recipients: readonly Pick<CertifiedPeer, 'id' | 'certPem'>[]): SealedHead {
   const { meta, sender, chunkSize } = input;
   const primitives = input.primitives ?? defaultSealPrimitives;
   if (meta.senderId !== sender.id) throw new NvidError('NVID_ERR_BAD_ENVELOPE', `meta.senderId ${meta.senderId} is not this node (${sender.id})`);

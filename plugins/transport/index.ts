@@ -170,6 +170,8 @@ export default class TransportPlugin implements NvidPlugin {
       powers.setName(assigned);
       return assigned;
     });
+    // Peer lists carry no certificates; the coordinator hands one out when the core first seals for a peer.
+    daemon.hooks.certificate.tapPromise(PLUGIN_NAME, ({ id }) => client.certificate(id));
     daemon.hooks.status.tap(PLUGIN_NAME, (report) => ({
       ...report,
       transport: { role: 'node', coordinator: coordinatorAddress, connected: client.connected, transferPort, activeTransfers: transfers.activeTransfers, bulkChannel: o.bulkChannel, bodiesReceived: transfers.bodiesReceived },

@@ -67,10 +67,15 @@ describe('bulk channel between real nvid processes', function () {
     const { session, leave } = await joinAsNode(cluster.coordinatorPort, mallory, 'mallory');
     try {
       await cluster.waitForPeers('alpha', ['beta', 'gamma', 'mallory']);
-      // Alpha's certificate, as the coordinator lists it to every node.
+      // Alpha as the coordinator lists it to every node, and its certificate as the coordinator hands it out.
       const listed = session.frames.flatMap((f) => (f.kind === 'message' && f.message.type === 'peers' ? (f.message.peers as Peer[]) : []));
-      const alpha = listed.find((p) => p.name === 'alpha')!;
-      assert.ok(alpha?.certPem, 'the coordinator listed alpha');
+      const entry = listed.find((p) => p.name === 'alpha')!;
+      assert.ok(entry, 'the coordinator listed alpha');
+      assert.equal(entry.certPem, undefined, 'lists carry no certificates');
+      session.send({ type: 'certificate-request', requestId: 7, id: entry.id });
+      await waitFor(() => session.frames.some((f) => f.kind === 'message' && f.message.type === 'certificate'), 'the coordinator sent alpha\'s certificate');
+      const answer = session.frames.find((f) => f.kind === 'message' && f.message.type === 'certificate')!;
+      const alpha = { ...entry, certPem: String((answer as unknown as { message: { certPem: string } }).message.certPem) };
       const port = (await statusOf('alpha')).transport.transferPort;
       const size = statSync(picture).size;
 

@@ -84,6 +84,7 @@ export class CoordinatorClient {
   private lastHeard = 0;
   private nextRequestId = 1;
   private readonly renames = new Map<number, PendingRename>();
+  private readonly certificates = new Map<number, PendingRename>();
   private pagedPeers: Peer[] = [];
 
   constructor(options: CoordinatorClientOptions) {
@@ -114,6 +115,26 @@ export class CoordinatorClient {
       }, timeoutMs);
       this.renames.set(requestId, { resolve, reject, timer });
       conn.send({ type: 'rename', requestId, name });
+    });
+  }
+
+  /**
+   * Asks the coordinator for a peer's certificate (peer lists carry none). The caller checks its
+   * fingerprint against the ID; the coordinator answers with an error when it does not know the peer.
+   */
+  certificate(id: string, timeoutMs = 10_000): Promise<string> {
+    const conn = this.conn;
+    if (!conn || !this.connected) {
+      return Promise.reject(new NvidError('NVID_ERR_CONNECTION', `not connected to the coordinator, which keeps the certificate of peer ${id.slice(0, 16)}; retry once it is back`));
+    }
+    const requestId = this.nextRequestId++;
+    return new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.certificates.delete(requestId);
+        reject(new NvidError('NVID_ERR_TIMEOUT', `the coordinator did not send the certificate of ${id.slice(0, 16)} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.certificates.set(requestId, { resolve, reject, timer });
+      conn.send({ type: 'certificate-request', requestId, id });
     });
   }
 
@@ -231,6 +252,9 @@ export class CoordinatorClient {
       case 'renamed':
         this.settleRename(message.requestId, message.name);
         return;
+      case 'certificate':
+        this.settle(this.certificates, message.requestId, message.certPem);
+        return;
       case 'error':
         this.onError(link, message);
         return;
@@ -264,6 +288,7 @@ export class CoordinatorClient {
     const err = new NvidError(message.code, message.message, message.details ? { details: message.details } : undefined);
     if (message.requestId !== undefined) {
       this.settleRename(message.requestId, err);
+      this.settle(this.certificates, message.requestId, err);
       return;
     }
     link.failure = err;
@@ -272,19 +297,24 @@ export class CoordinatorClient {
 
   /**
    * A peer entry is used only if its ID really is its certificate's fingerprint:
-   * a coordinator cannot swap the certificate behind a known ID.
+   * a coordinator cannot swap the certificate behind a known ID. Entries without a
+   * certificate (the usual case) are checked when one is fetched for them.
    */
   private acceptable(peer: Peer): boolean {
     if (peer.id === this.options.identity.id) return false;
-    if (certificateFingerprint(peer.certPem) === peer.id) return true;
+    if (peer.certPem === undefined || certificateFingerprint(peer.certPem) === peer.id) return true;
     this.options.log.warn({ peerId: peer.id }, 'ignoring a peer entry whose certificate does not match its ID');
     return false;
   }
 
   private settleRename(requestId: number, outcome: string | NvidError): void {
-    const pending = this.renames.get(requestId);
+    this.settle(this.renames, requestId, outcome);
+  }
+
+  private settle(requests: Map<number, PendingRename>, requestId: number, outcome: string | NvidError): void {
+    const pending = requests.get(requestId);
     if (!pending) return;
-    this.renames.delete(requestId);
+    requests.delete(requestId);
     clearTimeout(pending.timer);
     if (typeof outcome === 'string') pending.resolve(outcome);
     else pending.reject(outcome);
@@ -312,6 +342,7 @@ export class CoordinatorClient {
     const wasJoined = this.joinedConn === conn;
     this.joinedConn = undefined;
     for (const [id] of this.renames) this.settleRename(id, new NvidError('NVID_ERR_CONNECTION', 'the coordinator link closed before the rename was answered'));
+    for (const [id] of this.certificates) this.settle(this.certificates, id, new NvidError('NVID_ERR_CONNECTION', 'the coordinator link closed before it sent the certificate asked for'));
     if (this.stopped) return;
     const reason = failure ? `${failure.code}: ${failure.message}` : 'connection closed';
     const isFatal = failure?.code === 'NVID_ERR_NOT_ADMITTED' || failure?.code === 'NVID_ERR_COORDINATOR_MISMATCH' || failure?.code === 'NVID_ERR_UNTRUSTED_PEER';

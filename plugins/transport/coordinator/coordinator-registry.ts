@@ -21,8 +21,17 @@ export interface WireEntry {
   readonly bytes: number;
 }
 
+/**
+ * What every other node is told about a peer: no certificate. A certificate is about
+ * 1.2 KB, ten times the rest, and a join burst of N nodes would move N²/2 of them;
+ * a node fetches the one it needs (certificate-request) when it first seals for a peer.
+ */
+export function listedPeer(peer: Peer): Peer {
+  return { id: peer.id, name: peer.name, address: peer.address, port: peer.port, tags: peer.tags };
+}
+
 function wireEntry(peer: Peer): WireEntry {
-  const json = JSON.stringify(peer);
+  const json = JSON.stringify(listedPeer(peer));
   return { json, bytes: Buffer.byteLength(json) };
 }
 

@@ -31,7 +31,7 @@ export class RosterFile {
     }
     const peers = (data as { peers?: unknown }).peers;
     if (!Array.isArray(peers)) return [];
-    return peers.filter(isPeer).filter((peer) => certificateFingerprint(peer.certPem) === peer.id);
+    return peers.filter(isPeer).filter((peer) => peer.certPem !== undefined && certificateFingerprint(peer.certPem) === peer.id);
   }
 
   /** Saves `snapshot()` soon; several calls in a burst make one write. */

@@ -1,18 +1,21 @@
 /**
  * The coordinator: admits nodes by policy, keeps one entry per node ID, sends
  * each node the full list on join and pushes every change (joined, left,
- * renamed) to all others, and drops nodes whose heartbeats stop.
+ * renamed) to all others in batches, hands out a peer's certificate to a node
+ * that asks for it, and drops nodes whose heartbeats stop.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { NvidError } from '../../../core/errors.js';
 import type { Peer } from '../../../core/types.js';
-import { encodeMessage, encodeMessageJson } from '../wire/frame-codec.js';
+import { encodeMessageJson } from '../wire/frame-codec.js';
 import type { FramedConnection } from '../wire/framed-connection.js';
 import { CoordinatorRegistry } from './coordinator-registry.js';
 import { RosterFile } from './coordinator-roster.js';
+import { DeltaBatches, batchWindowMs, type Batch } from './delta-batches.js';
+import { PeerListPages } from './peer-list-pages.js';
 import { GuardedTlsServer, listenerOptions, type AuthenticatedPeer, type ListenerOptions, type PendingSession } from '../wire/guarded-tls-server.js';
 import { normaliseFingerprint } from '../wire/tls-helpers.js';
-import { NODE_TO_COORDINATOR, checkMessage, type HelloMessage, type RenameMessage, type WireMessage } from '../wire/wire-messages.js';
+import { NODE_TO_COORDINATOR, checkMessage, errorMessage, type CertificateRequestMessage, type HelloMessage, type RenameMessage, type WireMessage } from '../wire/wire-messages.js';
 
 export interface AdmissionPolicy {
   readonly policy: 'open' | 'token' | 'fingerprints';
@@ -46,11 +49,16 @@ interface Session {
   readonly remote: string;
   lastSeen: number;
   joined: boolean;
+  /** The last address-book change this node knows of (see DeltaBatches). */
+  seenSeq: number;
 }
 
 export class CoordinatorServer {
   private readonly options: CoordinatorServerOptions;
   private readonly registry = new CoordinatorRegistry<Session>();
+  private readonly pages: PeerListPages;
+  private readonly deltas: DeltaBatches;
+  private joinedSessions = 0;
   private readonly server: GuardedTlsServer;
   private readonly allowed: ReadonlySet<string>;
   private sweeper: NodeJS.Timeout | undefined;
@@ -61,6 +69,8 @@ export class CoordinatorServer {
     this.options = options;
     this.roster = options.rosterPath ? new RosterFile(options.rosterPath) : undefined;
     this.allowed = new Set((options.admission.fingerprints ?? []).map(normaliseFingerprint));
+    this.pages = new PeerListPages(options.limits.maxMessageBytes);
+    this.deltas = new DeltaBatches(() => batchWindowMs(this.joinedSessions), (batch) => this.writeBatch(batch));
     this.server = new GuardedTlsServer({
       ...listenerOptions(options),
       checkPeer: (peer) => this.checkCertificate(peer),
@@ -83,6 +93,7 @@ export class CoordinatorServer {
       // A node dropped from the admission list while the coordinator was down is not brought back.
       if (this.checkCertificate(peer) === undefined) this.registry.restore(peer);
     }
+    this.pages.invalidate();
     for (const peer of this.registry.list()) this.options.observer?.joined(peer);
     this.startedAt = Date.now();
     const port = await this.server.listen();
@@ -94,7 +105,9 @@ export class CoordinatorServer {
 
   async stop(): Promise<void> {
     clearInterval(this.sweeper);
+    this.deltas.flushNow();
     await this.server.close();
+    this.deltas.stop();
     this.roster?.flush();
   }
 
@@ -117,7 +130,7 @@ export class CoordinatorServer {
   }
 
   private onConnection(conn: FramedConnection, peer: AuthenticatedPeer, pending: PendingSession): void {
-    const session: Session = { conn, peer, remote: pending.remoteAddress, lastSeen: Date.now(), joined: false };
+    const session: Session = { conn, peer, remote: pending.remoteAddress, lastSeen: Date.now(), joined: false, seenSeq: 0 };
     const reject = (err: NvidError) => this.options.onReject({ code: err.code, reason: err.message, peerId: peer.id, remote: pending.remoteAddress });
     conn.start({
       frame: (frame) => {
@@ -147,6 +160,9 @@ export class CoordinatorServer {
         this.onClosed(session, 'left');
         session.conn.end();
         return;
+      case 'certificate-request':
+        this.onCertificateRequest(session, message);
+        return;
       case 'error':
         this.options.log.warn({ peerId: session.peer.id, code: message.code }, `node reported an error: ${message.message}`);
         session.conn.end();
@@ -175,9 +191,20 @@ export class CoordinatorServer {
     session.conn.send({ type: 'renamed', requestId: message.requestId, name: result.peer.name });
     if (result.peer.name !== result.oldName) {
       this.saveRoster();
-      this.broadcast({ type: 'peer-renamed', peer: result.peer, oldName: result.oldName }, session);
+      this.pages.invalidate();
+      this.announce('peer-renamed', result.peer.id, result.oldName);
       this.options.observer?.renamed(result.peer, result.oldName);
     }
+  }
+
+  /** A node about to seal for a peer asks for its certificate; it checks the fingerprint itself. */
+  private onCertificateRequest(session: Session, message: CertificateRequestMessage): void {
+    const certPem = this.registry.get(message.id)?.certPem;
+    if (certPem === undefined) {
+      session.conn.send(errorMessage(new NvidError('NVID_ERR_UNKNOWN_PEER', `the coordinator knows no node ${message.id.slice(0, 16)}`), message.requestId));
+      return;
+    }
+    session.conn.send({ type: 'certificate', requestId: message.requestId, id: message.id, certPem });
   }
 
   private join(session: Session, hello: HelloMessage): void {
@@ -185,61 +212,69 @@ export class CoordinatorServer {
       { id: session.peer.id, certPem: session.peer.certPem, address: hello.address ?? session.remote, port: hello.port, requestedName: hello.name, tags: hello.tags ?? [] },
       session,
     );
-    session.joined = true;
+    this.setJoined(session, true);
+    if (previous) this.pages.invalidate();
+    else this.pages.appended(this.registry.wireOf(peer.id)!);
     if (replacedSession !== undefined && replacedSession !== session) {
       // The same certificate connected again: the old socket is stale (or a duplicate); it loses its entry, never duplicates it.
-      replacedSession.joined = false;
+      this.setJoined(replacedSession, false);
       replacedSession.conn.fail(new NvidError('NVID_ERR_CONNECTION', 'this session was replaced by a newer connection of the same node', { details: { reason: 'replaced' } }));
     }
     const { heartbeatIntervalMs, heartbeatTimeoutMs } = this.options;
     session.conn.send({ type: 'welcome', id: peer.id, name: peer.name, heartbeatIntervalMs, heartbeatTimeoutMs });
-    this.sendPeerList(session);
     if (!previous) {
-      this.broadcast({ type: 'peer-joined', peer }, session);
+      this.announce('peer-joined', peer.id);
       this.options.observer?.joined(peer);
     } else if (previous.name !== peer.name) {
-      this.broadcast({ type: 'peer-renamed', peer, oldName: previous.name }, session);
+      this.announce('peer-renamed', peer.id, previous.name);
       this.options.observer?.renamed(peer, previous.name);
     } else if (previous.address !== peer.address || previous.port !== peer.port || !sameTags(previous.tags, peer.tags)) {
       // Same ID, new transfer address or tags: an upsert for everyone, no join or leave.
-      this.broadcast({ type: 'peer-joined', peer }, session);
+      this.announce('peer-joined', peer.id);
     }
+    // The list holds every change queued so far, this node's own join included: it needs none of them again.
+    for (const frame of this.pages.frames(() => this.wireEntries())) session.conn.sendEncoded(frame);
+    session.seenSeq = this.deltas.seq;
     this.saveRoster();
     this.options.log.info({ peerId: peer.id, name: peer.name, address: peer.address, port: peer.port, replaced: Boolean(previous) }, `node ${peer.name} joined`);
   }
 
-  /** The full list, in pages that each fit one message frame, built from the cached JSON of each entry. */
-  private sendPeerList(session: Session): void {
-    const { maxMessageBytes } = this.options.limits;
-    const budget = maxMessageBytes - 64;
-    let page: string[] = [];
-    let size = 0;
-    const flush = (more: boolean) => {
-      session.conn.sendEncoded(encodeMessageJson(`{"type":"peers","peers":[${page.join(',')}],"more":${more}}`, maxMessageBytes, 'peers'));
-      page = [];
-      size = 0;
-    };
-    for (const peer of this.registry.list()) {
-      if (peer.id === session.peer.id) continue;
-      const { json, bytes } = this.registry.wireOf(peer.id)!;
-      if (page.length > 0 && size + bytes + 1 > budget) flush(true);
-      page.push(json);
-      size += bytes + 1;
-    }
-    flush(false);
+  private *wireEntries() {
+    for (const peer of this.registry.list()) yield this.registry.wireOf(peer.id)!;
   }
 
-  /** Encodes once, writes to every joined session except `except`; sessions that stopped reading are dropped. */
-  private broadcast(message: WireMessage, except?: Session): void {
-    const frame = encodeMessage(message, this.options.limits.maxMessageBytes);
+  private setJoined(session: Session, joined: boolean): void {
+    if (session.joined === joined) return;
+    session.joined = joined;
+    this.joinedSessions += joined ? 1 : -1;
+  }
+
+  /**
+   * Queues a change for every node, from the entry's cached JSON (no certificate). The node
+   * it is about gets it too and ignores it: one shared buffer per batch beats a copy per node.
+   */
+  private announce(type: 'peer-joined' | 'peer-renamed', id: string, oldName?: string): void;
+  private announce(type: 'peer-left', id: string): void;
+  private announce(type: 'peer-joined' | 'peer-renamed' | 'peer-left', id: string, oldName?: string): void {
+    const { maxMessageBytes } = this.options.limits;
+    let json: string;
+    if (type === 'peer-left') json = `{"type":"peer-left","id":${JSON.stringify(id)}}`;
+    else if (type === 'peer-joined') json = `{"type":"peer-joined","peer":${this.registry.wireOf(id)!.json}}`;
+    else json = `{"type":"peer-renamed","peer":${this.registry.wireOf(id)!.json},"oldName":${JSON.stringify(oldName)}}`;
+    this.deltas.push(encodeMessageJson(json, maxMessageBytes, type));
+  }
+
+  /** Writes one batch of changes to every joined node, each the part it has not seen; nodes that stopped reading are dropped. */
+  private writeBatch(batch: Batch): void {
     for (const peer of this.registry.list()) {
       const session = this.registry.sessionOf(peer.id);
-      if (!session || session === except || !session.joined) continue;
+      if (!session || !session.joined) continue;
       if (session.conn.socket.writableLength > MAX_SESSION_BACKLOG_BYTES) {
         this.drop(session, new NvidError('NVID_ERR_TIMEOUT', 'node is not reading its coordinator link (backlog over 8 MiB)'));
         continue;
       }
-      session.conn.sendEncoded(frame);
+      const unseen = batch.unseenBy(session);
+      if (unseen) session.conn.sendEncoded(unseen);
     }
   }
 
@@ -267,7 +302,7 @@ export class CoordinatorServer {
 
   private onClosed(session: Session, reason: string): void {
     if (!session.joined) return;
-    session.joined = false;
+    this.setJoined(session, false);
     this.removeEntry(session.peer.id, session, reason);
   }
 
@@ -275,7 +310,8 @@ export class CoordinatorServer {
     const removed = this.registry.remove(id, session);
     if (!removed) return;
     this.saveRoster();
-    this.broadcast({ type: 'peer-left', id: removed.id });
+    this.pages.invalidate();
+    this.announce('peer-left', removed.id);
     this.options.observer?.left(removed, reason);
     this.options.log.info({ peerId: removed.id, name: removed.name, reason }, `node ${removed.name} left`);
   }

@@ -18,7 +18,7 @@
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { NvidError, asNvidError } from '../../../core/errors.js';
-import type { DeliveryReceipt, Peer } from '../../../core/types.js';
+import type { CertifiedPeer, DeliveryReceipt, Peer } from '../../../core/types.js';
 import type { Frame } from '../wire/frame-codec.js';
 import type { FramedConnection } from '../wire/framed-connection.js';
 import type { AuthenticatedPeer, PendingSession } from '../wire/guarded-tls-server.js';
@@ -31,7 +31,7 @@ import { ScreenRequestSession, type ServeScreen } from './screen-request-session
 
 /** An incoming transfer as the transport hands it on. */
 export interface IncomingEnvelope {
-  readonly sender: Peer;
+  readonly sender: CertifiedPeer;
   readonly transferId: string;
   readonly envelope: Readable;
 }
@@ -82,7 +82,7 @@ export class IncomingTransferSession {
   private readonly host: IncomingTransferHost;
   private readonly conn: FramedConnection;
   private readonly pending: PendingSession;
-  private readonly sender: Peer;
+  private readonly sender: CertifiedPeer;
   private stage: Stage = 'header';
   private transferId = '';
   private body: Readable | undefined;
@@ -90,12 +90,15 @@ export class IncomingTransferSession {
   private bulkSocket: Socket | undefined;
   private floor: BodyRateFloor | undefined;
 
-  /** `cert` passed the server's certificate check, so it is an admitted peer: the sender is who that peer is now. */
+  /**
+   * `cert` passed the server's certificate check, so it is an admitted peer: the sender is who that
+   * peer is now, with the certificate it just proved it holds (peer lists carry none).
+   */
   constructor(host: IncomingTransferHost, conn: FramedConnection, cert: AuthenticatedPeer, pending: PendingSession) {
     this.host = host;
     this.conn = conn;
     this.pending = pending;
-    this.sender = host.options.lookupPeer(cert.id)!;
+    this.sender = { ...host.options.lookupPeer(cert.id)!, certPem: cert.certPem };
   }
 
   /** Starts reading frames; until the body is complete, a sender that goes quiet is cut off. */

@@ -15,6 +15,8 @@ export interface HelloMessage { type: 'hello'; name: string; port: number; addre
 export interface PingMessage { type: 'ping' }
 export interface RenameMessage { type: 'rename'; requestId: number; name: string }
 export interface LeaveMessage { type: 'leave' }
+/** Asks for a peer's certificate by ID: peer lists carry none (see Peer.certPem). */
+export interface CertificateRequestMessage { type: 'certificate-request'; requestId: number; id: string }
 
 // ---- coordinator link: coordinator -> node ---------------------------------
 /** Answer to hello: the name the node was given and the heartbeat the coordinator expects. */
@@ -26,6 +28,8 @@ export interface PeerLeftMessage { type: 'peer-left'; id: string }
 export interface PeerRenamedMessage { type: 'peer-renamed'; peer: Peer; oldName: string }
 export interface PongMessage { type: 'pong' }
 export interface RenamedMessage { type: 'renamed'; requestId: number; name: string }
+/** The answer to certificate-request (an unknown ID gets an error naming the requestId); the node checks the fingerprint. */
+export interface CertificateMessage { type: 'certificate'; requestId: number; id: string; certPem: string }
 
 // ---- transfer link ---------------------------------------------------------
 /**
@@ -62,8 +66,8 @@ export const MAX_SCREEN_ANSWER_BYTES = 16 * 1024 * 1024;
 export interface ErrorMessage { type: 'error'; code: NvidErrorCode; message: string; requestId?: number; details?: Record<string, unknown> }
 
 export type WireMessage =
-  | HelloMessage | PingMessage | RenameMessage | LeaveMessage
-  | WelcomeMessage | PeersMessage | PeerJoinedMessage | PeerLeftMessage | PeerRenamedMessage | PongMessage | RenamedMessage
+  | HelloMessage | PingMessage | RenameMessage | LeaveMessage | CertificateRequestMessage
+  | WelcomeMessage | PeersMessage | PeerJoinedMessage | PeerLeftMessage | PeerRenamedMessage | PongMessage | RenamedMessage | CertificateMessage
   | TransferMessage | BulkMessage | BulkDeclinedMessage | AckMessage | ScreenRequestMessage | ScreenAnswerMessage | ErrorMessage;
 export type MessageType = WireMessage['type'];
 
@@ -72,12 +76,17 @@ const name = { type: 'string', minLength: 1, maxLength: 64 } as const;
 const port = { type: 'integer', minimum: 1, maximum: 65535 } as const;
 const requestId = { type: 'integer', minimum: 0 } as const;
 const tags = { type: 'array', maxItems: MAX_TAGS, uniqueItems: true, items: { type: 'string', pattern: TAG_PATTERN } } as const;
-/** `tags` may be absent (a coordinator from before tags): the node reads that as none. */
+const certPem = { type: 'string', maxLength: 16384 } as const;
+/**
+ * `tags` may be absent (a coordinator from before tags): the node reads that as none. `certPem`
+ * is absent from this coordinator's entries (fetched with certificate-request when needed), present
+ * in an older one's.
+ */
 const peer = {
   type: 'object',
   additionalProperties: false,
-  required: ['id', 'name', 'certPem', 'address', 'port'],
-  properties: { id: hex64, name, certPem: { type: 'string', maxLength: 16384 }, address: { type: 'string', minLength: 1, maxLength: 255 }, port, tags },
+  required: ['id', 'name', 'address', 'port'],
+  properties: { id: hex64, name, certPem, address: { type: 'string', minLength: 1, maxLength: 255 }, port, tags },
 } as const;
 
 function shape(properties: Record<string, object>, required: string[]): object {
@@ -95,6 +104,7 @@ const SCHEMAS: Record<MessageType, object> = {
   ping: shape({}, ['ping']),
   rename: shape({ requestId, name }, ['rename', 'requestId', 'name']),
   leave: shape({}, ['leave']),
+  'certificate-request': shape({ requestId, id: hex64 }, ['certificate-request', 'requestId', 'id']),
   welcome: shape({ id: hex64, name, heartbeatIntervalMs: { type: 'integer', minimum: 1 }, heartbeatTimeoutMs: { type: 'integer', minimum: 1 } }, ['welcome', 'id', 'name', 'heartbeatIntervalMs', 'heartbeatTimeoutMs']),
   peers: shape({ peers: { type: 'array', items: peer }, more: { type: 'boolean' } }, ['peers', 'peers', 'more']),
   'peer-joined': shape({ peer }, ['peer-joined', 'peer']),
@@ -102,6 +112,7 @@ const SCHEMAS: Record<MessageType, object> = {
   'peer-renamed': shape({ peer, oldName: name }, ['peer-renamed', 'peer', 'oldName']),
   pong: shape({}, ['pong']),
   renamed: shape({ requestId, name }, ['renamed', 'requestId', 'name']),
+  certificate: shape({ requestId, id: hex64, certPem }, ['certificate', 'requestId', 'id', 'certPem']),
   transfer: shape(
     {
       transferId: { type: 'string', minLength: 1, maxLength: 128 },
@@ -140,9 +151,9 @@ const ajv = new Ajv({ allErrors: false, strict: true });
 const VALIDATORS = new Map<string, ValidateFunction>(Object.entries(SCHEMAS).map(([type, schema]) => [type, ajv.compile(schema)]));
 
 /** Message types a coordinator accepts from a node. */
-export const NODE_TO_COORDINATOR = ['hello', 'ping', 'rename', 'leave', 'error'] as const satisfies readonly MessageType[];
+export const NODE_TO_COORDINATOR = ['hello', 'ping', 'rename', 'leave', 'certificate-request', 'error'] as const satisfies readonly MessageType[];
 /** Message types a node accepts from its coordinator. */
-export const COORDINATOR_TO_NODE = ['welcome', 'peers', 'peer-joined', 'peer-left', 'peer-renamed', 'pong', 'renamed', 'error'] as const satisfies readonly MessageType[];
+export const COORDINATOR_TO_NODE = ['welcome', 'peers', 'peer-joined', 'peer-left', 'peer-renamed', 'pong', 'renamed', 'certificate', 'error'] as const satisfies readonly MessageType[];
 /** Message types a receiving node accepts from a sender. */
 export const SENDER_TO_RECEIVER = ['transfer', 'screen-request', 'error'] as const satisfies readonly MessageType[];
 /** Message types a sender accepts from the receiver (`bulk` and `bulk-declined` only as the answer to a bulk offer). */

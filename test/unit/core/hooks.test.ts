@@ -8,7 +8,7 @@ import { NvidError } from '../../../core/errors.js';
 const EXPECTED: Record<string, unknown> = {
   beforeStart: AsyncSeriesHook, start: AsyncSeriesHook, afterStart: AsyncSeriesHook, stop: AsyncSeriesHook, afterStop: AsyncSeriesHook,
   validate: AsyncSeriesBailHook, seal: AsyncSeriesBailHook, open: AsyncSeriesBailHook, deliver: AsyncSeriesBailHook,
-  acceptSender: AsyncSeriesBailHook, acceptTransfer: AsyncSeriesBailHook, rename: AsyncSeriesBailHook, display: AsyncSeriesBailHook, screen: AsyncSeriesBailHook, schedule: AsyncSeriesBailHook, screenshot: AsyncSeriesBailHook, remoteScreen: AsyncSeriesBailHook,
+  acceptSender: AsyncSeriesBailHook, acceptTransfer: AsyncSeriesBailHook, certificate: AsyncSeriesBailHook, rename: AsyncSeriesBailHook, display: AsyncSeriesBailHook, screen: AsyncSeriesBailHook, schedule: AsyncSeriesBailHook, screenshot: AsyncSeriesBailHook, remoteScreen: AsyncSeriesBailHook,
   control: AsyncSeriesBailHook, status: SyncWaterfallHook,
   peerJoined: SyncHook, peerLeft: SyncHook, peerRenamed: SyncHook, peerUpdated: SyncHook, progress: SyncHook,
   sent: AsyncParallelHook, sendFailed: AsyncParallelHook, received: AsyncParallelHook, rejected: AsyncParallelHook,

@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { NvidError, type NvidErrorCode } from '../../../core/errors.js';
 import { createIdentity } from '../../../core/identity.js';
-import type { Identity, Peer, TransferMeta } from '../../../core/types.js';
+import type { CertifiedPeer, Identity, Peer, TransferMeta } from '../../../core/types.js';
 import { openEnvelope, type OpenInput } from '../../../plugins/crypto/open.js';
 import { ReplayGuard } from '../../../plugins/crypto/replay-guard.js';
 import { sealStream, type SealInput } from '../../../plugins/crypto/seal.js';
@@ -21,7 +21,7 @@ export function testIdentities(): { alice: Identity; bob: Identity; carol: Ident
 }
 
 /** An identity as the peer directory would list it. */
-export function asPeer(identity: Identity, name: string): Peer {
+export function asPeer(identity: Identity, name: string): CertifiedPeer {
   return { id: identity.id, name, certPem: identity.certPem, address: '127.0.0.1', port: 1, tags: [] };
 }
 

@@ -12,7 +12,7 @@ import { receiveTransfer } from '../../../core/pipeline/receive.js';
 import { TransferTracker } from '../../../core/pipeline/transfer-tracker.js';
 import { PeerTable } from '../../../core/peers.js';
 import { ReceivedIndex } from '../../../core/received-index.js';
-import type { DeliveryReceipt, Identity, MediaInfo, Peer } from '../../../core/types.js';
+import type { CertifiedPeer, DeliveryReceipt, Identity, MediaInfo, Peer } from '../../../core/types.js';
 import CryptoPlugin from '../../../plugins/crypto/index.js';
 import { makePluginHost } from '../../helpers/plugin-host.js';
 import { piecewise, tempDir } from './helpers.js';
@@ -59,7 +59,7 @@ export async function pipelineNode(identity: Identity, name: string) {
 
 /** A receiving node: envelopes go straight into its receive pipeline (a Buffer arrives in uneven pieces, as from a socket). */
 export async function receivingNode(identity: Identity): Promise<{
-  receive: (envelope: Buffer | Readable, sender: Peer) => Promise<DeliveryReceipt>;
+  receive: (envelope: Buffer | Readable, sender: CertifiedPeer) => Promise<DeliveryReceipt>;
   files: () => string[];
   hooks: Awaited<ReturnType<typeof pipelineNode>>['hooks'];
 }> {

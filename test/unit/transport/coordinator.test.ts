@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { isNvidError } from '../../../core/errors.js';
+import { fingerprintOf } from '../../../core/identity.js';
 import { identity, removeDir, sleep, tempDir, waitFor } from './helpers.js';
 import { startClient, startCoordinator } from './coordinator-fixture.js';
 import { rawTcp, rawTls } from './raw-peer.js';
@@ -40,9 +41,19 @@ describe('transport coordinator link', function () {
     assert.deepEqual(a.peers.names(), ['kitchen', 'lobby-2']);
     assert.equal(server.peers().length, 3);
     const entry = a.peers.get(identity(3).id)!;
-    assert.equal(entry.certPem.includes('BEGIN CERTIFICATE'), true);
+    assert.equal(entry.certPem, undefined, 'lists carry no certificates');
     assert.equal(entry.port, 4000);
     assert.equal(entry.address, '127.0.0.1');
+  });
+
+  it('hands out a listed peer\'s certificate on request, and names an unknown ID in its refusal', async () => {
+    const { port } = await coordinator();
+    const a = client(port, 1, 'lobby');
+    client(port, 2, 'kitchen');
+    await waitFor(() => a.peers.table.size === 1, 'a sees kitchen');
+    assert.equal(fingerprintOf(await a.client.certificate(identity(2).id)), identity(2).id);
+    await assert.rejects(a.client.certificate(identity(5).id), (err: unknown) => isNvidError(err, 'NVID_ERR_UNKNOWN_PEER') && err.message.includes(identity(5).id.slice(0, 16)));
+    assert.equal(a.client.connected, true, 'a refused request leaves the link up');
   });
 
   it('carries each node\'s tags from its hello to every peer list and the roster, and a rejoin with other tags as an update', async () => {
@@ -83,7 +94,7 @@ describe('transport coordinator link', function () {
   });
 
   it('sends a list larger than one message frame in pages that all arrive', async () => {
-    const maxMessageBytes = 4096; // about two peer entries per page
+    const maxMessageBytes = 400; // about two peer entries (no certificates) per page
     const { port } = await coordinator({ maxMessageBytes });
     const early = [1, 2, 3, 4].map((n) => client(port, n, `n${n}`, { maxMessageBytes }));
     await waitFor(() => early.every((c) => c.peers.table.size === 3), 'four joined');
@@ -93,7 +104,8 @@ describe('transport coordinator link', function () {
     const pages = late.frames.filter((f) => f.kind === 'message' && f.message.type === 'peers');
     assert.ok(pages.length >= 2, `the list came in ${pages.length} page(s)`);
     const ids = pages.flatMap((f) => (f.kind === 'message' ? (f.message.peers as Array<{ id: string }>).map((p) => p.id) : []));
-    assert.deepEqual(ids.sort(), [1, 2, 3, 4].map((n) => identity(n).id).sort());
+    // Everyone, the joiner included: the pages are shared by every joiner, and a node skips itself.
+    assert.deepEqual(ids.sort(), [1, 2, 3, 4, 5].map((n) => identity(n).id).sort());
     late.socket.destroy();
   });
 

@@ -12,7 +12,7 @@ import { pino } from 'pino';
 import { createIdentity } from '../../../core/identity.js';
 import { resolveTargets } from '../../../core/targets.js';
 import type { HistoryLog, IncomingTransfer, PeerDirectory, PluginHost } from '../../../core/plugin-api.js';
-import type { DeliveryReceipt, HistoryEntry, HistoryKind, Identity, Peer, Role } from '../../../core/types.js';
+import type { CertifiedPeer, DeliveryReceipt, HistoryEntry, HistoryKind, Identity, Peer, Role } from '../../../core/types.js';
 
 export const silentLog = pino({ level: 'silent' });
 
@@ -45,7 +45,7 @@ export async function waitFor<T>(check: () => T, what: string, timeoutMs = 10_00
 }
 
 /** A peer entry for an identity, as the coordinator would list it. */
-export function peerOf(id: Identity, name: string, port = 1, address = '127.0.0.1'): Peer {
+export function peerOf(id: Identity, name: string, port = 1, address = '127.0.0.1'): CertifiedPeer {
   return { id: id.id, name, certPem: id.certPem, address, port, tags: [] };
 }
 
@@ -78,6 +78,10 @@ export class MemoryPeers implements PeerDirectory {
     this.table.set(peer.id, peer);
     if (!old) this.events.push(`joined ${peer.name}`);
     else if (old.name !== peer.name) this.events.push(`renamed ${old.name} ${peer.name}`);
+  }
+  rememberCertificate(id: string, certPem: string): void {
+    const old = this.table.get(id);
+    if (old && old.certPem === undefined) this.table.set(id, { ...old, certPem });
   }
   remove(id: string): void {
     const old = this.table.get(id);
