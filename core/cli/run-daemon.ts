@@ -3,7 +3,7 @@
  */
 import { loadConfig } from '../config.js';
 import { Daemon } from '../daemon.js';
-import { asNvidError } from '../errors.js';
+import { NvidError, asNvidError } from '../errors.js';
 import type { Role } from '../types.js';
 import { exitCodeFor } from './exit-codes.js';
 import { tuneGarbageCollector } from './gc-tuning.js';
@@ -19,7 +19,9 @@ export async function runDaemon(role: Role, argv: { config?: string; state?: str
     await daemon.start();
   } catch (err) {
     const error = asNvidError(err, 'NVID_ERR_HOOK');
-    process.stderr.write(`nvid ${role}: cannot start: ${error.message} [${error.code}]\n`);
+    // A plugin's own code (a weak token, a bad schedule) sits under the core's wrapper: name both, so scripts can match it.
+    const cause = error.cause instanceof NvidError && error.cause.code !== error.code ? `, caused by ${error.cause.code}` : '';
+    process.stderr.write(`nvid ${role}: cannot start: ${error.message} [${error.code}${cause}]\n`);
     process.exit(exitCodeFor(error.code));
   }
 

@@ -4,6 +4,7 @@ export const TRANSPORT_ERROR_CODES = {
   NVID_ERR_FRAME_TOO_LARGE: 'a length prefix exceeds the configured limit',
   NVID_ERR_TIMEOUT: "a peer did not answer, authenticate or send in time (a body slower than the receiver's floor counts too)",
   NVID_ERR_NOT_ADMITTED: 'the coordinator refused to admit this node (token or fingerprint policy)',
+  NVID_ERR_WEAK_TOKEN: "a coordinator's join token anyone could know or guess: a placeholder (as in example configs), shorter than 16 characters, or kept in a file others can read; the coordinator refuses to start and says how to fix it",
   NVID_ERR_UNTRUSTED_PEER: 'a TLS peer presented a certificate that is not an admitted peer',
   NVID_ERR_COORDINATOR_MISMATCH: "the coordinator's certificate does not match the pinned fingerprint",
   NVID_ERR_CONNECTION: 'a connection failed or closed before the exchange finished',

@@ -5,7 +5,7 @@
  * lives in the hook-free wings wire/, coordinator/ and transfer/; this file
  * only wires them to the daemon's hooks.
  */
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { NvidError, asNvidError } from '../../core/errors.js';
 import type { NvidPlugin, PluginHost, TransportPowers } from '../../core/plugin-api.js';
 import type { Peer } from '../../core/types.js';
@@ -13,6 +13,7 @@ import { CoordinatorClient } from './coordinator/coordinator-client.js';
 import { CoordinatorPins, KNOWN_COORDINATORS_FILE } from './coordinator/coordinator-pins.js';
 import { ROSTER_FILE } from './coordinator/coordinator-roster.js';
 import { CoordinatorServer } from './coordinator/coordinator-server.js';
+import { joinInstructions, resolveAdmission, tokenFromFile } from './coordinator/join-token.js';
 import { DATA_FRAME_BYTES, type FrameLimits } from './wire/frame-codec.js';
 import type { RejectInfo } from './wire/guarded-tls-server.js';
 import { DEFAULT_COORDINATOR_PORT, TRANSPORT_SCHEMA, type TransportOptions } from './options.js';
@@ -87,11 +88,13 @@ export default class TransportPlugin implements NvidPlugin {
       // A node would be dropped between two of its own heartbeats.
       throw new NvidError('NVID_ERR_PLUGIN_OPTIONS', `transport.heartbeatTimeoutMs (${o.heartbeatTimeoutMs}) must be at least twice transport.heartbeatIntervalMs (${o.heartbeatIntervalMs})`);
     }
+    // Judged (or made) before anything listens: a weak token stops the start here.
+    const { admission, generated } = resolveAdmission(o.admission, daemon.stateDir);
     const server = new CoordinatorServer({
       identity: daemon.identity,
       host: o.listen.host,
       port: o.listen.port ?? DEFAULT_COORDINATOR_PORT,
-      admission: o.admission,
+      admission,
       heartbeatIntervalMs: o.heartbeatIntervalMs,
       heartbeatTimeoutMs: o.heartbeatTimeoutMs,
       authTimeoutMs: o.authTimeoutMs,
@@ -111,11 +114,16 @@ export default class TransportPlugin implements NvidPlugin {
     daemon.hooks.start.tapPromise(PLUGIN_NAME, async () => {
       port = await server.start();
       daemon.log.info({ port, fingerprint: daemon.identity.id, admission: o.admission.policy }, `coordinator listening on ${o.listen.host}:${port}; nodes may pin fingerprint ${daemon.identity.id}`);
+      if (!generated) return;
+      // The log line never carries the token (logs travel further than the state folder).
+      daemon.log.info({ joinTokenFile: generated.path, created: generated.created }, `nodes join with the token in ${generated.path} (transport.joinToken, or transport.joinTokenFile naming a copy)`);
+      // Said once, in words, to the person starting a new coordinator: without it no node can join.
+      if (generated.created) process.stderr.write(joinInstructions({ path: generated.path, token: admission.token!, host: o.listen.host, port, fingerprint: daemon.identity.id }));
     });
     daemon.hooks.stop.tapPromise(PLUGIN_NAME, () => server.stop());
     daemon.hooks.status.tap(PLUGIN_NAME, (report) => ({
       ...report,
-      transport: { role: 'coordinator', port, fingerprint: daemon.identity.id, admission: o.admission.policy, nodes: server.peers().length, connected: server.connectedPeers().length, memory: memoryReport() },
+      transport: { role: 'coordinator', port, fingerprint: daemon.identity.id, admission: o.admission.policy, ...(generated ? { joinTokenFile: generated.path } : {}), nodes: server.peers().length, connected: server.connectedPeers().length, memory: memoryReport() },
     }));
   }
 
@@ -212,7 +220,7 @@ export default class TransportPlugin implements NvidPlugin {
       port: o.coordinator.port,
       ...(o.coordinator.fingerprint ? { fingerprint: normaliseFingerprint(o.coordinator.fingerprint) } : {}),
       pins: new CoordinatorPins(join(daemon.stateDir, KNOWN_COORDINATORS_FILE)),
-      ...(o.joinToken !== undefined ? { token: o.joinToken } : {}),
+      ...this.joinToken(daemon),
       name: () => daemon.name,
       tags: daemon.tags,
       advertise: () => ({ port: transferPort(), ...(o.advertiseHost ? { address: o.advertiseHost } : {}) }),
@@ -238,6 +246,17 @@ export default class TransportPlugin implements NvidPlugin {
         disconnected: (reason) => daemon.log.warn({ coordinator: coordinatorAddress }, `lost the coordinator (${reason}); reconnecting`),
       },
     });
+  }
+
+  /** The node's join token: from the config, or read from `joinTokenFile` at each attempt. */
+  private joinToken(daemon: PluginHost): { token?: string | (() => string | undefined) } {
+    const o = this.options;
+    if (o.joinToken !== undefined && o.joinTokenFile !== undefined) {
+      throw new NvidError('NVID_ERR_PLUGIN_OPTIONS', 'transport.joinToken and transport.joinTokenFile are both set; keep one');
+    }
+    if (o.joinToken !== undefined) return { token: o.joinToken };
+    if (o.joinTokenFile === undefined) return {};
+    return { token: tokenFromFile(resolve(daemon.configDir, o.joinTokenFile), (message) => daemon.log.warn(message)) };
   }
 
   private coordinatorAddress(): string {

@@ -13,10 +13,12 @@ export interface TransportOptions {
   readonly advertiseHost?: string;
   /** Node: the coordinator to join, optionally with its pinned certificate fingerprint. */
   readonly coordinator: { readonly host: string; readonly port: number; readonly fingerprint?: string };
-  /** Coordinator: who may join. */
+  /** Coordinator: who may join. Under `token` without a token, one is generated and kept in the state folder. */
   readonly admission: { readonly policy: 'open' | 'token' | 'fingerprints'; readonly token?: string; readonly fingerprints?: readonly string[] };
   /** Node: the coordinator's join token, when its policy is `token`. */
   readonly joinToken?: string;
+  /** Node: a file holding that token (relative to the config file), read at each join attempt; instead of `joinToken`. */
+  readonly joinTokenFile?: string;
   readonly heartbeatIntervalMs: number;
   readonly heartbeatTimeoutMs: number;
   readonly authTimeoutMs: number;
@@ -75,16 +77,21 @@ export const TRANSPORT_SCHEMA = {
       required: ['policy'],
       properties: {
         policy: { enum: ['open', 'token', 'fingerprints'] },
-        token: { type: 'string', minLength: 8, maxLength: 1024 },
+        // Length and placeholders are judged when the coordinator starts, with a message saying how to fix them (join-token.ts).
+        token: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 1024,
+          description: 'the join token under the token policy: at least 16 characters, no placeholder; omit it to have one generated on first start and kept in the state folder (join-token)',
+        },
         fingerprints: { type: 'array', items: fingerprint },
       },
-      // A policy without its secret would admit nobody (or everybody): refuse the config instead.
-      allOf: [
-        { if: { properties: { policy: { const: 'token' } } }, then: { required: ['token'] } },
-        { if: { properties: { policy: { const: 'fingerprints' } } }, then: { required: ['fingerprints'] } },
-      ],
+      // A fingerprint list is the policy's only input: without one it would admit nobody. (A token policy without a token generates one.)
+      if: { properties: { policy: { const: 'fingerprints' } } },
+      then: { required: ['fingerprints'] },
     },
     joinToken: { type: 'string', minLength: 1, maxLength: 1024 },
+    joinTokenFile: { type: 'string', minLength: 1, description: "node: a file holding the coordinator's join token (relative to the config file), read at each join attempt; instead of joinToken" },
     heartbeatIntervalMs: positive(5000, 10),
     heartbeatTimeoutMs: positive(15000, 30),
     authTimeoutMs: positive(10000, 10),

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { NvidProcess, REPO_ROOT, removeDir, tempDir, waitFor } from '../helpers/nvid.js';
 import { startXvfb, type Xvfb } from '../helpers/xvfb.js';
@@ -53,10 +53,21 @@ describe('the example configs in config/', function () {
     for (const file of files) assert.ok(readExample(file).plugins, file);
   });
 
-  it('start a coordinator with a join token, and screens that join with it and apply their policies', async () => {
-    const coordinator = await start('coordinator', 'coordinator', runnable(readExample('coordinator.json'), join(dir, 'coordinator', 'state')));
-    const { transport } = await coordinator.control<{ transport: { port: number; admission: string } }>('status');
+  it('carry no join token a copy would keep: the coordinator makes its own', () => {
+    for (const file of readdirSync(CONFIG_DIR).filter((f) => f.endsWith('.json'))) {
+      const text = readFileSync(join(CONFIG_DIR, file), 'utf8');
+      assert.doesNotMatch(text, /"(token|joinToken)"\s*:/, `${file} names no token; nodes read the coordinator's file (joinTokenFile)`);
+    }
+  });
+
+  it('start a coordinator that makes its join token, and screens that join with it and apply their policies', async () => {
+    // The coordinator's state folder sits where the shipped node configs look for its token
+    // (joinTokenFile "../.nvid-state/coordinator/join-token", from each config's folder in dir).
+    const coordinator = await start('coordinator', 'coordinator', runnable(readExample('coordinator.json'), join(dir, '.nvid-state', 'coordinator')));
+    const { transport } = await coordinator.control<{ transport: { port: number; admission: string; joinTokenFile: string } }>('status');
     assert.equal(transport.admission, 'token');
+    assert.equal(transport.joinTokenFile, join(dir, '.nvid-state', 'coordinator', 'join-token'));
+    assert.equal(statSync(transport.joinTokenFile).mode & 0o777, 0o600);
 
     const lobby = await start('node', 'lobby', runnable(readExample('lobby.json'), join(dir, 'lobby', 'state'), transport.port));
     const meeting = await start('node', 'meeting-room', runnable(readExample('meeting-room.json'), join(dir, 'meeting-room', 'state'), transport.port));

@@ -1,15 +1,16 @@
 /**
- * Who gets in, between real processes: join tokens, fingerprint lists, an
- * impostor coordinator, and a TLS client without a certificate.
+ * Who gets in, between real processes: join tokens (weak ones refused, a
+ * missing one generated), fingerprint lists, an impostor coordinator, and a
+ * TLS client without a certificate.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadOrCreateIdentity } from '../../core/identity.js';
 import type { HistoryEntry, Peer } from '../../core/types.js';
 import { Cluster } from '../helpers/cluster.js';
-import { NvidProcess, removeDir, tempDir, waitFor } from '../helpers/nvid.js';
+import { NvidProcess, removeDir, runNvid, tempDir, waitFor, writeJson } from '../helpers/nvid.js';
 
 const NODE_TRANSPORT = { reconnect: { minMs: 50, maxMs: 300 } };
 
@@ -49,6 +50,47 @@ describe('transport admission between real nvid processes', function () {
     assert.ok(coordinatorSide.some((e) => e.code === 'NVID_ERR_NOT_ADMITTED'), 'the coordinator records it too');
     await new Promise((resolve) => setTimeout(resolve, 800)); // several retries at the slow pace
     assert.equal((await refusals(bad)).filter((e) => e.code === 'NVID_ERR_NOT_ADMITTED').length, 1, 'recorded once, not per retry');
+  });
+
+  it('refuses to start a coordinator whose token is a placeholder or short, saying how to fix it', async () => {
+    const cases = [
+      { token: 'change-me-to-a-long-random-secret', reason: /transport\.admission\.token is a well-known placeholder.*remove transport\.admission\.token to have the coordinator generate a strong one/ },
+      { token: 'short-secret', reason: /transport\.admission\.token has 12 characters; at least 16 are needed/ },
+    ];
+    for (const [i, { token, reason }] of cases.entries()) {
+      const home = join(dir, `weak-${i}`);
+      mkdirSync(home);
+      const config = writeJson(join(home, 'config.json'), { stateDir: join(home, 'state'), plugins: [{ use: 'transport', options: { listen: { host: '127.0.0.1', port: 0 }, admission: { policy: 'token', token } } }] });
+      const result = await runNvid(['coordinator', '--config', config]);
+      assert.equal(result.code, 2, `a config error, which systemd does not restart: ${result.stderr}`);
+      assert.match(result.stderr, reason);
+      assert.match(result.stderr, /\[NVID_ERR_PLUGIN_APPLY, caused by NVID_ERR_WEAK_TOKEN\]/);
+      assert.equal(result.stderr.includes(token), false, 'the token is not repeated');
+    }
+  });
+
+  it('makes a join token on first start, keeps it owner-only, says how nodes join, and uses it again after a restart', async () => {
+    const first = await cluster.startCoordinator({ admission: { policy: 'token' } });
+    const file = join(first.stateDir, 'join-token');
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    const token = readFileSync(file, 'utf8').trim();
+    assert.match(token, /^[A-Za-z0-9_-]{43}$/);
+    const id = (await first.control<{ id: string }>('status')).id;
+    await waitFor(() => first.stderr.includes(`"joinToken": "${token}"`), 'the coordinator to print how a node joins');
+    assert.ok(first.stderr.includes(`"coordinator": { "host": "127.0.0.1", "port": ${cluster.coordinatorPort}, "fingerprint": "${id}" }`), first.stderr);
+    const node = await cluster.startNode({ name: 'joiner', transport: { ...NODE_TRANSPORT, joinToken: token } });
+    await waitFor(async () => (await node.control<NodeStatus>('status')).transport.connected, 'the node to join with the printed token');
+
+    await first.stop();
+    const second = await cluster.startCoordinator({ admission: { policy: 'token' } });
+    assert.equal(readFileSync(file, 'utf8').trim(), token, 'the same token after a restart');
+    type CoordinatorStatus = { transport: { joinTokenFile?: string; connected: number } };
+    assert.equal((await second.control<CoordinatorStatus>('status')).transport.joinTokenFile, file);
+    // Connected to the new process, not merely remembered in its roster.
+    await waitFor(async () => (await second.control<CoordinatorStatus>('status')).transport.connected === 1, 'the node to rejoin');
+    assert.equal(second.stderr.includes(token), false, 'printed once, when it was made; the log names the file only');
+    assert.match(second.stderr, /nodes join with the token in .*join-token/);
+    assert.deepEqual((await refusals(node)).map((e) => e.code), []);
   });
 
   it('refuses a fingerprint that is not on the list', async () => {

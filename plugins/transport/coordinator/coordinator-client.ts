@@ -33,7 +33,8 @@ export interface CoordinatorClientOptions {
   /** Pinned fingerprint from the config; without it the pin store decides (trust on first use). */
   readonly fingerprint?: string;
   readonly pins: CoordinatorPins;
-  readonly token?: string;
+  /** The join token, or where to get it at each attempt (a file that may appear or change while the node runs). */
+  readonly token?: string | (() => string | undefined);
   /** The name to ask for on each (re)join: the daemon's current name. */
   readonly name: () => string;
   /** The node's tags (config `tags`), told the coordinator in each hello; none when absent. */
@@ -215,7 +216,8 @@ export class CoordinatorClient {
     const { address, port: transferPort } = this.options.advertise();
     const hello: HelloMessage = { type: 'hello', name: this.options.name(), port: transferPort };
     if (address !== undefined) hello.address = address;
-    if (this.options.token !== undefined) hello.token = this.options.token;
+    const token = typeof this.options.token === 'function' ? this.options.token() : this.options.token;
+    if (token !== undefined) hello.token = token;
     if (this.options.tags && this.options.tags.length > 0) hello.tags = [...this.options.tags];
     return hello;
   }

@@ -126,7 +126,7 @@ export class CoordinatorServer {
     // Hashing first makes the comparison constant-time whatever the lengths.
     if (hello.token !== undefined && timingSafeEqual(expected, given)) return undefined;
     const what = hello.token === undefined ? 'no join token was given' : 'the join token does not match';
-    return new NvidError('NVID_ERR_NOT_ADMITTED', `${what}; set transport.joinToken on the node to the coordinator's token`, { details: { policy: 'token' } });
+    return new NvidError('NVID_ERR_NOT_ADMITTED', `${what}; set transport.joinToken (or joinTokenFile) on the node to the coordinator's token`, { details: { policy: 'token' } });
   }
 
   private onConnection(conn: FramedConnection, peer: AuthenticatedPeer, pending: PendingSession): void {

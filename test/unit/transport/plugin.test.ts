@@ -33,9 +33,9 @@ describe('transport plugin', function () {
     assert.equal(filled.bulkChannel, 'tcp');
   });
 
-  it('refuses unknown keys and a token policy without a token', () => {
+  it('refuses unknown keys and a fingerprint policy without fingerprints', () => {
     assert.notDeepEqual(validateAgainst(TransportPlugin.schema, { lisen: {} }, 'o'), []);
-    assert.notDeepEqual(validateAgainst(TransportPlugin.schema, { admission: { policy: 'token' } }, 'o'), []);
+    assert.notDeepEqual(validateAgainst(TransportPlugin.schema, { admission: { policy: 'fingerprints' } }, 'o'), []);
     assert.notDeepEqual(validateAgainst(TransportPlugin.schema, { coordinator: { host: 'x', port: 1, fingerprint: 'abc' } }, 'o'), []);
     assert.notDeepEqual(validateAgainst(TransportPlugin.schema, { bulkChannel: 'udp' }, 'o'), []);
   });
@@ -127,7 +127,7 @@ describe('transport plugin', function () {
 
   it('records a refusal by the coordinator in the history, once', async () => {
     const coordinatorHost = fakeHost('coordinator', identity(0), `${dir}/c`, 'coordinator');
-    new TransportPlugin(options({ listen: { host: '127.0.0.1', port: 0 }, admission: { policy: 'token', token: 'sesame-sesame' } })).apply(coordinatorHost);
+    new TransportPlugin(options({ listen: { host: '127.0.0.1', port: 0 }, admission: { policy: 'token', token: 'sesame-sesame-sesame' } })).apply(coordinatorHost);
     await coordinatorHost.hooks.start.promise({ role: 'coordinator' });
     const port = (coordinatorHost.hooks.status.call({}) as { transport: { port: number } }).transport.port;
     const host = fakeHost('node', identity(1), `${dir}/1`, 'n');
