@@ -101,6 +101,36 @@ export interface LoadConfigOptions {
   stateDir?: string;
   /** `--name NAME` beats the file. */
   name?: string;
+  /**
+   * Options a command-line flag sets for a plugin, by the name it is listed under
+   * (`{ transport: { coordinator: { fingerprint } } }`): merged into that entry, beating the file.
+   */
+  pluginOptions?: Readonly<Record<string, Record<string, unknown>>>;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** `over` merged into `base`, objects key by key, anything else replaced. */
+function mergeOptions(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const merged = { ...base };
+  for (const [key, value] of Object.entries(over)) merged[key] = isPlainObject(value) && isPlainObject(merged[key]) ? mergeOptions(merged[key], value) : value;
+  return merged;
+}
+
+/** The plugin list with the flags' options merged into the entries they name; a flag for a plugin not listed is a usage error. */
+function withPluginOptions(plugins: PluginSpec[], overrides: LoadConfigOptions['pluginOptions']): PluginSpec[] {
+  if (!overrides) return plugins;
+  for (const use of Object.keys(overrides)) {
+    if (!plugins.some((spec) => (typeof spec === 'string' ? spec : spec.use) === use)) throw new NvidError('NVID_ERR_USAGE', `a command-line option sets options of the "${use}" plugin, which the config does not list`);
+  }
+  return plugins.map((spec) => {
+    const use = typeof spec === 'string' ? spec : spec.use;
+    const over = overrides[use];
+    if (!over) return spec;
+    return { use, options: mergeOptions(typeof spec === 'string' ? {} : (spec.options ?? {}), over) };
+  });
 }
 
 export function loadConfig(options: LoadConfigOptions): NvidConfig {
@@ -120,7 +150,7 @@ export function loadConfig(options: LoadConfigOptions): NvidConfig {
     name: options.name ?? (data.name as string | undefined) ?? (options.role === 'coordinator' ? 'coordinator' : hostname().slice(0, 64)),
     stateDir,
     log: data.log as NvidConfig['log'],
-    plugins: (data.plugins as PluginSpec[] | undefined) ?? [...DEFAULT_PLUGINS[options.role]],
+    plugins: withPluginOptions((data.plugins as PluginSpec[] | undefined) ?? [...DEFAULT_PLUGINS[options.role]], options.pluginOptions),
     maxReceiveBytes: data.maxReceiveBytes as number,
     minFreeDiskBytes: data.minFreeDiskBytes as number,
     acceptFrom: (data.acceptFrom as string[] | undefined)?.map((id) => id.replace(/:/g, '').toLowerCase()),

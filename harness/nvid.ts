@@ -115,10 +115,17 @@ export class NvidProcess {
    * Writes `config` (stateDir defaults to `<dir>/state`) to `<dir>/config.json`,
    * starts the process and waits until its control socket answers.
    */
-  static async start(role: 'coordinator' | 'node', dir: string, config: Record<string, unknown>, options: { env?: NodeJS.ProcessEnv; args?: string[]; timeoutMs?: number } = {}): Promise<NvidProcess> {
+  static async start(
+    role: 'coordinator' | 'node',
+    dir: string,
+    config: Record<string, unknown>,
+    options: { env?: NodeJS.ProcessEnv; args?: string[]; timeoutMs?: number; wrap?: readonly string[] } = {},
+  ): Promise<NvidProcess> {
     const full = { stateDir: join(dir, 'state'), ...config };
     const configFile = writeJson(join(dir, 'config.json'), full);
-    const child = spawn(process.execPath, [NVID_BIN, role, '--config', configFile, ...(options.args ?? [])], {
+    // `wrap` runs it through another command, e.g. `ip netns exec NS` (which execs, so the child is nvid itself).
+    const [command, ...prefix] = [...(options.wrap ?? []), process.execPath];
+    const child = spawn(command!, [...prefix, NVID_BIN, role, '--config', configFile, ...(options.args ?? [])], {
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

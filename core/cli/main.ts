@@ -14,6 +14,7 @@ import type { HistoryEntry, LibraryItem, Peer, Role, ScheduleState, ScreenState 
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { fail } from './fail.js';
 import { formatHistory, formatLibrary, formatPeers, formatSchedule, formatScreen, formatStatus } from './format.js';
+import type { DaemonArgs } from './run-daemon.js';
 import { sendCommand } from './send-command.js';
 import { formatTrust, formatTrustChange } from './trust-command.js';
 
@@ -92,8 +93,16 @@ function print(argv: GlobalArgs, value: unknown, human: () => string): void {
 }
 
 function daemonCommand(role: Role) {
-  return (y: Argv<GlobalArgs>) =>
-    y.option('name', { type: 'string', describe: 'name to ask the coordinator for (overrides the config)' }).example(`$0 ${role} --config config/${role === 'node' ? 'meeting-room' : 'coordinator'}.json`, `run a ${role} in the foreground`);
+  return (y: Argv<GlobalArgs>) => {
+    const common = y
+      .option('name', { type: 'string', describe: 'name to ask the coordinator for (overrides the config)' })
+      .example(`$0 ${role} --config config/${role === 'node' ? 'meeting-room' : 'coordinator'}.json`, `run a ${role} in the foreground`);
+    if (role === 'coordinator') return common;
+    return common.option('coordinator-fingerprint', {
+      type: 'string',
+      describe: "the coordinator's certificate fingerprint (its log shows it at start): join only that one, including one found by mDNS (overrides the config)",
+    });
+  };
 }
 
 export async function main(argv = hideBin(process.argv)): Promise<void> {
@@ -108,9 +117,9 @@ export async function main(argv = hideBin(process.argv)): Promise<void> {
       'coordinator',
       'run the coordinator (the address book) in the foreground',
       daemonCommand('coordinator'),
-      async (a) => (await import('./run-daemon.js')).runDaemon('coordinator', a as unknown as GlobalArgs & { name?: string }),
+      async (a) => (await import('./run-daemon.js')).runDaemon('coordinator', a as unknown as DaemonArgs),
     )
-    .command('node', 'run a node (sends and displays media) in the foreground', daemonCommand('node'), async (a) => (await import('./run-daemon.js')).runDaemon('node', a as unknown as GlobalArgs & { name?: string }))
+    .command('node', 'run a node (sends and displays media) in the foreground', daemonCommand('node'), async (a) => (await import('./run-daemon.js')).runDaemon('node', a as unknown as DaemonArgs))
     .command('status', 'show what the running node is doing', {}, async (a) => {
       const status = (await control(g(a), 'status')) as Record<string, unknown>;
       print(g(a), status, () => formatStatus(status));

@@ -3,25 +3,45 @@
  */
 import { loadConfig } from '../config.js';
 import { Daemon } from '../daemon.js';
-import { NvidError, asNvidError } from '../errors.js';
+import { asNvidError, NvidError } from '../errors.js';
 import type { Role } from '../types.js';
 import { exitCodeFor } from './exit-codes.js';
 import { tuneGarbageCollector } from './gc-tuning.js';
 
-export async function runDaemon(role: Role, argv: { config?: string; state?: string; name?: string; json?: boolean }): Promise<void> {
+/** What the daemon commands take besides the global options. */
+export interface DaemonArgs {
+  config?: string;
+  state?: string;
+  name?: string;
+  json?: boolean;
+  /** `nvid node --coordinator-fingerprint FP`: the coordinator to trust, as `transport.coordinator.fingerprint`. */
+  coordinatorFingerprint?: string;
+}
+
+const FINGERPRINT = /^([0-9a-fA-F]{2}:?){31}[0-9a-fA-F]{2}$/;
+
+/** Plugin options the flags set. */
+function pluginOptionsOf(argv: DaemonArgs): Record<string, Record<string, unknown>> | undefined {
+  if (argv.coordinatorFingerprint === undefined) return undefined;
+  if (!FINGERPRINT.test(argv.coordinatorFingerprint)) {
+    throw new NvidError('NVID_ERR_USAGE', `--coordinator-fingerprint: expected a SHA-256 fingerprint (64 hex digits, colons allowed), not "${argv.coordinatorFingerprint}"`);
+  }
+  return { transport: { coordinator: { fingerprint: argv.coordinatorFingerprint } } };
+}
+
+export async function runDaemon(role: Role, argv: DaemonArgs): Promise<void> {
   // Only nodes move media; a coordinator with many connected nodes keeps a larger heap, where
   // incremental marking is what keeps collections from pausing it.
   if (role === 'node') tuneGarbageCollector();
   let daemon: Daemon;
   try {
-    const config = loadConfig({ role, ...(argv.config ? { file: argv.config } : {}), ...(argv.state ? { stateDir: argv.state } : {}), ...(argv.name ? { name: argv.name } : {}) });
+    const pluginOptions = pluginOptionsOf(argv);
+    const config = loadConfig({ role, ...(argv.config ? { file: argv.config } : {}), ...(argv.state ? { stateDir: argv.state } : {}), ...(argv.name ? { name: argv.name } : {}), ...(pluginOptions ? { pluginOptions } : {}) });
     daemon = new Daemon(role, config);
     await daemon.start();
   } catch (err) {
     const error = asNvidError(err, 'NVID_ERR_HOOK');
-    // A plugin's own code (a weak token, a bad schedule) sits under the core's wrapper: name both, so scripts can match it.
-    const cause = error.cause instanceof NvidError && error.cause.code !== error.code ? `, caused by ${error.cause.code}` : '';
-    process.stderr.write(`nvid ${role}: cannot start: ${error.message} [${error.code}${cause}]\n`);
+    process.stderr.write(`nvid ${role}: cannot start: ${error.message} [${error.code}]\n`);
     process.exit(exitCodeFor(error.code));
   }
 

@@ -6,7 +6,8 @@ export const TRANSPORT_ERROR_CODES = {
   NVID_ERR_NOT_ADMITTED: 'the coordinator refused to admit this node (token or fingerprint policy)',
   NVID_ERR_WEAK_TOKEN: "a coordinator's join token anyone could know or guess: a placeholder (as in example configs), shorter than 16 characters, or kept in a file others can read; the coordinator refuses to start and says how to fix it",
   NVID_ERR_UNTRUSTED_PEER: 'a TLS peer presented a certificate that is not an admitted peer',
-  NVID_ERR_COORDINATOR_MISMATCH: "the coordinator's certificate does not match the pinned fingerprint",
+  NVID_ERR_COORDINATOR_MISMATCH: "the coordinator's certificate does not match the pinned fingerprint, or a coordinator found by mDNS announces another fingerprint than the one expected",
+  NVID_ERR_COORDINATOR_UNCONFIRMED: 'a coordinator found by mDNS was not joined: no fingerprint was given for it and there was no terminal to confirm it on (pass --coordinator-fingerprint)',
   NVID_ERR_CONNECTION: 'a connection failed or closed before the exchange finished',
   NVID_ERR_RECEIVER_GONE: 'the receiver closed the connection or vanished in the middle of a transfer; the message says how far it got',
 } as const;

@@ -10,13 +10,19 @@ import { NvidError, asNvidError } from '../../core/errors.js';
 import type { NvidPlugin, PluginHost, TransportPowers } from '../../core/plugin-api.js';
 import type { Peer } from '../../core/types.js';
 import { CoordinatorClient } from './coordinator/coordinator-client.js';
-import { CoordinatorPins, KNOWN_COORDINATORS_FILE } from './coordinator/coordinator-pins.js';
+import { CoordinatorPins, DISCOVERY_PIN, KNOWN_COORDINATORS_FILE } from './coordinator/coordinator-pins.js';
 import { ROSTER_FILE } from './coordinator/coordinator-roster.js';
 import { CoordinatorServer } from './coordinator/coordinator-server.js';
 import { joinInstructions, resolveAdmission, tokenFromFile } from './coordinator/join-token.js';
 import { DATA_FRAME_BYTES, type FrameLimits } from './wire/frame-codec.js';
 import type { RejectInfo } from './wire/guarded-tls-server.js';
-import { DEFAULT_COORDINATOR_PORT, TRANSPORT_SCHEMA, type TransportOptions } from './options.js';
+import { DEFAULT_COORDINATOR_HOST, DEFAULT_COORDINATOR_PORT, TRANSPORT_SCHEMA, type TransportOptions } from './options.js';
+import type { Expected } from './discovery/announcement.js';
+import { CoordinatorAnnouncer } from './discovery/announce.js';
+import { CoordinatorBrowser } from './discovery/browse.js';
+import type { DiscoveredCoordinator } from './discovery/chooser.js';
+import { terminalConfirm } from './discovery/confirm.js';
+import { multicastOptions } from './discovery/multicast.js';
 import { TRANSPORT_ERROR_CODES } from './errors.js';
 import { normaliseFingerprint } from './wire/tls-helpers.js';
 import { ReceiverGoneDetector } from './transfer/receiver-gone.js';
@@ -26,6 +32,16 @@ import { TransferServer } from './transfer/transfer-server.js';
 
 export const PLUGIN_NAME = 'transport';
 export type { TransportOptions } from './options.js';
+
+/** The coordinator a node's client joins: from the config, or chosen by discovery (which follows it when it moves). */
+interface CoordinatorTarget {
+  readonly host: string;
+  readonly port: number;
+  readonly fingerprint?: string;
+  readonly follow?: () => { readonly host: string; readonly port: number };
+  /** Called on every join. */
+  readonly joined?: () => void;
+}
 
 /** What the coordinator's memory goes to, in MiB: its cost grows with the number of nodes. */
 function memoryReport(): Record<string, number> {
@@ -111,19 +127,38 @@ export default class TransportPlugin implements NvidPlugin {
       },
     });
     let port = 0;
+    let announcer: CoordinatorAnnouncer | undefined;
     daemon.hooks.start.tapPromise(PLUGIN_NAME, async () => {
       port = await server.start();
       daemon.log.info({ port, fingerprint: daemon.identity.id, admission: o.admission.policy }, `coordinator listening on ${o.listen.host}:${port}; nodes may pin fingerprint ${daemon.identity.id}`);
-      if (!generated) return;
-      // The log line never carries the token (logs travel further than the state folder).
-      daemon.log.info({ joinTokenFile: generated.path, created: generated.created }, `nodes join with the token in ${generated.path} (transport.joinToken, or transport.joinTokenFile naming a copy)`);
-      // Said once, in words, to the person starting a new coordinator: without it no node can join.
-      if (generated.created) process.stderr.write(joinInstructions({ path: generated.path, token: admission.token!, host: o.listen.host, port, fingerprint: daemon.identity.id }));
+      if (generated) {
+        // The log line never carries the token (logs travel further than the state folder).
+        daemon.log.info({ joinTokenFile: generated.path, created: generated.created }, `nodes join with the token in ${generated.path} (transport.joinToken, or transport.joinTokenFile naming a copy)`);
+        // Said once, in words, to the person starting a new coordinator: without it no node can join.
+        if (generated.created) process.stderr.write(joinInstructions({ path: generated.path, token: admission.token!, host: o.listen.host, port, fingerprint: daemon.identity.id }));
+      }
+      if (!o.discovery.mdns) return;
+      if (/^(127\.|::1$|localhost$)/.test(o.listen.host)) daemon.log.warn(`announcing on mDNS a coordinator that listens on ${o.listen.host} only: nodes on other machines cannot reach it`);
+      announcer = new CoordinatorAnnouncer({ multicast: multicastOptions(o.discovery.interface), log: daemon.log });
+      announcer.start({ name: daemon.name, port, fingerprint: daemon.identity.id });
     });
-    daemon.hooks.stop.tapPromise(PLUGIN_NAME, () => server.stop());
+    daemon.hooks.stop.tapPromise(PLUGIN_NAME, async () => {
+      await announcer?.stop();
+      await server.stop();
+    });
     daemon.hooks.status.tap(PLUGIN_NAME, (report) => ({
       ...report,
-      transport: { role: 'coordinator', port, fingerprint: daemon.identity.id, admission: o.admission.policy, ...(generated ? { joinTokenFile: generated.path } : {}), nodes: server.peers().length, connected: server.connectedPeers().length, memory: memoryReport() },
+      transport: {
+        role: 'coordinator',
+        port,
+        fingerprint: daemon.identity.id,
+        admission: o.admission.policy,
+        ...(generated ? { joinTokenFile: generated.path } : {}),
+        nodes: server.peers().length,
+        connected: server.connectedPeers().length,
+        ...(o.discovery.mdns ? { discovery: { mdns: true, interface: o.discovery.interface ?? 'all' } } : {}),
+        memory: memoryReport(),
+      },
     }));
   }
 
@@ -131,16 +166,31 @@ export default class TransportPlugin implements NvidPlugin {
     const o = this.options;
     const transfers = this.transferServer(daemon, powers);
     let transferPort = 0;
-    const client = this.coordinatorClient(daemon, powers, () => transferPort);
-    const coordinatorAddress = this.coordinatorAddress();
+    const pins = new CoordinatorPins(join(daemon.stateDir, KNOWN_COORDINATORS_FILE));
+    // Made once the coordinator is known: at start from the config, or when discovery chooses one.
+    let client: CoordinatorClient | undefined;
+    let browser: CoordinatorBrowser | undefined;
+    const joinCoordinator = (target: CoordinatorTarget) => {
+      client = this.coordinatorClient(daemon, powers, pins, () => transferPort, target);
+      client.start();
+    };
+    // The config names no coordinator and discovery is on: browse; otherwise the config's (or the default) is joined.
+    const discovers = o.discovery.mdns && o.coordinator.host === undefined;
+    if (o.discovery.mdns && !discovers) daemon.log.info(`not browsing mDNS: transport.coordinator.host names the coordinator (${this.configuredAddress()})`);
 
     daemon.hooks.start.tapPromise(PLUGIN_NAME, async () => {
       transferPort = await transfers.listen();
       daemon.log.info({ port: transferPort }, `accepting transfers from admitted peers on ${o.listen.host}:${transferPort}`);
-      client.start();
+      if (discovers) {
+        browser = this.coordinatorBrowser(daemon, pins, joinCoordinator);
+        browser.start();
+      } else {
+        joinCoordinator({ host: o.coordinator.host ?? DEFAULT_COORDINATOR_HOST, port: o.coordinator.port, ...(o.coordinator.fingerprint ? { fingerprint: normaliseFingerprint(o.coordinator.fingerprint) } : {}) });
+      }
     });
     daemon.hooks.stop.tapPromise(PLUGIN_NAME, async () => {
-      await client.leave();
+      await browser?.stop();
+      await client?.leave();
       await transfers.close();
     });
     daemon.hooks.deliver.tapPromise(PLUGIN_NAME, async (request) => {
@@ -171,6 +221,7 @@ export default class TransportPlugin implements NvidPlugin {
     daemon.hooks.rename.tapPromise(PLUGIN_NAME, async ({ name }) => {
       let assigned: string;
       try {
+        if (!client) throw new NvidError('NVID_ERR_CONNECTION', 'no coordinator found yet (mDNS discovery is still looking); the rename can be retried once the node has joined');
         assigned = await client.rename(name);
       } catch (err) {
         throw asNvidError(err, 'NVID_ERR_CONNECTION');
@@ -179,11 +230,28 @@ export default class TransportPlugin implements NvidPlugin {
       return assigned;
     });
     // Peer lists carry no certificates; the coordinator hands one out when the core first seals for a peer.
-    daemon.hooks.certificate.tapPromise(PLUGIN_NAME, ({ id }) => client.certificate(id));
-    daemon.hooks.status.tap(PLUGIN_NAME, (report) => ({
-      ...report,
-      transport: { role: 'node', coordinator: coordinatorAddress, connected: client.connected, transferPort, activeTransfers: transfers.activeTransfers, bulkChannel: o.bulkChannel, bodiesReceived: transfers.bodiesReceived },
-    }));
+    daemon.hooks.certificate.tapPromise(PLUGIN_NAME, async ({ id }) => {
+      if (!client) throw new NvidError('NVID_ERR_CONNECTION', 'no coordinator found yet (mDNS discovery is still looking), and it keeps the certificates of peers');
+      return client.certificate(id);
+    });
+    daemon.hooks.status.tap(PLUGIN_NAME, (report) => {
+      const found = browser?.coordinator;
+      // While discovery is still looking there is no coordinator address to show.
+      const coordinator = found ? `${found.host}:${found.port}` : browser ? undefined : this.configuredAddress();
+      return {
+        ...report,
+        transport: {
+          role: 'node',
+          ...(browser ? { discovery: { mdns: true, interface: o.discovery.interface ?? 'all', found: found !== undefined } } : {}),
+          ...(coordinator ? { coordinator } : {}),
+          connected: client?.connected ?? false,
+          transferPort,
+          activeTransfers: transfers.activeTransfers,
+          bulkChannel: o.bulkChannel,
+          bodiesReceived: transfers.bodiesReceived,
+        },
+      };
+    });
   }
 
   /** Takes transfers from admitted peers (the daemon's peer table) into the daemon's receive pipeline. */
@@ -211,15 +279,19 @@ export default class TransportPlugin implements NvidPlugin {
   }
 
   /** Keeps the daemon's name and peer table in step with the coordinator; `transferPort` is where this node listens once started. */
-  private coordinatorClient(daemon: PluginHost, powers: TransportPowers, transferPort: () => number): CoordinatorClient {
+  private coordinatorClient(daemon: PluginHost, powers: TransportPowers, pins: CoordinatorPins, transferPort: () => number, target: CoordinatorTarget): CoordinatorClient {
     const o = this.options;
-    const coordinatorAddress = this.coordinatorAddress();
+    const address = () => {
+      const { host, port } = target.follow?.() ?? target;
+      return `${host}:${port}`;
+    };
     return new CoordinatorClient({
       identity: daemon.identity,
-      host: o.coordinator.host,
-      port: o.coordinator.port,
-      ...(o.coordinator.fingerprint ? { fingerprint: normaliseFingerprint(o.coordinator.fingerprint) } : {}),
-      pins: new CoordinatorPins(join(daemon.stateDir, KNOWN_COORDINATORS_FILE)),
+      host: target.host,
+      port: target.port,
+      ...(target.follow ? { target: target.follow } : {}),
+      ...(target.fingerprint ? { fingerprint: target.fingerprint } : {}),
+      pins,
       ...this.joinToken(daemon),
       name: () => daemon.name,
       tags: daemon.tags,
@@ -231,19 +303,20 @@ export default class TransportPlugin implements NvidPlugin {
       log: daemon.log,
       events: {
         joined: this.guard(daemon, 'joining', ({ name }: { name: string }) => {
-          daemon.log.info({ coordinator: coordinatorAddress, name }, `joined coordinator ${coordinatorAddress} as ${name}`);
+          daemon.log.info({ coordinator: address(), name }, `joined coordinator ${address()} as ${name}`);
           if (name !== daemon.name) powers.setName(name);
+          target.joined?.();
         }),
         peerList: this.guard(daemon, 'updating the peer table', (peers: Peer[]) => powers.peers.replaceAll(peers)),
         peerJoined: this.guard(daemon, 'recording a join', (peer: Peer) => powers.peers.upsert(peer)),
         peerLeft: this.guard(daemon, 'recording a leave', (id: string) => powers.peers.remove(id)),
         peerRenamed: this.guard(daemon, 'recording a rename', (peer: Peer) => powers.peers.upsert(peer)),
         refused: this.guard(daemon, 'recording a refusal', (err: NvidError) => {
-          daemon.log.error({ code: err.code, coordinator: coordinatorAddress }, `coordinator refused: ${err.message}`);
-          daemon.reportRejected({ stage: 'transport', code: err.code, reason: err.message, coordinator: coordinatorAddress });
+          daemon.log.error({ code: err.code, coordinator: address() }, `coordinator refused: ${err.message}`);
+          daemon.reportRejected({ stage: 'transport', code: err.code, reason: err.message, coordinator: address() });
         }),
         // The peer table is kept while the coordinator is away: transfers between known peers go on.
-        disconnected: (reason) => daemon.log.warn({ coordinator: coordinatorAddress }, `lost the coordinator (${reason}); reconnecting`),
+        disconnected: (reason) => daemon.log.warn({ coordinator: address() }, `lost the coordinator (${reason}); reconnecting`),
       },
     });
   }
@@ -259,7 +332,41 @@ export default class TransportPlugin implements NvidPlugin {
     return { token: tokenFromFile(resolve(daemon.configDir, o.joinTokenFile), (message) => daemon.log.warn(message)) };
   }
 
-  private coordinatorAddress(): string {
-    return `${this.options.coordinator.host}:${this.options.coordinator.port}`;
+  /**
+   * Browses for a coordinator (the config names none and discovery is on). It joins only the
+   * fingerprint it was given (flag or config), else the one recorded on an earlier first use,
+   * else one the person at the terminal confirms; that choice is recorded once joined.
+   */
+  private coordinatorBrowser(daemon: PluginHost, pins: CoordinatorPins, joinCoordinator: (target: CoordinatorTarget) => void): CoordinatorBrowser {
+    const o = this.options;
+    const recorded = pins.lookup(DISCOVERY_PIN);
+    let expected: Expected | undefined;
+    if (o.coordinator.fingerprint) expected = { fingerprint: normaliseFingerprint(o.coordinator.fingerprint), source: 'given by --coordinator-fingerprint or transport.coordinator.fingerprint' };
+    else if (recorded) expected = { fingerprint: recorded, source: `recorded in ${pins.path}` };
+    const browser: CoordinatorBrowser = new CoordinatorBrowser({
+      multicast: multicastOptions(o.discovery.interface),
+      expected,
+      confirm: terminalConfirm(),
+      log: daemon.log,
+      chosen: (found: DiscoveredCoordinator) =>
+        joinCoordinator({
+          host: found.host,
+          port: found.port,
+          fingerprint: found.fingerprint,
+          follow: () => browser.coordinator ?? found,
+          // Recorded only once TLS showed that very certificate: a lying announcement is never remembered.
+          joined: this.guard(daemon, 'recording the coordinator', () => {
+            if (pins.lookup(DISCOVERY_PIN) !== undefined) return;
+            pins.check(DISCOVERY_PIN, found.fingerprint);
+            daemon.log.info({ fingerprint: found.fingerprint }, `remembered coordinator ${found.fingerprint} for discovery in ${pins.path}`);
+          }),
+        }),
+      refused: this.guard(daemon, 'recording a refusal', (err: NvidError) => daemon.reportRejected({ stage: 'transport', code: err.code, reason: err.message, ...err.details })),
+    });
+    return browser;
+  }
+
+  private configuredAddress(): string {
+    return `${this.options.coordinator.host ?? DEFAULT_COORDINATOR_HOST}:${this.options.coordinator.port}`;
   }
 }

@@ -5,14 +5,21 @@
 
 /** Port a coordinator listens on when the config names none. */
 export const DEFAULT_COORDINATOR_PORT = 7700;
+/** The coordinator a node joins when the config names none and discovery is off. */
+export const DEFAULT_COORDINATOR_HOST = '127.0.0.1';
 
 export interface TransportOptions {
   /** Coordinator: where the coordinator listens. Node: where the transfer server listens (port 0 = any free port, advertised). */
   readonly listen: { readonly host: string; readonly port?: number };
   /** Node: the address other nodes should use to reach this one; by default the address the coordinator sees. */
   readonly advertiseHost?: string;
-  /** Node: the coordinator to join, optionally with its pinned certificate fingerprint. */
-  readonly coordinator: { readonly host: string; readonly port: number; readonly fingerprint?: string };
+  /**
+   * Node: the coordinator to join, optionally with its pinned certificate fingerprint. Without a host,
+   * the node browses for one when `discovery.mdns` is on, and joins 127.0.0.1 when it is off.
+   */
+  readonly coordinator: { readonly host?: string; readonly port: number; readonly fingerprint?: string };
+  /** Both: mDNS/DNS-SD discovery (`_nvid._tcp`), off unless turned on; `interface` = the one interface to use (an IPv4 address or a name). */
+  readonly discovery: { readonly mdns: boolean; readonly interface?: string };
   /** Coordinator: who may join. Under `token` without a token, one is generated and kept in the state folder. */
   readonly admission: { readonly policy: 'open' | 'token' | 'fingerprints'; readonly token?: string; readonly fingerprints?: readonly string[] };
   /** Node: the coordinator's join token, when its policy is `token`. */
@@ -62,12 +69,20 @@ export const TRANSPORT_SCHEMA = {
     coordinator: {
       type: 'object',
       additionalProperties: false,
-      default: { host: '127.0.0.1', port: DEFAULT_COORDINATOR_PORT },
-      required: ['host', 'port'],
+      default: {},
       properties: {
-        host: { type: 'string', minLength: 1 },
-        port: { type: 'integer', minimum: 1, maximum: 65535 },
+        host: { type: 'string', minLength: 1, description: `default ${DEFAULT_COORDINATOR_HOST}, or found by mDNS when discovery.mdns is on` },
+        port: { type: 'integer', minimum: 1, maximum: 65535, default: DEFAULT_COORDINATOR_PORT },
         fingerprint,
+      },
+    },
+    discovery: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        mdns: { type: 'boolean', default: false, description: 'coordinator: announce _nvid._tcp on the LAN; node without coordinator.host: browse for it' },
+        interface: { type: 'string', minLength: 1, description: 'the only interface mDNS uses: its IPv4 address or its name (default: every interface)' },
       },
     },
     admission: {

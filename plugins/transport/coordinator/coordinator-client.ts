@@ -30,6 +30,8 @@ export interface CoordinatorClientOptions {
   readonly identity: Identity;
   readonly host: string;
   readonly port: number;
+  /** Where to connect, asked before every attempt when given (discovery follows a coordinator that moves); else host and port. */
+  readonly target?: () => { readonly host: string; readonly port: number };
   /** Pinned fingerprint from the config; without it the pin store decides (trust on first use). */
   readonly fingerprint?: string;
   readonly pins: CoordinatorPins;
@@ -163,7 +165,8 @@ export class CoordinatorClient {
   /** One connection attempt: its own socket, connect timer and failure, so a stale one can never touch the next. */
   private connectNow(): void {
     if (this.stopped) return;
-    const { host, port, identity, connectTimeoutMs } = this.options;
+    const { identity, connectTimeoutMs } = this.options;
+    const { host, port } = this.where();
     const socket: TLSSocket = connectTls(identity, host, port);
     const link: Link = {
       socket,
@@ -197,7 +200,7 @@ export class CoordinatorClient {
 
   /** Checks the coordinator's certificate against the pin (recording it on first use); a mismatch closes the link. */
   private checkPin(link: Link): boolean {
-    const { host, port } = this.options;
+    const { host, port } = this.where();
     const cert = peerCertificateOf(link.socket);
     try {
       if (!cert) throw new NvidError('NVID_ERR_COORDINATOR_MISMATCH', `the coordinator at ${host}:${port} presented no certificate`);
@@ -209,6 +212,10 @@ export class CoordinatorClient {
       link.socket.destroy();
       return false;
     }
+  }
+
+  private where(): { readonly host: string; readonly port: number } {
+    return this.options.target?.() ?? this.options;
   }
 
   /** Asks to join under the daemon's current name, saying where this node takes transfers. */

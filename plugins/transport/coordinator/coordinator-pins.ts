@@ -4,12 +4,18 @@
  *
  *   # comment
  *   127.0.0.1:7700 3f1c...e9   (host:port, a space, 64 hex digits)
+ *   mdns:_nvid._tcp 3f1c...e9  (the coordinator discovery joins, wherever it is)
  */
 import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { NvidError } from '../../../core/errors.js';
 
 export const KNOWN_COORDINATORS_FILE = 'known_coordinators';
+/**
+ * The line for the coordinator chosen by mDNS discovery: it is known by its fingerprint,
+ * wherever it is found, so its line names the service instead of an address.
+ */
+export const DISCOVERY_PIN = 'mdns:_nvid._tcp';
 
 export type PinDecision = { readonly outcome: 'trusted' | 'pinned-now' };
 
@@ -49,7 +55,7 @@ export class CoordinatorPins {
       if (configured === presented) return { outcome: 'trusted' };
       throw new NvidError(
         'NVID_ERR_COORDINATOR_MISMATCH',
-        `the coordinator at ${address} presented certificate ${presented}, but the config pins ${configured} (transport.coordinator.fingerprint). ` +
+        `the coordinator at ${address} presented certificate ${presented}, but ${configured} is pinned (by transport.coordinator.fingerprint, nvid node --coordinator-fingerprint, or the choice mDNS discovery made). ` +
           'Check that the address points at your coordinator; if its identity was replaced on purpose, put the new fingerprint (shown by its log at start) in the config.',
         { details: { address, presented, expected: configured, source: 'config' } },
       );
