@@ -41,7 +41,9 @@ export async function runDaemon(role: Role, argv: DaemonArgs): Promise<void> {
     await daemon.start();
   } catch (err) {
     const error = asNvidError(err, 'NVID_ERR_HOOK');
-    process.stderr.write(`nvid ${role}: cannot start: ${error.message} [${error.code}]\n`);
+    // A plugin's own code (a weak token, a bad schedule) sits under the core's wrapper: name both, so scripts can match it.
+    const cause = error.cause instanceof NvidError && error.cause.code !== error.code ? `, caused by ${error.cause.code}` : '';
+    process.stderr.write(`nvid ${role}: cannot start: ${error.message} [${error.code}${cause}]\n`);
     process.exit(exitCodeFor(error.code));
   }
 

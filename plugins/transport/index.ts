@@ -167,11 +167,13 @@ export default class TransportPlugin implements NvidPlugin {
     const transfers = this.transferServer(daemon, powers);
     let transferPort = 0;
     const pins = new CoordinatorPins(join(daemon.stateDir, KNOWN_COORDINATORS_FILE));
+    // Judged in apply(), so naming both token options stops the start; the client joins later.
+    const token = this.joinToken(daemon);
     // Made once the coordinator is known: at start from the config, or when discovery chooses one.
     let client: CoordinatorClient | undefined;
     let browser: CoordinatorBrowser | undefined;
     const joinCoordinator = (target: CoordinatorTarget) => {
-      client = this.coordinatorClient(daemon, powers, pins, () => transferPort, target);
+      client = this.coordinatorClient(daemon, powers, pins, token, () => transferPort, target);
       client.start();
     };
     // The config names no coordinator and discovery is on: browse; otherwise the config's (or the default) is joined.
@@ -279,7 +281,14 @@ export default class TransportPlugin implements NvidPlugin {
   }
 
   /** Keeps the daemon's name and peer table in step with the coordinator; `transferPort` is where this node listens once started. */
-  private coordinatorClient(daemon: PluginHost, powers: TransportPowers, pins: CoordinatorPins, transferPort: () => number, target: CoordinatorTarget): CoordinatorClient {
+  private coordinatorClient(
+    daemon: PluginHost,
+    powers: TransportPowers,
+    pins: CoordinatorPins,
+    token: ReturnType<TransportPlugin['joinToken']>,
+    transferPort: () => number,
+    target: CoordinatorTarget,
+  ): CoordinatorClient {
     const o = this.options;
     const address = () => {
       const { host, port } = target.follow?.() ?? target;
@@ -292,7 +301,7 @@ export default class TransportPlugin implements NvidPlugin {
       ...(target.follow ? { target: target.follow } : {}),
       ...(target.fingerprint ? { fingerprint: target.fingerprint } : {}),
       pins,
-      ...this.joinToken(daemon),
+      ...token,
       name: () => daemon.name,
       tags: daemon.tags,
       advertise: () => ({ port: transferPort(), ...(o.advertiseHost ? { address: o.advertiseHost } : {}) }),
