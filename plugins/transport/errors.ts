@@ -7,5 +7,6 @@ export const TRANSPORT_ERROR_CODES = {
   NVID_ERR_UNTRUSTED_PEER: 'a TLS peer presented a certificate that is not an admitted peer',
   NVID_ERR_COORDINATOR_MISMATCH: "the coordinator's certificate does not match the pinned fingerprint",
   NVID_ERR_CONNECTION: 'a connection failed or closed before the exchange finished',
+  NVID_ERR_DIRECTORY: "the coordinator's shared directory (NATS) could not be reached or refused an update; the node is told and retries, or fails over to another coordinator",
   NVID_ERR_RECEIVER_GONE: 'the receiver closed the connection or vanished in the middle of a transfer; the message says how far it got',
 } as const;

@@ -4,15 +4,15 @@
  * renamed) to all others, and drops nodes whose heartbeats stop.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { NvidError } from '../../../core/errors.js';
+import { NvidError, asNvidError } from '../../../core/errors.js';
 import type { Peer } from '../../../core/types.js';
 import { encodeMessage, encodeMessageJson } from '../wire/frame-codec.js';
 import type { FramedConnection } from '../wire/framed-connection.js';
-import { CoordinatorRegistry } from './coordinator-registry.js';
+import { memoryDirectory, type Directory, type DirectoryChange, type DirectoryFactory } from './directory.js';
 import { RosterFile } from './coordinator-roster.js';
 import { GuardedTlsServer, listenerOptions, type AuthenticatedPeer, type ListenerOptions, type PendingSession } from '../wire/guarded-tls-server.js';
 import { normaliseFingerprint } from '../wire/tls-helpers.js';
-import { NODE_TO_COORDINATOR, checkMessage, type HelloMessage, type RenameMessage, type WireMessage } from '../wire/wire-messages.js';
+import { NODE_TO_COORDINATOR, checkMessage, errorMessage, type HelloMessage, type RenameMessage, type WireMessage } from '../wire/wire-messages.js';
 
 export interface AdmissionPolicy {
   readonly policy: 'open' | 'token' | 'fingerprints';
@@ -35,6 +35,8 @@ export interface CoordinatorServerOptions extends ListenerOptions {
   readonly observer?: RegistryObserver;
   /** Where the address book is kept across restarts; without it a restart starts empty. */
   readonly rosterPath?: string;
+  /** Who keeps the address book: the in-memory registry by default, or a directory shared with other coordinators. */
+  readonly directory?: DirectoryFactory;
 }
 
 /** A node whose outgoing buffer grows past this is not reading; it is dropped rather than buffered without end. */
@@ -50,7 +52,7 @@ interface Session {
 
 export class CoordinatorServer {
   private readonly options: CoordinatorServerOptions;
-  private readonly registry = new CoordinatorRegistry<Session>();
+  private readonly registry: Directory<Session>;
   private readonly server: GuardedTlsServer;
   private readonly allowed: ReadonlySet<string>;
   private sweeper: NodeJS.Timeout | undefined;
@@ -61,6 +63,7 @@ export class CoordinatorServer {
     this.options = options;
     this.roster = options.rosterPath ? new RosterFile(options.rosterPath) : undefined;
     this.allowed = new Set((options.admission.fingerprints ?? []).map(normaliseFingerprint));
+    this.registry = (options.directory ?? memoryDirectory)<Session>({ coordinatorId: options.identity.id, admits: (peer) => this.checkCertificate(peer) === undefined, log: options.log });
     this.server = new GuardedTlsServer({
       ...listenerOptions(options),
       checkPeer: (peer) => this.checkCertificate(peer),
@@ -79,6 +82,7 @@ export class CoordinatorServer {
   }
 
   async start(): Promise<number> {
+    await this.registry.start((change) => this.onDirectoryChange(change));
     for (const peer of this.roster?.load() ?? []) {
       // A node dropped from the admission list while the coordinator was down is not brought back.
       if (this.checkCertificate(peer) === undefined) this.registry.restore(peer);
@@ -94,6 +98,8 @@ export class CoordinatorServer {
 
   async stop(): Promise<void> {
     clearInterval(this.sweeper);
+    // The directory first: sessions closed by the server's close are not nodes leaving the shared directory.
+    await this.registry.stop();
     await this.server.close();
     this.roster?.flush();
   }
@@ -141,7 +147,7 @@ export class CoordinatorServer {
         session.conn.send({ type: 'pong' });
         return;
       case 'rename':
-        this.onRename(session, message);
+        void this.onRename(session, message);
         return;
       case 'leave':
         this.onClosed(session, 'left');
@@ -166,12 +172,24 @@ export class CoordinatorServer {
       return;
     }
     pending.markAuthenticated();
-    this.join(session, hello);
+    this.join(session, hello).catch((err: unknown) => {
+      // A shared directory out of reach: the node is told why and retries (or fails over to another coordinator).
+      const error = asNvidError(err, 'NVID_ERR_DIRECTORY');
+      reject(error);
+      session.conn.fail(error);
+    });
   }
 
   /** The node always hears the name it got; the others only when it really changed. */
-  private onRename(session: Session, message: RenameMessage): void {
-    const result = this.registry.rename(session.peer.id, message.name)!;
+  private async onRename(session: Session, message: RenameMessage): Promise<void> {
+    let result;
+    try {
+      result = await this.registry.rename(session.peer.id, message.name);
+      if (!result) throw new NvidError('NVID_ERR_CONNECTION', 'this node is no longer joined here; the rename can be retried once it has rejoined');
+    } catch (err) {
+      session.conn.send(errorMessage(asNvidError(err, 'NVID_ERR_DIRECTORY'), message.requestId));
+      return;
+    }
     session.conn.send({ type: 'renamed', requestId: message.requestId, name: result.peer.name });
     if (result.peer.name !== result.oldName) {
       this.saveRoster();
@@ -180,17 +198,23 @@ export class CoordinatorServer {
     }
   }
 
-  private join(session: Session, hello: HelloMessage): void {
-    const { peer, previous, replacedSession } = this.registry.register(
+  private async join(session: Session, hello: HelloMessage): Promise<void> {
+    const { peer, previous, replacedSession } = await this.registry.register(
       { id: session.peer.id, certPem: session.peer.certPem, address: hello.address ?? session.remote, port: hello.port, requestedName: hello.name, tags: hello.tags ?? [] },
       session,
     );
-    session.joined = true;
     if (replacedSession !== undefined && replacedSession !== session) {
       // The same certificate connected again: the old socket is stale (or a duplicate); it loses its entry, never duplicates it.
       replacedSession.joined = false;
       replacedSession.conn.fail(new NvidError('NVID_ERR_CONNECTION', 'this session was replaced by a newer connection of the same node', { details: { reason: 'replaced' } }));
     }
+    // A shared directory answers later: the node may have gone meanwhile, and must not stay listed.
+    if (session.conn.closed) {
+      if (previous) this.removeEntry(peer.id, session, 'left while joining');
+      else this.registry.remove(peer.id, session);
+      return;
+    }
+    session.joined = true;
     const { heartbeatIntervalMs, heartbeatTimeoutMs } = this.options;
     session.conn.send({ type: 'welcome', id: peer.id, name: peer.name, heartbeatIntervalMs, heartbeatTimeoutMs });
     this.sendPeerList(session);
@@ -269,6 +293,29 @@ export class CoordinatorServer {
     if (!session.joined) return;
     session.joined = false;
     this.removeEntry(session.peer.id, session, reason);
+  }
+
+  /** Changes made by other coordinators sharing the directory (or their expiry) reach this coordinator's nodes like its own. */
+  private onDirectoryChange(change: DirectoryChange<Session>): void {
+    const { observer } = this.options;
+    switch (change.kind) {
+      case 'joined':
+        this.broadcast({ type: 'peer-joined', peer: change.peer });
+        observer?.joined(change.peer);
+        return;
+      case 'renamed':
+        this.broadcast({ type: 'peer-renamed', peer: change.peer, oldName: change.oldName });
+        observer?.renamed(change.peer, change.oldName);
+        return;
+      case 'left':
+        this.broadcast({ type: 'peer-left', id: change.peer.id });
+        observer?.left(change.peer, change.reason);
+        this.options.log.info({ peerId: change.peer.id, name: change.peer.name, reason: change.reason }, `node ${change.peer.name} left`);
+        return;
+      case 'displaced':
+        change.session.joined = false;
+        change.session.conn.fail(new NvidError('NVID_ERR_CONNECTION', `this session was replaced: ${change.reason}`, { details: { reason: 'replaced' } }));
+    }
   }
 
   private removeEntry(id: string, session: Session | undefined, reason: string): void {
