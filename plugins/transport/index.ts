@@ -13,6 +13,8 @@ import { CoordinatorClient } from './coordinator/coordinator-client.js';
 import { CoordinatorPins, KNOWN_COORDINATORS_FILE } from './coordinator/coordinator-pins.js';
 import { ROSTER_FILE } from './coordinator/coordinator-roster.js';
 import { CoordinatorServer } from './coordinator/coordinator-server.js';
+import { natsDirectoryFactory } from './coordinator/directory-nats.js';
+import { admissionDigest, withDefaults } from './coordinator/nats-options.js';
 import { DATA_FRAME_BYTES, type FrameLimits } from './wire/frame-codec.js';
 import type { RejectInfo } from './wire/guarded-tls-server.js';
 import { DEFAULT_COORDINATOR_PORT, TRANSPORT_SCHEMA, type TransportOptions } from './options.js';
@@ -87,6 +89,8 @@ export default class TransportPlugin implements NvidPlugin {
       // A node would be dropped between two of its own heartbeats.
       throw new NvidError('NVID_ERR_PLUGIN_OPTIONS', `transport.heartbeatTimeoutMs (${o.heartbeatTimeoutMs}) must be at least twice transport.heartbeatIntervalMs (${o.heartbeatIntervalMs})`);
     }
+    // A shared directory is its own roster: the file is kept only for the in-memory one.
+    const shared = o.directory === 'memory' ? undefined : natsDirectoryFactory(withDefaults(o.directory.nats), admissionDigest(o.admission));
     const server = new CoordinatorServer({
       identity: daemon.identity,
       host: o.listen.host,
@@ -99,7 +103,7 @@ export default class TransportPlugin implements NvidPlugin {
       limits: this.limits(),
       log: daemon.log,
       onReject: this.rejecter(daemon),
-      rosterPath: join(daemon.stateDir, ROSTER_FILE),
+      ...(shared ? { directory: shared.factory } : { rosterPath: join(daemon.stateDir, ROSTER_FILE) }),
       // The coordinator's own peer table mirrors the address book, so `nvid peers` and its history show it too.
       observer: {
         joined: this.guard(daemon, 'recording a join', (peer: Peer) => powers.peers.upsert(peer)),
@@ -115,7 +119,7 @@ export default class TransportPlugin implements NvidPlugin {
     daemon.hooks.stop.tapPromise(PLUGIN_NAME, () => server.stop());
     daemon.hooks.status.tap(PLUGIN_NAME, (report) => ({
       ...report,
-      transport: { role: 'coordinator', port, fingerprint: daemon.identity.id, admission: o.admission.policy, nodes: server.peers().length, connected: server.connectedPeers().length, memory: memoryReport() },
+      transport: { role: 'coordinator', port, fingerprint: daemon.identity.id, admission: o.admission.policy, nodes: server.peers().length, connected: server.connectedPeers().length, directory: shared?.status() ?? 'memory', memory: memoryReport() },
     }));
   }
 
@@ -124,7 +128,6 @@ export default class TransportPlugin implements NvidPlugin {
     const transfers = this.transferServer(daemon, powers);
     let transferPort = 0;
     const client = this.coordinatorClient(daemon, powers, () => transferPort);
-    const coordinatorAddress = this.coordinatorAddress();
 
     daemon.hooks.start.tapPromise(PLUGIN_NAME, async () => {
       transferPort = await transfers.listen();
@@ -172,7 +175,7 @@ export default class TransportPlugin implements NvidPlugin {
     });
     daemon.hooks.status.tap(PLUGIN_NAME, (report) => ({
       ...report,
-      transport: { role: 'node', coordinator: coordinatorAddress, connected: client.connected, transferPort, activeTransfers: transfers.activeTransfers, bulkChannel: o.bulkChannel, bodiesReceived: transfers.bodiesReceived },
+      transport: { role: 'node', coordinator: client.coordinator, connected: client.connected, transferPort, activeTransfers: transfers.activeTransfers, bulkChannel: o.bulkChannel, bodiesReceived: transfers.bodiesReceived },
     }));
   }
 
@@ -203,12 +206,13 @@ export default class TransportPlugin implements NvidPlugin {
   /** Keeps the daemon's name and peer table in step with the coordinator; `transferPort` is where this node listens once started. */
   private coordinatorClient(daemon: PluginHost, powers: TransportPowers, transferPort: () => number): CoordinatorClient {
     const o = this.options;
-    const coordinatorAddress = this.coordinatorAddress();
-    return new CoordinatorClient({
+    const [first, ...fallbacks] = (o.coordinators ?? [o.coordinator]).map(({ host, port, fingerprint }) => ({ host, port, ...(fingerprint ? { fingerprint: normaliseFingerprint(fingerprint) } : {}) }));
+    // The coordinator joined (or tried) right now: with several listed, it changes on failover.
+    const coordinatorAddress = () => client.coordinator;
+    const client: CoordinatorClient = new CoordinatorClient({
       identity: daemon.identity,
-      host: o.coordinator.host,
-      port: o.coordinator.port,
-      ...(o.coordinator.fingerprint ? { fingerprint: normaliseFingerprint(o.coordinator.fingerprint) } : {}),
+      ...first!,
+      fallbacks,
       pins: new CoordinatorPins(join(daemon.stateDir, KNOWN_COORDINATORS_FILE)),
       ...(o.joinToken !== undefined ? { token: o.joinToken } : {}),
       name: () => daemon.name,
@@ -221,7 +225,7 @@ export default class TransportPlugin implements NvidPlugin {
       log: daemon.log,
       events: {
         joined: this.guard(daemon, 'joining', ({ name }: { name: string }) => {
-          daemon.log.info({ coordinator: coordinatorAddress, name }, `joined coordinator ${coordinatorAddress} as ${name}`);
+          daemon.log.info({ coordinator: coordinatorAddress(), name }, `joined coordinator ${coordinatorAddress()} as ${name}`);
           if (name !== daemon.name) powers.setName(name);
         }),
         peerList: this.guard(daemon, 'updating the peer table', (peers: Peer[]) => powers.peers.replaceAll(peers)),
@@ -229,16 +233,13 @@ export default class TransportPlugin implements NvidPlugin {
         peerLeft: this.guard(daemon, 'recording a leave', (id: string) => powers.peers.remove(id)),
         peerRenamed: this.guard(daemon, 'recording a rename', (peer: Peer) => powers.peers.upsert(peer)),
         refused: this.guard(daemon, 'recording a refusal', (err: NvidError) => {
-          daemon.log.error({ code: err.code, coordinator: coordinatorAddress }, `coordinator refused: ${err.message}`);
-          daemon.reportRejected({ stage: 'transport', code: err.code, reason: err.message, coordinator: coordinatorAddress });
+          daemon.log.error({ code: err.code, coordinator: coordinatorAddress() }, `coordinator refused: ${err.message}`);
+          daemon.reportRejected({ stage: 'transport', code: err.code, reason: err.message, coordinator: coordinatorAddress() });
         }),
         // The peer table is kept while the coordinator is away: transfers between known peers go on.
-        disconnected: (reason) => daemon.log.warn({ coordinator: coordinatorAddress }, `lost the coordinator (${reason}); reconnecting`),
+        disconnected: (reason) => daemon.log.warn({ coordinator: coordinatorAddress() }, `lost the coordinator (${reason}); reconnecting`),
       },
     });
-  }
-
-  private coordinatorAddress(): string {
-    return `${this.options.coordinator.host}:${this.options.coordinator.port}`;
+    return client;
   }
 }

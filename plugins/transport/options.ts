@@ -1,3 +1,5 @@
+import { DIRECTORY_SCHEMA, type DirectoryOption } from './coordinator/nats-options.js';
+
 /**
  * The transport plugin's options: their JSON schema (validated by the core
  * with ajv, defaults filled in) and the matching TypeScript shape.
@@ -13,6 +15,10 @@ export interface TransportOptions {
   readonly advertiseHost?: string;
   /** Node: the coordinator to join, optionally with its pinned certificate fingerprint. */
   readonly coordinator: { readonly host: string; readonly port: number; readonly fingerprint?: string };
+  /** Node: several coordinators sharing one directory, tried in order, the next one taken whenever the link drops; replaces `coordinator`. */
+  readonly coordinators?: ReadonlyArray<{ readonly host: string; readonly port: number; readonly fingerprint?: string }>;
+  /** Coordinator: who keeps the address book; `memory` (default) or a NATS key-value bucket shared with other coordinators. */
+  readonly directory: DirectoryOption;
   /** Coordinator: who may join. */
   readonly admission: { readonly policy: 'open' | 'token' | 'fingerprints'; readonly token?: string; readonly fingerprints?: readonly string[] };
   /** Node: the coordinator's join token, when its policy is `token`. */
@@ -41,6 +47,16 @@ export interface TransportOptions {
 }
 
 const fingerprint = { type: 'string', pattern: '^([0-9a-fA-F]{2}:?){31}[0-9a-fA-F]{2}$' } as const;
+const coordinatorAddress = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['host', 'port'],
+  properties: {
+    host: { type: 'string', minLength: 1 },
+    port: { type: 'integer', minimum: 1, maximum: 65535 },
+    fingerprint,
+  },
+} as const;
 const positive = (value: number, minimum = 1) => ({ type: 'integer', minimum, default: value }) as const;
 
 export const TRANSPORT_SCHEMA = {
@@ -57,17 +73,15 @@ export const TRANSPORT_SCHEMA = {
       },
     },
     advertiseHost: { type: 'string', minLength: 1, maxLength: 255 },
-    coordinator: {
-      type: 'object',
-      additionalProperties: false,
-      default: { host: '127.0.0.1', port: DEFAULT_COORDINATOR_PORT },
-      required: ['host', 'port'],
-      properties: {
-        host: { type: 'string', minLength: 1 },
-        port: { type: 'integer', minimum: 1, maximum: 65535 },
-        fingerprint,
-      },
+    coordinator: { ...coordinatorAddress, default: { host: '127.0.0.1', port: DEFAULT_COORDINATOR_PORT } },
+    coordinators: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 16,
+      items: coordinatorAddress,
+      description: 'node: coordinators that share one directory, tried in order; when the link to one drops the node joins the next. Each is pinned on its own (fingerprint, or trust on first use per address). Replaces `coordinator`',
     },
+    directory: DIRECTORY_SCHEMA,
     admission: {
       type: 'object',
       additionalProperties: false,

@@ -49,7 +49,7 @@ export class CoordinatorPins {
       if (configured === presented) return { outcome: 'trusted' };
       throw new NvidError(
         'NVID_ERR_COORDINATOR_MISMATCH',
-        `the coordinator at ${address} presented certificate ${presented}, but the config pins ${configured} (transport.coordinator.fingerprint). ` +
+        `the coordinator at ${address} presented certificate ${presented}, but the config pins ${configured} (transport.coordinator.fingerprint, or this address's entry in transport.coordinators). ` +
           'Check that the address points at your coordinator; if its identity was replaced on purpose, put the new fingerprint (shown by its log at start) in the config.',
         { details: { address, presented, expected: configured, source: 'config' } },
       );

@@ -23,7 +23,7 @@ import type { Peer } from '../../../core/types.js';
 import { certificateFingerprint } from '../wire/tls-helpers.js';
 import { MAX_NAME_LENGTH, cleanName, wireEntry, type RegisterResult, type WireEntry } from './coordinator-registry.js';
 import { isPeer } from './coordinator-roster.js';
-import type { Directory, DirectoryChange, DirectoryContext, RegisterFields } from './directory.js';
+import type { Directory, DirectoryChange, DirectoryContext, DirectoryFactory, RegisterFields } from './directory.js';
 import { COORDINATOR_PREFIX, NatsStore, PRESENCE_PREFIX, coordinatorKey, nameKey, presenceKey, type WatchEvent } from './directory-nats-store.js';
 import type { NatsDirectoryOptions } from './nats-options.js';
 
@@ -477,4 +477,17 @@ async function pool<T>(items: readonly T[], limit: number, task: (item: T) => Pr
     while (next < items.length) await task(items[next++]!).catch(() => undefined);
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/** The server's factory for a NATS directory, with a handle on the one it made (for the status report). */
+export function natsDirectoryFactory(options: NatsDirectoryOptions, admission: string): { factory: DirectoryFactory; status(): NatsDirectoryStatus | undefined } {
+  let made: { status(): NatsDirectoryStatus } | undefined;
+  return {
+    factory: <S>(context: DirectoryContext) => {
+      const directory = new NatsDirectory<S>(context, options, admission);
+      made = directory;
+      return directory;
+    },
+    status: () => made?.status(),
+  };
 }
