@@ -9,5 +9,6 @@ export const TRANSPORT_ERROR_CODES = {
   NVID_ERR_COORDINATOR_MISMATCH: "the coordinator's certificate does not match the pinned fingerprint, or a coordinator found by mDNS announces another fingerprint than the one expected",
   NVID_ERR_COORDINATOR_UNCONFIRMED: 'a coordinator found by mDNS was not joined: no fingerprint was given for it and there was no terminal to confirm it on (pass --coordinator-fingerprint)',
   NVID_ERR_CONNECTION: 'a connection failed or closed before the exchange finished',
+  NVID_ERR_DIRECTORY: "the coordinator's shared directory (NATS) could not be reached or refused an update; the node is told and retries, or fails over to another coordinator",
   NVID_ERR_RECEIVER_GONE: 'the receiver closed the connection or vanished in the middle of a transfer; the message says how far it got',
 } as const;

@@ -14,6 +14,8 @@ import { CoordinatorPins, DISCOVERY_PIN, KNOWN_COORDINATORS_FILE } from './coord
 import { ROSTER_FILE } from './coordinator/coordinator-roster.js';
 import { CoordinatorServer } from './coordinator/coordinator-server.js';
 import { joinInstructions, resolveAdmission, tokenFromFile } from './coordinator/join-token.js';
+import { natsDirectoryFactory } from './coordinator/directory-nats.js';
+import { admissionDigest, withDefaults } from './coordinator/nats-options.js';
 import { DATA_FRAME_BYTES, type FrameLimits } from './wire/frame-codec.js';
 import type { RejectInfo } from './wire/guarded-tls-server.js';
 import { DEFAULT_COORDINATOR_HOST, DEFAULT_COORDINATOR_PORT, TRANSPORT_SCHEMA, type TransportOptions } from './options.js';
@@ -106,6 +108,8 @@ export default class TransportPlugin implements NvidPlugin {
     }
     // Judged (or made) before anything listens: a weak token stops the start here.
     const { admission, generated } = resolveAdmission(o.admission, daemon.stateDir);
+    // A shared directory is its own roster: the file is kept only for the in-memory one.
+    const shared = o.directory === 'memory' ? undefined : natsDirectoryFactory(withDefaults(o.directory.nats), admissionDigest(o.admission));
     const server = new CoordinatorServer({
       identity: daemon.identity,
       host: o.listen.host,
@@ -118,7 +122,7 @@ export default class TransportPlugin implements NvidPlugin {
       limits: this.limits(),
       log: daemon.log,
       onReject: this.rejecter(daemon),
-      rosterPath: join(daemon.stateDir, ROSTER_FILE),
+      ...(shared ? { directory: shared.factory } : { rosterPath: join(daemon.stateDir, ROSTER_FILE) }),
       // The coordinator's own peer table mirrors the address book, so `nvid peers` and its history show it too.
       observer: {
         joined: this.guard(daemon, 'recording a join', (peer: Peer) => powers.peers.upsert(peer)),
@@ -156,6 +160,7 @@ export default class TransportPlugin implements NvidPlugin {
         ...(generated ? { joinTokenFile: generated.path } : {}),
         nodes: server.peers().length,
         connected: server.connectedPeers().length,
+        directory: shared?.status() ?? 'memory',
         ...(o.discovery.mdns ? { discovery: { mdns: true, interface: o.discovery.interface ?? 'all' } } : {}),
         memory: memoryReport(),
       },
@@ -239,7 +244,7 @@ export default class TransportPlugin implements NvidPlugin {
     daemon.hooks.status.tap(PLUGIN_NAME, (report) => {
       const found = browser?.coordinator;
       // While discovery is still looking there is no coordinator address to show.
-      const coordinator = found ? `${found.host}:${found.port}` : browser ? undefined : this.configuredAddress();
+      const coordinator = found ? `${found.host}:${found.port}` : browser ? undefined : (client?.coordinator ?? this.configuredAddress());
       return {
         ...report,
         transport: {
@@ -290,16 +295,16 @@ export default class TransportPlugin implements NvidPlugin {
     target: CoordinatorTarget,
   ): CoordinatorClient {
     const o = this.options;
-    const address = () => {
-      const { host, port } = target.follow?.() ?? target;
-      return `${host}:${port}`;
-    };
-    return new CoordinatorClient({
+    // Discovery follows the one coordinator it found; a config may list several that share a directory (failover, in order).
+    const configured = target.follow ? [] : (o.coordinators ?? []).map(({ host, port, fingerprint }) => ({ host, port, ...(fingerprint ? { fingerprint: normaliseFingerprint(fingerprint) } : {}) }));
+    const [first, ...fallbacks] = configured.length > 0 ? configured : [{ host: target.host, port: target.port, ...(target.fingerprint ? { fingerprint: target.fingerprint } : {}) }];
+    // The coordinator joined (or tried) right now: it changes on failover, or when the discovered one moves.
+    const address = () => client.coordinator;
+    const client: CoordinatorClient = new CoordinatorClient({
       identity: daemon.identity,
-      host: target.host,
-      port: target.port,
+      ...first!,
+      fallbacks,
       ...(target.follow ? { target: target.follow } : {}),
-      ...(target.fingerprint ? { fingerprint: target.fingerprint } : {}),
       pins,
       ...token,
       name: () => daemon.name,
@@ -328,6 +333,7 @@ export default class TransportPlugin implements NvidPlugin {
         disconnected: (reason) => daemon.log.warn({ coordinator: address() }, `lost the coordinator (${reason}); reconnecting`),
       },
     });
+    return client;
   }
 
   /** The node's join token: from the config, or read from `joinTokenFile` at each attempt. */

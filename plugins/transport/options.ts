@@ -1,3 +1,5 @@
+import { DIRECTORY_SCHEMA, type DirectoryOption } from './coordinator/nats-options.js';
+
 /**
  * The transport plugin's options: their JSON schema (validated by the core
  * with ajv, defaults filled in) and the matching TypeScript shape.
@@ -20,6 +22,10 @@ export interface TransportOptions {
   readonly coordinator: { readonly host?: string; readonly port: number; readonly fingerprint?: string };
   /** Both: mDNS/DNS-SD discovery (`_nvid._tcp`), off unless turned on; `interface` = the one interface to use (an IPv4 address or a name). */
   readonly discovery: { readonly mdns: boolean; readonly interface?: string };
+  /** Node: several coordinators sharing one directory, tried in order, the next one taken whenever the link drops; replaces `coordinator`. */
+  readonly coordinators?: ReadonlyArray<{ readonly host: string; readonly port: number; readonly fingerprint?: string }>;
+  /** Coordinator: who keeps the address book; `memory` (default) or a NATS key-value bucket shared with other coordinators. */
+  readonly directory: DirectoryOption;
   /** Coordinator: who may join. Under `token` without a token, one is generated and kept in the state folder. */
   readonly admission: { readonly policy: 'open' | 'token' | 'fingerprints'; readonly token?: string; readonly fingerprints?: readonly string[] };
   /** Node: the coordinator's join token, when its policy is `token`. */
@@ -50,6 +56,16 @@ export interface TransportOptions {
 }
 
 const fingerprint = { type: 'string', pattern: '^([0-9a-fA-F]{2}:?){31}[0-9a-fA-F]{2}$' } as const;
+const coordinatorAddress = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['host', 'port'],
+  properties: {
+    host: { type: 'string', minLength: 1 },
+    port: { type: 'integer', minimum: 1, maximum: 65535 },
+    fingerprint,
+  },
+} as const;
 const positive = (value: number, minimum = 1) => ({ type: 'integer', minimum, default: value }) as const;
 
 export const TRANSPORT_SCHEMA = {
@@ -85,6 +101,14 @@ export const TRANSPORT_SCHEMA = {
         interface: { type: 'string', minLength: 1, description: 'the only interface mDNS uses: its IPv4 address or its name (default: every interface)' },
       },
     },
+    coordinators: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 16,
+      items: coordinatorAddress,
+      description: 'node: coordinators that share one directory, tried in order; when the link to one drops the node joins the next. Each is pinned on its own (fingerprint, or trust on first use per address). Replaces `coordinator`',
+    },
+    directory: DIRECTORY_SCHEMA,
     admission: {
       type: 'object',
       additionalProperties: false,

@@ -10,6 +10,7 @@ import { NvidError, asNvidError } from '../../../core/errors.js';
 import type { Identity, Peer } from '../../../core/types.js';
 import type { Frame, FrameLimits } from '../wire/frame-codec.js';
 import { FramedConnection } from '../wire/framed-connection.js';
+import { CoordinatorRotation, type CoordinatorAddress } from './coordinator-failover.js';
 import type { CoordinatorPins } from './coordinator-pins.js';
 import { certificateFingerprint, connectTls, peerCertificateOf } from '../wire/tls-helpers.js';
 import { COORDINATOR_TO_NODE, checkMessage, type ErrorMessage, type HelloMessage, type PeersMessage, type WelcomeMessage, type WireMessage } from '../wire/wire-messages.js';
@@ -34,6 +35,8 @@ export interface CoordinatorClientOptions {
   readonly target?: () => { readonly host: string; readonly port: number };
   /** Pinned fingerprint from the config; without it the pin store decides (trust on first use). */
   readonly fingerprint?: string;
+  /** Further coordinators sharing the same directory, tried in order after host:port whenever the link drops (coordinator-failover.ts). */
+  readonly fallbacks?: readonly CoordinatorAddress[];
   readonly pins: CoordinatorPins;
   /** The join token, or where to get it at each attempt (a file that may appear or change while the node runs). */
   readonly token?: string | (() => string | undefined);
@@ -79,7 +82,7 @@ export class CoordinatorClient {
   private conn: FramedConnection | undefined;
   private joinedConn: FramedConnection | undefined;
   private stopped = true;
-  private attempt = 0;
+  private readonly rotation: CoordinatorRotation;
   private fatal = false;
   private lastRefusal = '';
   private retryTimer: NodeJS.Timeout | undefined;
@@ -92,6 +95,14 @@ export class CoordinatorClient {
 
   constructor(options: CoordinatorClientOptions) {
     this.options = options;
+    const { host, port, fingerprint } = options;
+    this.rotation = new CoordinatorRotation([{ host, port, ...(fingerprint !== undefined ? { fingerprint } : {}) }, ...(options.fallbacks ?? [])]);
+  }
+
+  /** `host:port` of the coordinator this node is joined to, or trying next. */
+  get coordinator(): string {
+    const { host, port } = this.where();
+    return `${host}:${port}`;
   }
 
   /** True while joined (welcome received on the current connection). */
@@ -200,11 +211,11 @@ export class CoordinatorClient {
 
   /** Checks the coordinator's certificate against the pin (recording it on first use); a mismatch closes the link. */
   private checkPin(link: Link): boolean {
-    const { host, port } = this.where();
+    const { host, port, fingerprint } = this.where();
     const cert = peerCertificateOf(link.socket);
     try {
       if (!cert) throw new NvidError('NVID_ERR_COORDINATOR_MISMATCH', `the coordinator at ${host}:${port} presented no certificate`);
-      const decision = this.options.pins.check(`${host}:${port}`, cert.id, this.options.fingerprint);
+      const decision = this.options.pins.check(`${host}:${port}`, cert.id, fingerprint);
       if (decision.outcome === 'pinned-now') this.options.log.warn({ fingerprint: cert.id }, `trusting coordinator ${host}:${port} on first use; pinned in ${this.options.pins.path}`);
       return true;
     } catch (err) {
@@ -214,8 +225,11 @@ export class CoordinatorClient {
     }
   }
 
-  private where(): { readonly host: string; readonly port: number } {
-    return this.options.target?.() ?? this.options;
+  /** The coordinator to try now: the one discovery follows (it may move), else the current one of the configured rotation. */
+  private where(): { readonly host: string; readonly port: number; readonly fingerprint?: string } {
+    const followed = this.options.target?.();
+    if (!followed) return this.rotation.current;
+    return { ...followed, ...(this.options.fingerprint !== undefined ? { fingerprint: this.options.fingerprint } : {}) };
   }
 
   /** Asks to join under the daemon's current name, saying where this node takes transfers. */
@@ -275,12 +289,12 @@ export class CoordinatorClient {
   /** Joined: the backoff and any remembered refusal start over, and the heartbeat starts at the coordinator's pace. */
   private onWelcome(conn: FramedConnection, message: WelcomeMessage): void {
     this.joinedConn = conn;
-    this.attempt = 0;
+    this.rotation.joined();
     this.fatal = false;
     this.lastRefusal = '';
     this.pagedPeers = [];
     this.startHeartbeat(conn, message.heartbeatIntervalMs);
-    this.options.events.joined({ name: message.name, pinned: this.options.fingerprint !== undefined });
+    this.options.events.joined({ name: message.name, pinned: this.rotation.current.fingerprint !== undefined });
   }
 
   /** The full list comes in pages; the peer table is replaced only once the last page is in. */
@@ -367,8 +381,9 @@ export class CoordinatorClient {
     }
     if (wasJoined) this.options.events.disconnected(reason);
     const { minMs, maxMs } = this.options.reconnect;
-    const delay = this.fatal ? backoffDelay(30, minMs, maxMs) : backoffDelay(this.attempt, minMs, maxMs);
-    this.attempt += 1;
+    const attempt = this.rotation.next();
+    // A refusal at the only coordinator needs a config change; with others listed, they are tried at the usual pace.
+    const delay = this.fatal && this.rotation.addresses.length === 1 ? backoffDelay(30, minMs, maxMs) : backoffDelay(attempt, minMs, maxMs);
     this.options.log.debug({ delay, reason }, 'coordinator link down; reconnecting');
     this.retryTimer = setTimeout(() => this.connectNow(), delay);
     this.retryTimer.unref();

@@ -55,7 +55,7 @@ export class CoordinatorPins {
       if (configured === presented) return { outcome: 'trusted' };
       throw new NvidError(
         'NVID_ERR_COORDINATOR_MISMATCH',
-        `the coordinator at ${address} presented certificate ${presented}, but ${configured} is pinned (by transport.coordinator.fingerprint, nvid node --coordinator-fingerprint, or the choice mDNS discovery made). ` +
+        `the coordinator at ${address} presented certificate ${presented}, but ${configured} is pinned (by transport.coordinator.fingerprint, this address's entry in transport.coordinators, nvid node --coordinator-fingerprint, or the choice mDNS discovery made). ` +
           'Check that the address points at your coordinator; if its identity was replaced on purpose, put the new fingerprint (shown by its log at start) in the config.',
         { details: { address, presented, expected: configured, source: 'config' } },
       );

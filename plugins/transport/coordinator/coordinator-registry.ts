@@ -30,7 +30,7 @@ export function listedPeer(peer: Peer): Peer {
   return { id: peer.id, name: peer.name, address: peer.address, port: peer.port, tags: peer.tags };
 }
 
-function wireEntry(peer: Peer): WireEntry {
+export function wireEntry(peer: Peer): WireEntry {
   const json = JSON.stringify(listedPeer(peer));
   return { json, bytes: Buffer.byteLength(json) };
 }
@@ -47,6 +47,11 @@ export class CoordinatorRegistry<S> {
   /** `session` is undefined for an entry remembered from before a coordinator restart whose node has not rejoined yet. */
   private readonly entries = new Map<string, { peer: Peer; session: S | undefined; wire: WireEntry }>();
   private readonly idByName = new Map<string, string>();
+
+  /** Nothing to connect to, and every change is made here: no change stream (the Directory interface, directory.ts). */
+  async start(): Promise<void> {}
+
+  async stop(): Promise<void> {}
 
   get size(): number {
     return this.entries.size;

@@ -56,7 +56,8 @@ export class RosterFile {
   }
 }
 
-function isPeer(value: unknown): value is Peer {
+/** A peer entry read from outside (this file, the shared directory) has every field, of the right type. */
+export function isPeer(value: unknown): value is Peer {
   const p = value as Record<string, unknown>;
   return (
     typeof p === 'object' && p !== null &&

@@ -5,11 +5,12 @@
  * that asks for it, and drops nodes whose heartbeats stop.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { NvidError } from '../../../core/errors.js';
+import { NvidError, asNvidError } from '../../../core/errors.js';
 import type { Peer } from '../../../core/types.js';
 import { encodeMessageJson } from '../wire/frame-codec.js';
 import type { FramedConnection } from '../wire/framed-connection.js';
-import { CoordinatorRegistry } from './coordinator-registry.js';
+import { wireEntry, type WireEntry } from './coordinator-registry.js';
+import { memoryDirectory, type Directory, type DirectoryChange, type DirectoryFactory } from './directory.js';
 import { RosterFile } from './coordinator-roster.js';
 import { DeltaBatches, batchWindowMs, type Batch } from './delta-batches.js';
 import { PeerListPages } from './peer-list-pages.js';
@@ -38,6 +39,8 @@ export interface CoordinatorServerOptions extends ListenerOptions {
   readonly observer?: RegistryObserver;
   /** Where the address book is kept across restarts; without it a restart starts empty. */
   readonly rosterPath?: string;
+  /** Who keeps the address book: the in-memory registry by default, or a directory shared with other coordinators. */
+  readonly directory?: DirectoryFactory;
 }
 
 /** A node whose outgoing buffer grows past this is not reading; it is dropped rather than buffered without end. */
@@ -55,7 +58,7 @@ interface Session {
 
 export class CoordinatorServer {
   private readonly options: CoordinatorServerOptions;
-  private readonly registry = new CoordinatorRegistry<Session>();
+  private readonly registry: Directory<Session>;
   private readonly pages: PeerListPages;
   private readonly deltas: DeltaBatches;
   private joinedSessions = 0;
@@ -69,6 +72,7 @@ export class CoordinatorServer {
     this.options = options;
     this.roster = options.rosterPath ? new RosterFile(options.rosterPath) : undefined;
     this.allowed = new Set((options.admission.fingerprints ?? []).map(normaliseFingerprint));
+    this.registry = (options.directory ?? memoryDirectory)<Session>({ coordinatorId: options.identity.id, admits: (peer) => this.checkCertificate(peer) === undefined, log: options.log });
     this.pages = new PeerListPages(options.limits.maxMessageBytes);
     this.deltas = new DeltaBatches(() => batchWindowMs(this.joinedSessions), (batch) => this.writeBatch(batch));
     this.server = new GuardedTlsServer({
@@ -89,6 +93,7 @@ export class CoordinatorServer {
   }
 
   async start(): Promise<number> {
+    await this.registry.start((change) => this.onDirectoryChange(change));
     for (const peer of this.roster?.load() ?? []) {
       // A node dropped from the admission list while the coordinator was down is not brought back.
       if (this.checkCertificate(peer) === undefined) this.registry.restore(peer);
@@ -106,6 +111,8 @@ export class CoordinatorServer {
   async stop(): Promise<void> {
     clearInterval(this.sweeper);
     this.deltas.flushNow();
+    // The directory first: sessions closed by the server's close are not nodes leaving the shared directory.
+    await this.registry.stop();
     await this.server.close();
     this.deltas.stop();
     this.roster?.flush();
@@ -154,7 +161,7 @@ export class CoordinatorServer {
         session.conn.send({ type: 'pong' });
         return;
       case 'rename':
-        this.onRename(session, message);
+        void this.onRename(session, message);
         return;
       case 'leave':
         this.onClosed(session, 'left');
@@ -182,17 +189,29 @@ export class CoordinatorServer {
       return;
     }
     pending.markAuthenticated();
-    this.join(session, hello);
+    this.join(session, hello).catch((err: unknown) => {
+      // A shared directory out of reach: the node is told why and retries (or fails over to another coordinator).
+      const error = asNvidError(err, 'NVID_ERR_DIRECTORY');
+      reject(error);
+      session.conn.fail(error);
+    });
   }
 
   /** The node always hears the name it got; the others only when it really changed. */
-  private onRename(session: Session, message: RenameMessage): void {
-    const result = this.registry.rename(session.peer.id, message.name)!;
+  private async onRename(session: Session, message: RenameMessage): Promise<void> {
+    let result;
+    try {
+      result = await this.registry.rename(session.peer.id, message.name);
+      if (!result) throw new NvidError('NVID_ERR_CONNECTION', 'this node is no longer joined here; the rename can be retried once it has rejoined');
+    } catch (err) {
+      session.conn.send(errorMessage(asNvidError(err, 'NVID_ERR_DIRECTORY'), message.requestId));
+      return;
+    }
     session.conn.send({ type: 'renamed', requestId: message.requestId, name: result.peer.name });
     if (result.peer.name !== result.oldName) {
       this.saveRoster();
       this.pages.invalidate();
-      this.announce('peer-renamed', result.peer.id, result.oldName);
+      this.announce('peer-renamed', result.peer, result.oldName);
       this.options.observer?.renamed(result.peer, result.oldName);
     }
   }
@@ -207,30 +226,37 @@ export class CoordinatorServer {
     session.conn.send({ type: 'certificate', requestId: message.requestId, id: message.id, certPem });
   }
 
-  private join(session: Session, hello: HelloMessage): void {
-    const { peer, previous, replacedSession } = this.registry.register(
+  private async join(session: Session, hello: HelloMessage): Promise<void> {
+    const { peer, previous, replacedSession } = await this.registry.register(
       { id: session.peer.id, certPem: session.peer.certPem, address: hello.address ?? session.remote, port: hello.port, requestedName: hello.name, tags: hello.tags ?? [] },
       session,
     );
-    this.setJoined(session, true);
-    if (previous) this.pages.invalidate();
-    else this.pages.appended(this.registry.wireOf(peer.id)!);
     if (replacedSession !== undefined && replacedSession !== session) {
       // The same certificate connected again: the old socket is stale (or a duplicate); it loses its entry, never duplicates it.
       this.setJoined(replacedSession, false);
       replacedSession.conn.fail(new NvidError('NVID_ERR_CONNECTION', 'this session was replaced by a newer connection of the same node', { details: { reason: 'replaced' } }));
     }
+    // A shared directory answers later: the node may have gone meanwhile, and must not stay listed.
+    if (session.conn.closed) {
+      if (previous) this.removeEntry(peer.id, session, 'left while joining');
+      else this.registry.remove(peer.id, session);
+      this.pages.invalidate();
+      return;
+    }
+    this.setJoined(session, true);
+    if (previous) this.pages.invalidate();
+    else this.pages.appended(peer.id, this.registry.wireOf(peer.id)!);
     const { heartbeatIntervalMs, heartbeatTimeoutMs } = this.options;
     session.conn.send({ type: 'welcome', id: peer.id, name: peer.name, heartbeatIntervalMs, heartbeatTimeoutMs });
     if (!previous) {
-      this.announce('peer-joined', peer.id);
+      this.announce('peer-joined', peer);
       this.options.observer?.joined(peer);
     } else if (previous.name !== peer.name) {
-      this.announce('peer-renamed', peer.id, previous.name);
+      this.announce('peer-renamed', peer, previous.name);
       this.options.observer?.renamed(peer, previous.name);
     } else if (previous.address !== peer.address || previous.port !== peer.port || !sameTags(previous.tags, peer.tags)) {
       // Same ID, new transfer address or tags: an upsert for everyone, no join or leave.
-      this.announce('peer-joined', peer.id);
+      this.announce('peer-joined', peer);
     }
     // The list holds every change queued so far, this node's own join included: it needs none of them again.
     for (const frame of this.pages.frames(() => this.wireEntries())) session.conn.sendEncoded(frame);
@@ -239,8 +265,8 @@ export class CoordinatorServer {
     this.options.log.info({ peerId: peer.id, name: peer.name, address: peer.address, port: peer.port, replaced: Boolean(previous) }, `node ${peer.name} joined`);
   }
 
-  private *wireEntries() {
-    for (const peer of this.registry.list()) yield this.registry.wireOf(peer.id)!;
+  private *wireEntries(): Generator<readonly [string, WireEntry]> {
+    for (const peer of this.registry.list()) yield [peer.id, this.registry.wireOf(peer.id)!];
   }
 
   private setJoined(session: Session, joined: boolean): void {
@@ -253,14 +279,15 @@ export class CoordinatorServer {
    * Queues a change for every node, from the entry's cached JSON (no certificate). The node
    * it is about gets it too and ignores it: one shared buffer per batch beats a copy per node.
    */
-  private announce(type: 'peer-joined' | 'peer-renamed', id: string, oldName?: string): void;
-  private announce(type: 'peer-left', id: string): void;
-  private announce(type: 'peer-joined' | 'peer-renamed' | 'peer-left', id: string, oldName?: string): void {
+  private announce(type: 'peer-joined' | 'peer-renamed', peer: Peer, oldName?: string): void;
+  private announce(type: 'peer-left', peer: Peer): void;
+  private announce(type: 'peer-joined' | 'peer-renamed' | 'peer-left', peer: Peer, oldName?: string): void {
     const { maxMessageBytes } = this.options.limits;
+    const entry = () => (this.registry.wireOf(peer.id) ?? wireEntry(peer)).json;
     let json: string;
-    if (type === 'peer-left') json = `{"type":"peer-left","id":${JSON.stringify(id)}}`;
-    else if (type === 'peer-joined') json = `{"type":"peer-joined","peer":${this.registry.wireOf(id)!.json}}`;
-    else json = `{"type":"peer-renamed","peer":${this.registry.wireOf(id)!.json},"oldName":${JSON.stringify(oldName)}}`;
+    if (type === 'peer-left') json = `{"type":"peer-left","id":${JSON.stringify(peer.id)}}`;
+    else if (type === 'peer-joined') json = `{"type":"peer-joined","peer":${entry()}}`;
+    else json = `{"type":"peer-renamed","peer":${entry()},"oldName":${JSON.stringify(oldName)}}`;
     this.deltas.push(encodeMessageJson(json, maxMessageBytes, type));
   }
 
@@ -306,12 +333,38 @@ export class CoordinatorServer {
     this.removeEntry(session.peer.id, session, reason);
   }
 
+  /** Changes made by other coordinators sharing the directory (or their expiry) reach this coordinator's nodes like its own. */
+  private onDirectoryChange(change: DirectoryChange<Session>): void {
+    const { observer } = this.options;
+    switch (change.kind) {
+      case 'joined':
+        this.pages.invalidate();
+        this.announce('peer-joined', change.peer);
+        observer?.joined(change.peer);
+        return;
+      case 'renamed':
+        this.pages.invalidate();
+        this.announce('peer-renamed', change.peer, change.oldName);
+        observer?.renamed(change.peer, change.oldName);
+        return;
+      case 'left':
+        this.pages.invalidate();
+        this.announce('peer-left', change.peer);
+        observer?.left(change.peer, change.reason);
+        this.options.log.info({ peerId: change.peer.id, name: change.peer.name, reason: change.reason }, `node ${change.peer.name} left`);
+        return;
+      case 'displaced':
+        this.setJoined(change.session, false);
+        change.session.conn.fail(new NvidError('NVID_ERR_CONNECTION', `this session was replaced: ${change.reason}`, { details: { reason: 'replaced' } }));
+    }
+  }
+
   private removeEntry(id: string, session: Session | undefined, reason: string): void {
     const removed = this.registry.remove(id, session);
     if (!removed) return;
     this.saveRoster();
     this.pages.invalidate();
-    this.announce('peer-left', removed.id);
+    this.announce('peer-left', removed);
     this.options.observer?.left(removed, reason);
     this.options.log.info({ peerId: removed.id, name: removed.name, reason }, `node ${removed.name} left`);
   }

@@ -18,28 +18,31 @@ export class PeerListPages {
   private pages: Buffer[] | undefined;
   private openEntries: string[] = [];
   private openBytes = 0;
+  /** IDs on the pages: a join whose directory answered after the pages were rebuilt is on them already. */
+  private readonly ids = new Set<string>();
 
   constructor(maxMessageBytes: number) {
     this.maxMessageBytes = maxMessageBytes;
   }
 
   /** The list's frames, building them from `entries` (in list order) when stale. */
-  frames(entries: () => Iterable<WireEntry>): readonly Buffer[] {
+  frames(entries: () => Iterable<readonly [string, WireEntry]>): readonly Buffer[] {
     if (!this.pages) {
       this.pages = [];
       this.openEntries = [];
       this.openBytes = 0;
-      for (const entry of entries()) this.add(entry);
+      this.ids.clear();
+      for (const [id, entry] of entries()) this.add(id, entry);
       this.pages.push(this.encode(false));
     }
     return this.pages;
   }
 
   /** An entry added at the end of the list. */
-  appended(entry: WireEntry): void {
-    if (!this.pages) return;
+  appended(id: string, entry: WireEntry): void {
+    if (!this.pages || this.ids.has(id)) return;
     this.pages.pop();
-    this.add(entry);
+    this.add(id, entry);
     this.pages.push(this.encode(false));
   }
 
@@ -48,10 +51,12 @@ export class PeerListPages {
     this.pages = undefined;
     this.openEntries = [];
     this.openBytes = 0;
+    this.ids.clear();
   }
 
   /** Puts `entry` on the open page, closing that page first (`more:true`) when the entry does not fit. */
-  private add(entry: WireEntry): void {
+  private add(id: string, entry: WireEntry): void {
+    this.ids.add(id);
     const budget = this.maxMessageBytes - ENVELOPE_BYTES;
     if (this.openEntries.length > 0 && this.openBytes + entry.bytes + 1 > budget) {
       this.pages!.push(this.encode(true));

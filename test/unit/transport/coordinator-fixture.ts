@@ -7,7 +7,9 @@ import type { NvidError } from '../../../core/errors.js';
 import type { Identity } from '../../../core/types.js';
 import { CoordinatorClient } from '../../../plugins/transport/coordinator/coordinator-client.js';
 import { CoordinatorPins } from '../../../plugins/transport/coordinator/coordinator-pins.js';
+import type { CoordinatorAddress } from '../../../plugins/transport/coordinator/coordinator-failover.js';
 import { CoordinatorServer, type AdmissionPolicy } from '../../../plugins/transport/coordinator/coordinator-server.js';
+import type { DirectoryFactory } from '../../../plugins/transport/coordinator/directory.js';
 import { DEFAULT_LIMITS } from '../../../plugins/transport/wire/frame-codec.js';
 import type { RejectInfo } from '../../../plugins/transport/wire/guarded-tls-server.js';
 import { MemoryPeers, identity, silentLog } from './helpers.js';
@@ -22,6 +24,8 @@ export interface ServerSetup {
   ident?: Identity;
   rosterPath?: string;
   maxMessageBytes?: number;
+  /** The address book's keeper (directory.ts); the in-memory registry when absent. */
+  directory?: DirectoryFactory;
 }
 
 export async function startCoordinator(setup: ServerSetup = {}) {
@@ -39,6 +43,7 @@ export async function startCoordinator(setup: ServerSetup = {}) {
     log: silentLog,
     onReject: (info) => rejects.push(info),
     ...(setup.rosterPath ? { rosterPath: setup.rosterPath } : {}),
+    ...(setup.directory ? { directory: setup.directory } : {}),
   });
   const port = await server.start();
   return { server, port, rejects };
@@ -55,6 +60,8 @@ export interface ClientSetup {
   heartbeatTimeoutMs?: number;
   maxMessageBytes?: number;
   tags?: string[];
+  /** Further coordinators to fail over to, in order. */
+  fallbacks?: CoordinatorAddress[];
 }
 
 /** A coordinator client whose events land in a MemoryPeers table, plus what it was told. */
@@ -67,6 +74,7 @@ export function startClient(setup: ClientSetup) {
     host: '127.0.0.1',
     port: setup.port,
     ...(setup.fingerprint ? { fingerprint: setup.fingerprint } : {}),
+    ...(setup.fallbacks ? { fallbacks: setup.fallbacks } : {}),
     pins: new CoordinatorPins(join(setup.stateDir, 'known_coordinators')),
     ...(setup.token !== undefined ? { token: setup.token } : {}),
     name: () => state.name,
