@@ -65,6 +65,8 @@ export async function pool<T>(items: readonly T[], limit: number, task: (item: T
 
 type Message = { type: string; [field: string]: unknown };
 
+const PING = encodeMessage({ type: 'ping' });
+
 /** Counts non-overlapping occurrences of `needle` (a peer entry has exactly one `"id":`). */
 function count(text: string, needle: string): number {
   let n = 0;
@@ -99,6 +101,11 @@ export class SimNode {
     const joined = new Promise<void>((resolve) => (this.joinedResolve = resolve));
     socket.write(encodeMessage({ type: 'hello', name, port: 9 } as Message));
     await joined;
+  }
+
+  /** A heartbeat, as a real node sends every heartbeatIntervalMs: without it the coordinator drops the node. */
+  ping(): void {
+    if (this.socket && !this.socket.destroyed) this.socket.write(PING);
   }
 
   rename(name: string): void {

@@ -43,6 +43,12 @@ export interface CoordinatorServerOptions extends ListenerOptions {
   readonly directory?: DirectoryFactory;
 }
 
+/**
+ * The largest page of the peer list. Node's TLS keeps, per connection, a buffer the size of the
+ * largest write it encrypted; pages of one TLS record's size keep that to 16 KiB (see sendList).
+ */
+const LIST_PAGE_BYTES = 16 * 1024;
+
 /** A node whose outgoing buffer grows past this is not reading; it is dropped rather than buffered without end. */
 const MAX_SESSION_BACKLOG_BYTES = 8 * 1024 * 1024;
 
@@ -54,6 +60,8 @@ interface Session {
   joined: boolean;
   /** The last address-book change this node knows of (see DeltaBatches). */
   seenSeq: number;
+  /** The full list while it is still being written, and the changes held back until it is out (see sendList). */
+  listing: { readonly frames: readonly Buffer[]; next: number; readonly held: Buffer[] } | undefined;
 }
 
 export class CoordinatorServer {
@@ -73,7 +81,7 @@ export class CoordinatorServer {
     this.roster = options.rosterPath ? new RosterFile(options.rosterPath) : undefined;
     this.allowed = new Set((options.admission.fingerprints ?? []).map(normaliseFingerprint));
     this.registry = (options.directory ?? memoryDirectory)<Session>({ coordinatorId: options.identity.id, admits: (peer) => this.checkCertificate(peer) === undefined, log: options.log });
-    this.pages = new PeerListPages(options.limits.maxMessageBytes);
+    this.pages = new PeerListPages(Math.min(options.limits.maxMessageBytes, LIST_PAGE_BYTES));
     this.deltas = new DeltaBatches(() => batchWindowMs(this.joinedSessions), (batch) => this.writeBatch(batch));
     this.server = new GuardedTlsServer({
       ...listenerOptions(options),
@@ -137,7 +145,7 @@ export class CoordinatorServer {
   }
 
   private onConnection(conn: FramedConnection, peer: AuthenticatedPeer, pending: PendingSession): void {
-    const session: Session = { conn, peer, remote: pending.remoteAddress, lastSeen: Date.now(), joined: false, seenSeq: 0 };
+    const session: Session = { conn, peer, remote: pending.remoteAddress, lastSeen: Date.now(), joined: false, seenSeq: 0, listing: undefined };
     const reject = (err: NvidError) => this.options.onReject({ code: err.code, reason: err.message, peerId: peer.id, remote: pending.remoteAddress });
     conn.start({
       frame: (frame) => {
@@ -258,11 +266,35 @@ export class CoordinatorServer {
       // Same ID, new transfer address or tags: an upsert for everyone, no join or leave.
       this.announce('peer-joined', peer);
     }
-    // The list holds every change queued so far, this node's own join included: it needs none of them again.
-    for (const frame of this.pages.frames(() => this.wireEntries())) session.conn.sendEncoded(frame);
-    session.seenSeq = this.deltas.seq;
+    this.sendList(session);
     this.saveRoster();
     this.options.log.info({ peerId: peer.id, name: peer.name, address: peer.address, port: peer.port, replaced: Boolean(previous) }, `node ${peer.name} joined`);
+  }
+
+  /**
+   * The full list, one page at a time: the next page is written once the socket handed the
+   * last one on. Written at once, a list of 10,000 entries would go to TLS as one 1.3 MB write,
+   * and Node's TLS keeps a buffer as large as its largest write for the life of the connection
+   * (measured: 740 KB per node at 10,000). The list holds every change queued so far, this
+   * node's own join included; changes queued after it wait until the list is out, since the
+   * node replaces its whole table when the last page arrives.
+   */
+  private sendList(session: Session): void {
+    session.seenSeq = this.deltas.seq;
+    session.listing = { frames: [...this.pages.frames(() => this.wireEntries())], next: 0, held: [] };
+    this.writeNextPage(session);
+  }
+
+  private writeNextPage(session: Session): void {
+    const listing = session.listing;
+    if (!listing) return;
+    if (listing.next < listing.frames.length) {
+      // A link that closed meanwhile never calls back: the rest of the list is simply dropped with the session.
+      session.conn.sendEncoded(listing.frames[listing.next++]!, () => this.writeNextPage(session));
+      return;
+    }
+    session.listing = undefined;
+    for (const held of listing.held) session.conn.sendEncoded(held);
   }
 
   private *wireEntries(): Generator<readonly [string, WireEntry]> {
@@ -301,7 +333,9 @@ export class CoordinatorServer {
         continue;
       }
       const unseen = batch.unseenBy(session);
-      if (unseen) session.conn.sendEncoded(unseen);
+      if (!unseen) continue;
+      if (session.listing) session.listing.held.push(unseen);
+      else session.conn.sendEncoded(unseen);
     }
   }
 

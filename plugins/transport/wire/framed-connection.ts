@@ -84,10 +84,11 @@ export class FramedConnection {
   }
 
   /** Sends an already encoded frame (a broadcast encodes once for many sockets). */
-  sendEncoded(frame: Buffer): boolean {
+  /** Sends a frame encoded already; `written` runs once the socket handed it on (not when the link closed first). */
+  sendEncoded(frame: Buffer, written?: () => void): boolean {
     if (this.isClosed || this.failed) return false;
     this.writes.batch();
-    return this.socket.write(frame);
+    return written ? this.socket.write(frame, (err) => (err ? undefined : written())) : this.socket.write(frame);
   }
 
   /** Sends one body chunk as a data frame without copying it. */
