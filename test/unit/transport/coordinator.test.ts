@@ -109,6 +109,14 @@ describe('transport coordinator link', function () {
     late.socket.destroy();
   });
 
+  it('leaves every node of a simultaneous join with the whole table, lists paged and changes held until each list is out', async () => {
+    const maxMessageBytes = 400;
+    const { port } = await coordinator({ maxMessageBytes });
+    const burst = Array.from({ length: 12 }, (_, i) => client(port, i + 1, `b${i + 1}`, { maxMessageBytes }));
+    await waitFor(() => burst.every((c) => c.peers.table.size === 11), 'everyone sees the eleven others');
+    for (const c of burst) assert.equal(new Set(c.peers.names()).size, 11, 'no duplicates');
+  });
+
   it('pushes renames to every node and answers the renamer with the assigned name', async () => {
     const { port } = await coordinator();
     const a = client(port, 1, 'a');
