@@ -101,12 +101,13 @@ export class FailoverSimNode {
 
   private onMessage(json: string): void {
     if (json.startsWith('{"type":"peer-joined"')) {
-      for (const id of idsIn(json)) this.known.add(id);
+      for (const id of idsIn(json)) if (id !== this.identity.id) this.known.add(id);
     } else if (json.startsWith('{"type":"peer-left"')) {
       this.leftHeard += 1;
       for (const id of idsIn(json)) this.known.delete(id);
     } else if (json.startsWith('{"type":"peers"')) {
-      for (const id of idsIn(json)) this.paging.add(id);
+      // The list names everyone, this node included.
+      for (const id of idsIn(json)) if (id !== this.identity.id) this.paging.add(id);
       if (json.endsWith('"more":false}')) {
         // A (re)join's list replaces what the node knew.
         this.known.clear();
