@@ -8,8 +8,8 @@
 import type { TLSSocket } from 'node:tls';
 import type { Identity } from '../core/types.js';
 import { backoffDelay } from '../plugins/transport/coordinator/coordinator-client.js';
-import { PREFIX_BYTES, encodeMessage } from '../plugins/transport/wire/frame-codec.js';
-import { tlsConnect } from './coordinator-sim-nodes.js';
+import { encodeMessage } from '../plugins/transport/wire/frame-codec.js';
+import { RawMessageReader, tlsConnect } from './coordinator-sim-nodes.js';
 
 const ID_FIELD = '"id":"';
 
@@ -36,7 +36,6 @@ export class FailoverSimNode {
   private stopped = false;
   private failures = 0;
   private paging = new Set<string>();
-  private pending: Buffer = Buffer.alloc(0);
   private firstJoin: (() => void) | undefined;
 
   constructor(identity: Identity, ports: readonly number[], name: string) {
@@ -67,9 +66,9 @@ export class FailoverSimNode {
     tlsConnect(this.port, this.identity).then(
       (socket) => {
         this.socket = socket;
-        this.pending = Buffer.alloc(0);
         this.paging = new Set();
-        socket.on('data', (chunk: Buffer) => this.onData(chunk));
+        const reader = new RawMessageReader();
+        socket.on('data', (chunk: Buffer) => reader.push(chunk, (json) => this.onMessage(json)));
         socket.on('error', () => undefined);
         socket.once('close', () => {
           if (socket === this.socket) this.retry();
@@ -87,16 +86,6 @@ export class FailoverSimNode {
     this.failures += 1;
     const delay = backoffDelay(Math.floor((this.failures - 1) / this.ports.length), 500, 30_000);
     setTimeout(() => this.attempt(), delay).unref();
-  }
-
-  private onData(chunk: Buffer): void {
-    let buffer = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk;
-    while (buffer.length >= PREFIX_BYTES && buffer.length >= PREFIX_BYTES + buffer.readUInt32BE(0)) {
-      const end = PREFIX_BYTES + buffer.readUInt32BE(0);
-      this.onMessage(buffer.toString('latin1', PREFIX_BYTES, end));
-      buffer = buffer.subarray(end);
-    }
-    this.pending = buffer;
   }
 
   private onMessage(json: string): void {

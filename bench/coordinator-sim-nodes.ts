@@ -54,6 +54,25 @@ export function tlsConnect(port: number, identity: Identity): Promise<TLSSocket>
   });
 }
 
+/**
+ * Splits a link's bytes into its messages' JSON without parsing them: simulated
+ * nodes classify messages by their leading bytes, so the load generator stays
+ * cheaper than the coordinator it measures. One per connection.
+ */
+export class RawMessageReader {
+  private pending: Buffer = Buffer.alloc(0);
+
+  push(chunk: Buffer, onMessage: (json: string) => void): void {
+    let buffer = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk;
+    while (buffer.length >= PREFIX_BYTES && buffer.length >= PREFIX_BYTES + buffer.readUInt32BE(0)) {
+      const end = PREFIX_BYTES + buffer.readUInt32BE(0);
+      onMessage(buffer.toString('latin1', PREFIX_BYTES, end));
+      buffer = buffer.subarray(end);
+    }
+    this.pending = buffer;
+  }
+}
+
 /** Runs `task` over `items` with at most `limit` in flight (a burst of 1,000 SYNs would overflow the listen backlog). */
 export async function pool<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -85,7 +104,7 @@ export class SimNode {
   /** Peers known: the initial list plus joined deltas. */
   peersKnown = 0;
   private joinedResolve: (() => void) | undefined;
-  private pending: Buffer = Buffer.alloc(0);
+  private readonly reader = new RawMessageReader();
   onRenamed: ((name: string) => void) | undefined;
 
   constructor(identity: Identity) {
@@ -96,7 +115,7 @@ export class SimNode {
   async join(port: number, name: string): Promise<void> {
     const socket = await tlsConnect(port, this.identity);
     this.socket = socket;
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('data', (chunk: Buffer) => this.reader.push(chunk, (json) => this.onMessage(json)));
     socket.on('error', () => undefined);
     const joined = new Promise<void>((resolve) => (this.joinedResolve = resolve));
     socket.write(encodeMessage({ type: 'hello', name, port: 9 } as Message));
@@ -114,16 +133,6 @@ export class SimNode {
 
   close(): void {
     this.socket?.destroy();
-  }
-
-  private onData(chunk: Buffer): void {
-    let buffer = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk;
-    while (buffer.length >= PREFIX_BYTES && buffer.length >= PREFIX_BYTES + buffer.readUInt32BE(0)) {
-      const end = PREFIX_BYTES + buffer.readUInt32BE(0);
-      this.onMessage(buffer.toString('latin1', PREFIX_BYTES, end));
-      buffer = buffer.subarray(end);
-    }
-    this.pending = buffer;
   }
 
   private onMessage(json: string): void {

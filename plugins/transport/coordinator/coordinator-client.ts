@@ -71,7 +71,8 @@ interface Link {
   failure: NvidError | undefined;
 }
 
-interface PendingRename {
+/** A rename or certificate request waiting for its answer (or error) with the same requestId. */
+interface PendingRequest {
   resolve(name: string): void;
   reject(err: NvidError): void;
   timer: NodeJS.Timeout;
@@ -89,8 +90,8 @@ export class CoordinatorClient {
   private heartbeat: NodeJS.Timeout | undefined;
   private lastHeard = 0;
   private nextRequestId = 1;
-  private readonly renames = new Map<number, PendingRename>();
-  private readonly certificates = new Map<number, PendingRename>();
+  private readonly renames = new Map<number, PendingRequest>();
+  private readonly certificates = new Map<number, PendingRequest>();
   private pagedPeers: Peer[] = [];
 
   constructor(options: CoordinatorClientOptions) {
@@ -273,7 +274,7 @@ export class CoordinatorClient {
       case 'pong':
         return;
       case 'renamed':
-        this.settleRename(message.requestId, message.name);
+        this.settle(this.renames, message.requestId, message.name);
         return;
       case 'certificate':
         this.settle(this.certificates, message.requestId, message.certPem);
@@ -310,7 +311,7 @@ export class CoordinatorClient {
   private onError(link: Link, message: ErrorMessage): void {
     const err = new NvidError(message.code, message.message, message.details ? { details: message.details } : undefined);
     if (message.requestId !== undefined) {
-      this.settleRename(message.requestId, err);
+      this.settle(this.renames, message.requestId, err);
       this.settle(this.certificates, message.requestId, err);
       return;
     }
@@ -330,11 +331,7 @@ export class CoordinatorClient {
     return false;
   }
 
-  private settleRename(requestId: number, outcome: string | NvidError): void {
-    this.settle(this.renames, requestId, outcome);
-  }
-
-  private settle(requests: Map<number, PendingRename>, requestId: number, outcome: string | NvidError): void {
+  private settle(requests: Map<number, PendingRequest>, requestId: number, outcome: string | NvidError): void {
     const pending = requests.get(requestId);
     if (!pending) return;
     requests.delete(requestId);
@@ -364,7 +361,7 @@ export class CoordinatorClient {
     clearInterval(this.heartbeat);
     const wasJoined = this.joinedConn === conn;
     this.joinedConn = undefined;
-    for (const [id] of this.renames) this.settleRename(id, new NvidError('NVID_ERR_CONNECTION', 'the coordinator link closed before the rename was answered'));
+    for (const [id] of this.renames) this.settle(this.renames, id, new NvidError('NVID_ERR_CONNECTION', 'the coordinator link closed before the rename was answered'));
     for (const [id] of this.certificates) this.settle(this.certificates, id, new NvidError('NVID_ERR_CONNECTION', 'the coordinator link closed before it sent the certificate asked for'));
     if (this.stopped) return;
     const reason = failure ? `${failure.code}: ${failure.message}` : 'connection closed';
