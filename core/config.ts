@@ -26,6 +26,10 @@ export interface NvidConfig {
   readonly maxReceiveBytes: number;
   /** Disk space a node keeps free: a file that would eat into it is refused as soon as its header is read. */
   readonly minFreeDiskBytes: number;
+  /** Sends of files at least this large (and every group send) are sealed to the outbox and resumable. */
+  readonly resumableFromBytes: number;
+  /** How long a sealed envelope waits in the outbox for a retry before it is removed. */
+  readonly resumeMaxAgeMs: number;
   /** Fingerprints (lowercase hex) of the only senders accepted; undefined = any admitted peer. Never names: names are labels. */
   readonly acceptFrom: readonly string[] | undefined;
   /** Fingerprints of the peers that may watch and steer this node's screen (screenshots, skip, delete, schedules). */
@@ -72,6 +76,8 @@ export const CONFIG_SCHEMA = {
     },
     maxReceiveBytes: { type: 'integer', minimum: 1, default: 8 * 1024 ** 3 },
     minFreeDiskBytes: { type: 'integer', minimum: 0, default: 64 * 1024 ** 2 },
+    resumableFromBytes: { type: 'integer', minimum: 0, default: 64 * 1024 ** 2 },
+    resumeMaxAgeMs: { type: 'integer', minimum: 0, default: 45 * 60 * 1000 },
     acceptFrom: {
       type: 'array',
       items: { type: 'string', pattern: '^([0-9a-fA-F]{2}:?){31}[0-9a-fA-F]{2}$' },
@@ -153,6 +159,8 @@ export function loadConfig(options: LoadConfigOptions): NvidConfig {
     plugins: withPluginOptions((data.plugins as PluginSpec[] | undefined) ?? [...DEFAULT_PLUGINS[options.role]], options.pluginOptions),
     maxReceiveBytes: data.maxReceiveBytes as number,
     minFreeDiskBytes: data.minFreeDiskBytes as number,
+    resumableFromBytes: data.resumableFromBytes as number,
+    resumeMaxAgeMs: data.resumeMaxAgeMs as number,
     acceptFrom: (data.acceptFrom as string[] | undefined)?.map((id) => id.replace(/:/g, '').toLowerCase()),
     controllers: ((data.controllers as string[] | undefined) ?? []).map((id) => id.replace(/:/g, '').toLowerCase()),
     tags: data.tags as string[],

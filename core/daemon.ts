@@ -21,7 +21,7 @@ import type { PipelineContext } from './pipeline/context.js';
 import { answered, requireHook } from './pipeline/hook-checks.js';
 import { removeLeftoverParts } from './pipeline/leftovers.js';
 import { receiveTransfer } from './pipeline/receive.js';
-import { sendFile } from './pipeline/send.js';
+import { sendFile } from './pipeline/send-file.js';
 import { sendArriving } from './pipeline/send-arriving.js';
 import { sendToGroup } from './pipeline/send-group.js';
 import { TransferTracker } from './pipeline/transfer-tracker.js';
@@ -114,6 +114,9 @@ export class Daemon {
       incomingDir: this.paths.incomingDir,
       maxReceiveBytes: this.config.maxReceiveBytes,
       minFreeDiskBytes: this.config.minFreeDiskBytes,
+      outboxDir: this.paths.outboxDir,
+      resumableFromBytes: this.config.resumableFromBytes,
+      resumeMaxAgeMs: this.config.resumeMaxAgeMs,
       transfers: this.transfers,
       received: this.#received!,
     };
@@ -166,6 +169,7 @@ export class Daemon {
         this.#name = name;
       },
       serveScreenRequest: (sender: Peer, request: RemoteScreenRequest) => this.#remoteScreens!.serve(sender, request),
+      vetoSender: (sender: Peer) => this.hooks.acceptSender.promise({ sender }),
     });
   }
 
@@ -248,7 +252,7 @@ export class Daemon {
     // Find and check every plugin before touching the state folder: a typo in the config changes nothing on disk.
     this.#plugins = await loadPlugins(this.config.plugins, this.config.baseDir);
     prepareStateDir(stateDir);
-    for (const dir of [this.paths.libraryDir, this.paths.incomingDir]) mkdirSync(dir, { recursive: true, mode: 0o700 });
+    for (const dir of [this.paths.libraryDir, this.paths.incomingDir, this.paths.outboxDir]) mkdirSync(dir, { recursive: true, mode: 0o700 });
     const identity = loadOrCreateIdentity(this.paths.identityDir, this.config.name);
     this.#identity = { id: identity.id, certPem: identity.certPem, keyPem: identity.keyPem };
     this.#history = new JsonLinesHistory(this.paths.history, (err) => this.log.error({ err: err.message, file: this.paths.history }, 'cannot write the history log'));

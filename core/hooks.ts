@@ -22,6 +22,8 @@ import type {
   CertificateRequest,
   ControlRequest,
   DeliverRequest,
+  SharedDeliverRequest,
+  SharedDeliveryOutcome,
   DeliveryReceipt,
   DisplayedEvent,
   DisplayFailedEvent,
@@ -105,6 +107,12 @@ export function createHooks() {
      * verified and stored the file. Stop and reject when `request.signal` aborts.
      */
     deliver: new AsyncSeriesBailHook<[DeliverRequest], DeliveryReceipt | undefined>(['request'], 'deliver'),
+    /**
+     * Deliver one envelope sealed to a file to all of its recipients; resolve with one outcome per
+     * recipient (receipt or error), in their order, once each has settled. Optional: without a tap
+     * the core streams the file to each recipient through `deliver`.
+     */
+    deliverShared: new AsyncSeriesBailHook<[SharedDeliverRequest], readonly SharedDeliveryOutcome[] | undefined>(['request'], 'deliverShared'),
     /**
      * Veto a sender before anything of its envelope is read (cheap checks: who it is).
      * Return a reason to refuse, undefined to let it through.

@@ -116,6 +116,11 @@ export interface TransportPowers {
    * `rejected`, stage `remote-screen`) and otherwise runs the local screen, screenshot or library.
    */
   serveScreenRequest(sender: Peer, request: RemoteScreenRequest): Promise<RemoteScreenAnswer>;
+  /**
+   * The acceptSender policy's answer for `sender` (a reason to refuse, or undefined), asked before
+   * anything of a transfer is fetched (a shared transfer's offer); `receive` asks again.
+   */
+  vetoSender(sender: Peer): Promise<string | undefined>;
 }
 
 /** What only the display plugin may do: report what really happened on the glass. */

@@ -11,6 +11,8 @@ export function statePaths(stateDir: string) {
     history: join(stateDir, 'history.jsonl'),
     libraryDir: join(stateDir, 'library'),
     incomingDir: join(stateDir, 'incoming'),
+    /** Envelopes sealed for a send that may be resumed (see pipeline/outbox.ts). */
+    outboxDir: join(stateDir, 'outbox'),
     controlSocket: join(stateDir, 'control.sock'),
     receivedIndex: join(stateDir, 'received.jsonl'),
     trust: join(stateDir, 'trust.json'),

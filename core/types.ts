@@ -169,6 +169,26 @@ export interface DeliverRequest {
   readonly signal?: AbortSignal;
 }
 
+/**
+ * Argument of `hooks.deliverShared`: one envelope, already sealed to a file for all of
+ * `recipients`, to be delivered to each of them however the transport likes (the bundled one
+ * lets recipients pass pieces on to each other, and resumes from what they hold).
+ */
+export interface SharedDeliverRequest {
+  readonly recipients: readonly Peer[];
+  /** The sender's meta: `recipientIds` lists them all, in the envelope's order. */
+  readonly meta: TransferMeta;
+  readonly envelope: { readonly file: string; readonly length: number };
+  /** Verified bytes a recipient holds so far. */
+  readonly onProgress?: (peerId: string, bytes: number) => void;
+  readonly signal?: AbortSignal;
+}
+
+/** One recipient's end of a shared delivery: its receipt, or why not. */
+export type SharedDeliveryOutcome =
+  | { readonly peerId: string; readonly receipt: DeliveryReceipt; readonly badSources?: readonly string[] }
+  | { readonly peerId: string; readonly error: Error };
+
 /** What the receiver acknowledged. Returned by `hooks.deliver` only after the receiver verified and stored the file. */
 export interface DeliveryReceipt {
   readonly transferId: string;

@@ -19,6 +19,11 @@ export interface PipelineContext {
   readonly incomingDir: string;
   readonly maxReceiveBytes: number;
   readonly minFreeDiskBytes: number;
+  /** Where envelopes sealed for resumable sends wait (pipeline/outbox.ts). */
+  readonly outboxDir: string;
+  /** Single-recipient sends of at least this many bytes go through the outbox (group sends always do). */
+  readonly resumableFromBytes: number;
+  readonly resumeMaxAgeMs: number;
   readonly transfers: TransferTracker;
   readonly received: ReceivedIndex;
 }

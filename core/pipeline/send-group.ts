@@ -8,17 +8,14 @@
  * names the targets and the counts. A group of one seals and streams as a
  * one-recipient send does.
  */
-import { randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { rm, stat } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { asNvidError, NvidError } from '../errors.js';
+import { createReadStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { asNvidError } from '../errors.js';
 import type { GroupSendResult, Peer, RecipientOutcome, SendOptions, SendResult, TransferMeta } from '../types.js';
 import type { PipelineContext } from './context.js';
-import { answered } from './hook-checks.js';
-import { certifiedPeers } from './certified-peers.js';
 import { deliverPrepared, deliverSealed, prepareSend, recordSendFailure, SendStepError, type CheckedSend } from './send.js';
+import { deliverSharedEnvelope, scratchEnvelope, sealOnce, usesSharedDelivery, type SealedFile } from './send-shared.js';
 
 /** Recipients sent to at the same time: enough to overlap round trips, few enough not to split a slow uplink into slivers. */
 export const GROUP_SEND_CONCURRENCY = 4;
@@ -72,7 +69,7 @@ const SEALED_READ_BYTES = 1024 * 1024;
 
 /** Seals once per (up to) 64 recipients and delivers that envelope to each; every recipient gets an outcome, in the order given. */
 async function deliverToEach(ctx: PipelineContext, prepared: CheckedSend, recipients: readonly Peer[], options: SendOptions, concurrency: number): Promise<RecipientOutcome[]> {
-  if (recipients.length === 1) {
+  if (recipients.length === 1 && !usesSharedDelivery(ctx, prepared.size, 1)) {
     return [await outcomeOf(ctx, prepared, recipients[0]!, () => deliverPrepared(ctx, prepared, recipients[0]!, options))];
   }
   const outcomes: RecipientOutcome[] = [];
@@ -85,9 +82,18 @@ async function deliverToEach(ctx: PipelineContext, prepared: CheckedSend, recipi
 /** One seal for `recipients` (2..64), then the sealed file streamed to each, at most `concurrency` at once. */
 async function deliverOneEnvelope(ctx: PipelineContext, prepared: CheckedSend, recipients: readonly Peer[], options: SendOptions, concurrency: number): Promise<RecipientOutcome[]> {
   const started = Date.now();
+  if (usesSharedDelivery(ctx, prepared.size, recipients.length)) {
+    const results = await deliverSharedEnvelope(ctx, prepared, recipients, options, started);
+    const outcomes: RecipientOutcome[] = [];
+    for (const [i, peer] of recipients.entries()) {
+      const result = results[i]!;
+      outcomes.push(await outcomeOf(ctx, prepared, peer, () => (result instanceof SendStepError ? Promise.reject(result) : Promise.resolve(result))));
+    }
+    return outcomes;
+  }
   let sealed: SealedFile;
   try {
-    sealed = await sealOnce(ctx, prepared, recipients, options.signal);
+    sealed = await sealOnce(ctx, prepared, recipients, options.signal, scratchEnvelope(ctx));
   } catch (err) {
     const failure = err instanceof SendStepError ? err : new SendStepError(asNvidError(err, 'NVID_ERR_DELIVERY'), 'seal', undefined);
     // Nobody can be sent anything: every recipient gets the seal's failure.
@@ -113,48 +119,6 @@ async function deliverOneEnvelope(ctx: PipelineContext, prepared: CheckedSend, r
     return outcomes;
   } finally {
     await rm(sealed.file, { force: true }).catch(() => undefined);
-  }
-}
-
-/** An envelope sealed to a temporary file, with its meta (`recipientIds` all of them, `receiverId` the first). */
-interface SealedFile {
-  readonly file: string;
-  readonly length: number;
-  readonly meta: TransferMeta;
-}
-
-/**
- * Asks the seal hook once for all `recipients` and writes the envelope to
- * `<incoming>/<transferId>.outgoing.part` (owner-only; a crash leaves it to the
- * start-up sweep of `.part` files). Throws a SendStepError at stage `seal`.
- */
-async function sealOnce(ctx: PipelineContext, prepared: CheckedSend, recipients: readonly Peer[], signal: AbortSignal | undefined): Promise<SealedFile> {
-  const { path, size, media } = prepared;
-  const meta: TransferMeta = Object.freeze({
-    transferId: randomUUID(),
-    senderId: ctx.identity.id,
-    receiverId: recipients[0]!.id,
-    recipientIds: Object.freeze(recipients.map((p) => p.id)),
-    time: Date.now(),
-    size,
-    mediaType: media.kind,
-    fileName: basename(path),
-  });
-  const file = join(ctx.incomingDir, `${meta.transferId}.outgoing.part`);
-  try {
-    if (signal?.aborted) throw new NvidError('NVID_ERR_CANCELLED', `the send of ${basename(path)} was cancelled`);
-    const certified = await certifiedPeers(ctx, recipients, signal);
-    const envelope = answered(await ctx.hooks.seal.promise({ path, recipient: certified[0]!, recipients: certified, meta }), 'seal', 'cannot send');
-    await pipeline(envelope.stream, createWriteStream(file, { mode: 0o600, flags: 'wx' }), ...(signal ? [{ signal }] : []));
-    const { size: written } = await stat(file);
-    if (envelope.length !== undefined && written !== envelope.length) {
-      throw new NvidError('NVID_ERR_DELIVERY', `the sealed envelope is ${written} bytes, the seal hook announced ${envelope.length}`);
-    }
-    return { file, length: written, meta };
-  } catch (err) {
-    await rm(file, { force: true }).catch(() => undefined);
-    const error = signal?.aborted ? new NvidError('NVID_ERR_CANCELLED', `the send of ${basename(path)} was cancelled`) : asNvidError(err, 'NVID_ERR_DELIVERY');
-    throw new SendStepError(error, 'seal', meta);
   }
 }
 

@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { asNvidError, NvidError } from '../errors.js';
-import type { GrowingFile, MediaInfo, Peer, SealedEnvelope, SendOptions, SendResult, SendStage, TransferMeta } from '../types.js';
+import type { DeliveryReceipt, GrowingFile, MediaInfo, Peer, SealedEnvelope, SendOptions, SendResult, SendStage, TransferMeta } from '../types.js';
 import type { PipelineContext } from './context.js';
 import { answered, requireHook } from './hook-checks.js';
 import { certifiedPeers } from './certified-peers.js';
@@ -90,18 +90,6 @@ export async function prepareSend(ctx: PipelineContext, path: string, signal: Ab
   }
 }
 
-export async function sendFile(ctx: PipelineContext, file: string, to: string, options: SendOptions = {}): Promise<SendResult> {
-  const path = resolve(file);
-  const started = Date.now();
-  try {
-    const { prepared, recipients } = await prepareSend(ctx, path, options.signal, () => [ctx.peers.resolve(to)]);
-    return await deliverPrepared(ctx, prepared, recipients[0]!, options, started);
-  } catch (err) {
-    if (!(err instanceof SendStepError)) throw err;
-    throw await recordSendFailure(ctx, path, to, err);
-  }
-}
-
 /**
  * Seals and delivers a checked file to one recipient and records the `sent` entry and event.
  * Throws a SendStepError (not yet recorded: the caller records it under the target it was given).
@@ -132,6 +120,38 @@ export async function deliverPrepared(ctx: PipelineContext, prepared: PreparedSe
     if (err instanceof SendStepError) throw err;
     throw new SendStepError(signal?.aborted ? cancelled(path) : asNvidError(err, 'NVID_ERR_DELIVERY'), 'seal', meta);
   }
+}
+
+/**
+ * Checks a receipt against what was sent, then records the `sent` entry and event.
+ * `started` is when the send began, `delivering` when its first byte could go.
+ */
+export async function recordDelivered(
+  ctx: PipelineContext,
+  prepared: PreparedSend,
+  peer: Peer,
+  meta: TransferMeta,
+  receipt: DeliveryReceipt,
+  times: { readonly started: number; readonly delivering: number },
+  extra: Record<string, unknown> = {},
+): Promise<SendResult> {
+  const { path, size } = prepared;
+  const { transferId } = meta;
+  // The envelope's authenticated chunks already prove the receiver decrypted exactly these bytes
+  // (it acknowledges only after the final chunk verified), so the sender does not hash the file again.
+  if (receipt.transferId !== transferId || receipt.receiverId !== peer.id || !/^[0-9a-f]{64}$/.test(receipt.sha256)) {
+    throw new NvidError('NVID_ERR_DELIVERY', `the receiver's acknowledgement does not match what was sent (transfer ${transferId})`);
+  }
+  const { sha256 } = receipt;
+  // An arriving file's last chunk left only after its check passed, so this has settled.
+  const media = prepared.media ?? (await prepared.check!);
+  const checkMs = prepared.checkMs ?? 0;
+  // Where the time went, for `nvid send --json` and the history: seal is everything between the check and the first byte.
+  const stages = { check: checkMs, seal: Math.max(0, times.delivering - times.started - checkMs), deliver: Date.now() - times.delivering };
+  const result: SendResult = { transferId, to: { id: peer.id, name: peer.name }, file: path, size, sha256, media, receipt, seconds: (Date.now() - times.started) / 1000, stages };
+  ctx.history.append('sent', { transferId, to: peer.id, toName: peer.name, path, size, sha256, storedAs: receipt.storedAs, stages, ...extra });
+  await ctx.hooks.sent.promise({ meta, peer, receipt, path });
+  return result;
 }
 
 /**
@@ -189,23 +209,9 @@ export async function deliverSealed(
       'deliver',
       'cannot send',
     );
-    // The envelope's authenticated chunks already prove the receiver decrypted exactly these bytes
-    // (it acknowledges only after the final chunk verified), so the sender does not hash the file again.
-    if (receipt.transferId !== transferId || receipt.receiverId !== peer.id || !/^[0-9a-f]{64}$/.test(receipt.sha256)) {
-      throw new NvidError('NVID_ERR_DELIVERY', `the receiver's acknowledgement does not match what was sent (transfer ${transferId})`);
-    }
-    const { sha256 } = receipt;
-    // An arriving file's last chunk left only after its check passed, so this has settled.
-    const media = prepared.media ?? (await prepared.check!);
     ctx.transfers.end(trackAs);
     tracking = false;
-    const checkMs = prepared.checkMs ?? 0;
-    // Where the time went, for `nvid send --json` and the history: seal is everything between the check and the first byte.
-    const stages = { check: checkMs, seal: Math.max(0, delivering - started - checkMs), deliver: Date.now() - delivering };
-    const result: SendResult = { transferId, to: { id: peer.id, name: peer.name }, file: path, size, sha256, media, receipt, seconds: (Date.now() - started) / 1000, stages };
-    ctx.history.append('sent', { transferId, to: peer.id, toName: peer.name, path, size, sha256, storedAs: receipt.storedAs, stages });
-    await ctx.hooks.sent.promise({ meta, peer, receipt, path });
-    return result;
+    return await recordDelivered(ctx, prepared, peer, meta, receipt, { started, delivering });
   } catch (err) {
     if (tracking) ctx.transfers.end(trackAs);
     // A cancelled send fails in whatever step it was in; the caller asked for it, so say that.

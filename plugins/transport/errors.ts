@@ -10,5 +10,8 @@ export const TRANSPORT_ERROR_CODES = {
   NVID_ERR_COORDINATOR_UNCONFIRMED: 'a coordinator found by mDNS was not joined: no fingerprint was given for it and there was no terminal to confirm it on (pass --coordinator-fingerprint)',
   NVID_ERR_CONNECTION: 'a connection failed or closed before the exchange finished',
   NVID_ERR_DIRECTORY: "the coordinator's shared directory (NATS) could not be reached or refused an update; the node is told and retries, or fails over to another coordinator",
+  NVID_ERR_SWARM_MANIFEST: "a shared transfer's manifest is malformed, not signed by its sender, or does not list this node",
+  NVID_ERR_BAD_PIECE: 'a peer passed on a piece of a shared transfer whose SHA-256 is not the one the sender signed; the piece is dropped, the peer is no longer used as a source and is reported',
+  NVID_ERR_SWARM_UNKNOWN: 'a peer asked for pieces of a shared transfer this node does not hold (never offered, finished and cleaned up, or expired)',
   NVID_ERR_RECEIVER_GONE: 'the receiver closed the connection or vanished in the middle of a transfer; the message says how far it got',
 } as const;

@@ -31,8 +31,17 @@ import { ReceiverGoneDetector } from './transfer/receiver-gone.js';
 import { deliverEnvelope } from './transfer/transfer-client.js';
 import { requestScreen } from './transfer/screen-request-client.js';
 import { TransferServer } from './transfer/transfer-server.js';
+import type { ServeSwarm, SwarmSink } from './transfer/incoming-transfer-session.js';
+import { hashPieces, pieceBytesFor, signManifest } from './swarm/manifest.js';
+import { PieceServeSession } from './swarm/piece-server.js';
+import { PieceStore } from './swarm/piece-store.js';
+import { SwarmRecipient } from './swarm/swarm-recipient.js';
+import { SwarmRegistry } from './swarm/swarm-registry.js';
+import { runSwarmSend } from './swarm/swarm-send.js';
 
 export const PLUGIN_NAME = 'transport';
+/** The state folder's sub-folder for shared transfers this node receives. */
+export const SWARM_DIR = 'swarm';
 export type { TransportOptions } from './options.js';
 
 /** The coordinator a node's client joins: from the config, or chosen by discovery (which follows it when it moves). */
@@ -167,9 +176,20 @@ export default class TransportPlugin implements NvidPlugin {
     }));
   }
 
+  /**
+   * The bytes of a piece this node is about to pass on to another recipient. The seam a test
+   * plugin overrides to play a recipient that forwards bad pieces (test/fixtures/plugins).
+   */
+  protected pieceToServe(store: PieceStore, index: number): Promise<Buffer> {
+    return store.read(index);
+  }
+
   private applyNode(daemon: PluginHost, powers: TransportPowers): void {
     const o = this.options;
-    const transfers = this.transferServer(daemon, powers);
+    const registry = new SwarmRegistry();
+    const shares = this.swarmRecipient(daemon, powers, registry);
+    const transfers = this.transferServer(daemon, powers, this.swarmServer(daemon, registry, shares));
+    let sweeper: NodeJS.Timeout | undefined;
     let transferPort = 0;
     const pins = new CoordinatorPins(join(daemon.stateDir, KNOWN_COORDINATORS_FILE));
     // Judged in apply(), so naming both token options stops the start; the client joins later.
@@ -188,6 +208,10 @@ export default class TransportPlugin implements NvidPlugin {
     daemon.hooks.start.tapPromise(PLUGIN_NAME, async () => {
       transferPort = await transfers.listen();
       daemon.log.info({ port: transferPort }, `accepting transfers from admitted peers on ${o.listen.host}:${transferPort}`);
+      // Shared transfers cut short by a restart go on from the pieces on disk; their sources are found once the peer list is in.
+      await shares.resumeAll();
+      sweeper = setInterval(() => shares.sweep(), Math.min(60_000, o.swarm.partialMaxAgeMs));
+      sweeper.unref();
       if (discovers) {
         browser = this.coordinatorBrowser(daemon, pins, joinCoordinator);
         browser.start();
@@ -198,6 +222,8 @@ export default class TransportPlugin implements NvidPlugin {
     daemon.hooks.stop.tapPromise(PLUGIN_NAME, async () => {
       await browser?.stop();
       await client?.leave();
+      clearInterval(sweeper);
+      await shares.close();
       await transfers.close();
     });
     daemon.hooks.deliver.tapPromise(PLUGIN_NAME, async (request) => {
@@ -220,6 +246,37 @@ export default class TransportPlugin implements NvidPlugin {
         });
       } catch (err) {
         throw gone.explain(err);
+      }
+    });
+    daemon.hooks.deliverShared.tapPromise(PLUGIN_NAME, async (request) => {
+      const { file, length } = request.envelope;
+      const pieceBytes = pieceBytesFor(length, o.swarm.pieceBytes);
+      const hashes = await hashPieces(file, length, pieceBytes);
+      // `created` is the envelope's own time, so a retry of the same envelope signs the very same manifest and recipients keep their pieces.
+      const signed = signManifest(
+        { transferId: request.meta.transferId, senderId: daemon.identity.id, recipients: request.meta.recipientIds ?? [request.meta.receiverId], length, pieceBytes, created: request.meta.time, hashes },
+        daemon.identity.keyPem,
+      );
+      const store = await PieceStore.source(file, signed);
+      registry.register(store);
+      try {
+        const verdicts = await runSwarmSend({
+          identity: daemon.identity,
+          senderName: daemon.name,
+          signed,
+          recipients: request.recipients,
+          registry,
+          limits: this.limits(),
+          connectTimeoutMs: o.authTimeoutMs,
+          graceMs: o.swarm.rejoinGraceMs,
+          ...(request.onProgress ? { onProgress: request.onProgress } : {}),
+          ...(request.signal ? { signal: request.signal } : {}),
+          log: daemon.log,
+        });
+        return verdicts.map((v) => ('error' in v ? { peerId: v.peerId, error: v.error } : { peerId: v.peerId, receipt: v.receipt, ...(v.badSources ? { badSources: v.badSources } : {}) }));
+      } finally {
+        registry.unregister(store);
+        await store.close();
       }
     });
     daemon.hooks.remoteScreen.tapPromise(PLUGIN_NAME, ({ peer, request }) =>
@@ -256,13 +313,61 @@ export default class TransportPlugin implements NvidPlugin {
           activeTransfers: transfers.activeTransfers,
           bulkChannel: o.bulkChannel,
           bodiesReceived: transfers.bodiesReceived,
+          sharedTransfers: shares.active,
+          sharedBytesServed: registry.servedBytes,
         },
       };
     });
   }
 
   /** Takes transfers from admitted peers (the daemon's peer table) into the daemon's receive pipeline. */
-  private transferServer(daemon: PluginHost, powers: TransportPowers): TransferServer {
+  /** A recipient's shared transfers: offers taken, pieces fetched and kept, the receive pipeline run on the whole. */
+  private swarmRecipient(daemon: PluginHost, powers: TransportPowers, registry: SwarmRegistry): SwarmRecipient {
+    const o = this.options;
+    return new SwarmRecipient({
+      identity: daemon.identity,
+      dir: join(daemon.stateDir, SWARM_DIR),
+      registry,
+      limits: this.limits(),
+      connectTimeoutMs: o.authTimeoutMs,
+      stallMs: o.swarm.stallMs,
+      maxAgeMs: o.swarm.partialMaxAgeMs,
+      // The envelope is a little larger than the file: a tag per chunk, the header, the recipient stanzas.
+      maxEnvelopeBytes: Math.floor(daemon.maxReceiveBytes * 1.25) + 1024 * 1024,
+      lookupPeer: (id) => daemon.peers.get(id),
+      acceptSender: (sender) => powers.vetoSender(sender),
+      receive: (sender, envelope) => powers.receive({ sender, envelope }),
+      onBadSource: this.guard(daemon, 'reporting a bad source', (transferId: string, peerId: string, err: NvidError) => {
+        const name = daemon.peers.get(peerId)?.name ?? peerId.slice(0, 12);
+        daemon.log.warn({ transferId, peerId, code: err.code }, `${name} passed on a bad piece of transfer ${transferId} (${err.message}); it is no longer used as a source`);
+        daemon.reportRejected({ stage: 'transport', code: err.code, reason: `${name} passed on a bad piece: ${err.message}`, peerId, transferId });
+      }),
+      log: daemon.log,
+    });
+  }
+
+  /** Connections that open with a shared-transfer message: offers, pulls and late reports. */
+  private swarmServer(daemon: PluginHost, registry: SwarmRegistry, shares: SwarmRecipient): ServeSwarm {
+    return async (conn, sender, message): Promise<SwarmSink | undefined> => {
+      switch (message.type) {
+        case 'swarm-offer':
+          return shares.onOffer(conn, sender, message);
+        case 'swarm-pull': {
+          const session = new PieceServeSession(conn, sender.id, registry, (store, index) => this.pieceToServe(store, index), daemon.log);
+          void session.run(message);
+          return session;
+        }
+        case 'swarm-report': {
+          const { transferId, type: _type, ...report } = message;
+          if (!registry.report(transferId, sender.id, report)) daemon.log.info({ transferId, from: sender.name }, `${sender.name} reported on transfer ${transferId}, which this node no longer waits for`);
+          conn.end();
+          return undefined;
+        }
+      }
+    };
+  }
+
+  private transferServer(daemon: PluginHost, powers: TransportPowers, serveSwarm: ServeSwarm): TransferServer {
     const o = this.options;
     const onReject = this.rejecter(daemon);
     return new TransferServer({
@@ -281,6 +386,7 @@ export default class TransportPlugin implements NvidPlugin {
       lookupPeer: (id) => daemon.peers.get(id),
       receive: ({ sender, envelope }) => powers.receive({ sender, envelope }),
       serveScreen: (sender, request) => powers.serveScreenRequest(sender, request),
+      serveSwarm,
       bulkChannel: o.bulkChannel,
     });
   }

@@ -53,6 +53,17 @@ export interface TransportOptions {
    * goes inside the TLS connection too. Each side applies its own: TLS is used unless both allow `tcp`.
    */
   readonly bulkChannel: 'tcp' | 'tls';
+  /** Node: shared transfers, whose recipients pass pieces on to each other (see swarm/). */
+  readonly swarm: {
+    /** Piece size the sender cuts envelopes into (larger for envelopes past 1024 pieces). */
+    readonly pieceBytes: number;
+    /** A source that sends nothing for this long is left for the next one. */
+    readonly stallMs: number;
+    /** How long a sender waits for a recipient whose control link dropped to report back. */
+    readonly rejoinGraceMs: number;
+    /** Partial (and finished) shared transfers older than this are removed from the state folder. */
+    readonly partialMaxAgeMs: number;
+  };
 }
 
 const fingerprint = { type: 'string', pattern: '^([0-9a-fA-F]{2}:?){31}[0-9a-fA-F]{2}$' } as const;
@@ -155,5 +166,16 @@ export const TRANSPORT_SCHEMA = {
       properties: { minMs: positive(500, 10), maxMs: positive(30000, 10) },
     },
     bulkChannel: { enum: ['tcp', 'tls'], default: 'tcp' },
+    swarm: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        pieceBytes: { type: 'integer', minimum: 65536, maximum: 64 * 1024 * 1024, multipleOf: 65536, default: 512 * 1024, description: 'piece size of shared transfers (a multiple of 64 KiB)' },
+        stallMs: { ...positive(15000, 100), description: 'a source of pieces that sends nothing for this long is left for the next one' },
+        rejoinGraceMs: { ...positive(120000, 100), description: 'how long a sender waits for a recipient whose control link dropped to report back' },
+        partialMaxAgeMs: { ...positive(45 * 60 * 1000, 1000), description: 'partial shared transfers older than this are removed' },
+      },
+    },
   },
 } as const;

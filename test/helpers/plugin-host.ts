@@ -66,6 +66,7 @@ export function makePluginHost(options: PluginHostOptions): { host: PluginHost &
       host.name = next;
     },
     serveScreenRequest: (sender, request) => remoteScreens.serve(sender, request),
+    vetoSender: (sender) => hooks.acceptSender.promise({ sender }),
   };
   // As the daemon does: the history entry, then the event.
   const screen: ScreenPowers = {

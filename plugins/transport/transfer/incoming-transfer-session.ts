@@ -56,6 +56,11 @@ export interface IncomingSessionOptions extends Pick<ListenerOptions, 'log' | 'o
   readonly receive: (incoming: IncomingEnvelope) => Promise<DeliveryReceipt>;
   /** Answers a controller's `screen-request` (the core decides who may); absent: such requests are refused. */
   readonly serveScreen?: ServeScreen;
+  /**
+   * Takes over a connection that opened with a shared-transfer message (`swarm-offer`, `swarm-pull`,
+   * `swarm-report`; see swarm/): the returned sink gets its later frames. Absent: such connections are refused.
+   */
+  readonly serveSwarm?: ServeSwarm;
 }
 
 /** What a session needs from its transfer server: its settings, and its slot, token and body accounting. */
@@ -72,10 +77,18 @@ export interface IncomingTransferHost {
   bodyStarted(channel: 'bulk' | 'tls'): void;
 }
 
+/** Where the frames of a connection handed to the swarm go. */
+export interface SwarmSink {
+  frame(frame: Frame): void;
+  closed(): void;
+}
+export type SwarmOpening = Extract<ReturnType<typeof checkMessage<(typeof SENDER_TO_RECEIVER)[number]>>, { type: 'swarm-offer' | 'swarm-pull' | 'swarm-report' }>;
+export type ServeSwarm = (conn: FramedConnection, sender: CertifiedPeer, message: SwarmOpening) => Promise<SwarmSink | undefined>;
+
 /** How much of a body may wait in memory for the consumer before the socket is paused. */
 const BODY_BUFFER_BYTES = 1024 * 1024;
 
-type Stage = 'header' | 'body' | 'bulk-wait' | 'bulk' | 'stored';
+type Stage = 'header' | 'body' | 'bulk-wait' | 'bulk' | 'stored' | 'swarm';
 type BulkOffer = NonNullable<TransferMessage['bulk']>;
 
 export class IncomingTransferSession {
@@ -89,6 +102,9 @@ export class IncomingTransferSession {
   private token: string | undefined;
   private bulkSocket: Socket | undefined;
   private floor: BodyRateFloor | undefined;
+  /** Where frames go once the swarm took the connection over (frames that arrive before it answers wait in `early`). */
+  private swarm: SwarmSink | undefined;
+  private early: Frame[] | undefined;
 
   /**
    * `cert` passed the server's certificate check, so it is an admitted peer: the sender is who that
@@ -133,6 +149,10 @@ export class IncomingTransferSession {
         return;
       case 'stored':
         throw new NvidError('NVID_ERR_BAD_FRAME', 'data after the end of the body');
+      case 'swarm':
+        if (this.swarm) this.swarm.frame(frame);
+        else this.early?.push(frame);
+        return;
     }
   }
 
@@ -147,6 +167,11 @@ export class IncomingTransferSession {
       new ScreenRequestSession(this.conn, this.sender, this.host.options.log).run(message, this.host.options.serveScreen);
       return;
     }
+    if (message.type === 'swarm-offer' || message.type === 'swarm-pull' || message.type === 'swarm-report') {
+      this.pending.markAuthenticated();
+      this.handToSwarm(message);
+      return;
+    }
     if (message.type !== 'transfer') throw new NvidError('NVID_ERR_BAD_FRAME', `expected transfer, got ${message.type}`);
     this.pending.markAuthenticated();
     if (!this.admit()) return;
@@ -156,6 +181,37 @@ export class IncomingTransferSession {
     if (offer && this.host.tokens) this.awaitBulk(offer, this.host.tokens);
     else this.receiveInline(offer !== undefined);
     this.runReceive(this.body);
+  }
+
+  /** A shared transfer's connection: the swarm takes it; its idle timer is the swarm's own business. */
+  private handToSwarm(message: SwarmOpening): void {
+    this.stage = 'swarm';
+    this.early = [];
+    this.conn.socket.setTimeout(0);
+    const serve = this.host.options.serveSwarm;
+    if (!serve) {
+      this.conn.fail(new NvidError('NVID_ERR_REFUSED', 'this node takes no shared transfers'));
+      return;
+    }
+    serve(this.conn, this.sender, message).then(
+      (sink) => {
+        if (!sink) return;
+        this.swarm = sink;
+        const early = this.early ?? [];
+        this.early = undefined;
+        try {
+          for (const frame of early) sink.frame(frame);
+        } catch (err) {
+          this.conn.fail(asNvidError(err, 'NVID_ERR_BAD_FRAME'));
+        }
+        if (this.conn.closed) sink.closed();
+      },
+      (err: unknown) => {
+        const error = asNvidError(err, 'NVID_ERR_REFUSED');
+        this.host.options.log.info({ code: error.code, sender: this.sender.name }, `refused a shared transfer: ${error.message}`);
+        this.conn.fail(error);
+      },
+    );
   }
 
   /** Admission: an admitted peer still gets a transfer only while the server (and its own share of it) has room. */
@@ -220,6 +276,10 @@ export class IncomingTransferSession {
   }
 
   private onClosed(): void {
+    if (this.stage === 'swarm') {
+      this.swarm?.closed();
+      return;
+    }
     this.floor?.stop();
     this.failBody(new NvidError('NVID_ERR_CONNECTION', 'the sender closed the connection before the end of the body'));
     this.dropBulk();

@@ -44,7 +44,7 @@ export interface BulkMessage { type: 'bulk'; token: string }
 /** The receiver keeps bodies inside TLS: send the body as data frames on this connection. */
 export interface BulkDeclinedMessage { type: 'bulk-declined' }
 /** The receiver verified and stored the file. */
-export interface AckMessage { type: 'ack'; transferId: string; receiverId: string; sha256: string; storedAs: string }
+export interface AckMessage { type: 'ack'; transferId: string; receiverId: string; sha256: string; storedAs: string; badSources?: string[] }
 /**
  * Instead of `transfer`: a controller asks the receiver's screen something (see remote-screen-*.ts).
  * `item` names a library item (show, delete); `width` scales a screenshot; `signage` is the
@@ -61,6 +61,38 @@ export type ScreenAction = 'status' | 'skip' | 'clear' | 'show' | 'delete' | 'li
 /** The largest screen answer (a screenshot PNG, or a library listing as JSON). */
 export const MAX_SCREEN_ANSWER_BYTES = 16 * 1024 * 1024;
 
+// ---- transfer link: peer-assisted fan-out (swarm/) -------------------------
+/**
+ * Instead of `transfer`: the sender offers one sealed envelope that its recipients fetch in
+ * pieces from each other and from it (see swarm/). `manifest` is the signed manifest as
+ * swarm/manifest.ts encodes it (JSON text); this connection then stays open as the control link.
+ */
+export interface SwarmOfferMessage { type: 'swarm-offer'; manifest: string; signature: string; senderName: string }
+/** The recipient takes the offer; it holds `have` pieces already (a resumed transfer). */
+export interface SwarmAcceptedMessage { type: 'swarm-accepted'; transferId: string; have: number }
+/** The recipient's progress on the control link: verified pieces it holds. */
+export interface SwarmProgressMessage { type: 'swarm-progress'; transferId: string; have: number }
+/** The sender's word that every recipient has settled: a recipient may drop its copy of the envelope. */
+export interface SwarmDoneMessage { type: 'swarm-done'; transferId: string }
+/** Instead of `transfer`: a recipient asks a listed peer for the pieces it lacks (`have`: its bitfield, base64). */
+export interface SwarmPullMessage { type: 'swarm-pull'; transferId: string; have: string }
+/** One piece follows as data frames, exactly the manifest's length for `index`. */
+export interface PieceMessage { type: 'piece'; index: number }
+/** The source has sent every piece it holds that the puller lacked, and holds them all. */
+export interface SwarmEndMessage { type: 'swarm-end' }
+/**
+ * Instead of `transfer`: a recipient whose control link was lost (it restarted) reports its verdict
+ * to the sender: `ack` as in AckMessage, or `error` {code, message}. `badSources` lists peers
+ * that fed it pieces that failed their hash.
+ */
+export interface SwarmReportMessage {
+  type: 'swarm-report';
+  transferId: string;
+  ack?: { receiverId: string; sha256: string; storedAs: string };
+  error?: { code: NvidErrorCode; message: string };
+  badSources?: string[];
+}
+
 // ---- both links ------------------------------------------------------------
 /** A refusal; the sender closes the connection after it (except for a failed rename, which names its requestId). */
 export interface ErrorMessage { type: 'error'; code: NvidErrorCode; message: string; requestId?: number; details?: Record<string, unknown> }
@@ -68,7 +100,8 @@ export interface ErrorMessage { type: 'error'; code: NvidErrorCode; message: str
 export type WireMessage =
   | HelloMessage | PingMessage | RenameMessage | LeaveMessage | CertificateRequestMessage
   | WelcomeMessage | PeersMessage | PeerJoinedMessage | PeerLeftMessage | PeerRenamedMessage | PongMessage | RenamedMessage | CertificateMessage
-  | TransferMessage | BulkMessage | BulkDeclinedMessage | AckMessage | ScreenRequestMessage | ScreenAnswerMessage | ErrorMessage;
+  | TransferMessage | BulkMessage | BulkDeclinedMessage | AckMessage | ScreenRequestMessage | ScreenAnswerMessage | ErrorMessage
+  | SwarmOfferMessage | SwarmAcceptedMessage | SwarmProgressMessage | SwarmDoneMessage | SwarmPullMessage | PieceMessage | SwarmEndMessage | SwarmReportMessage;
 export type MessageType = WireMessage['type'];
 
 const hex64 = { type: 'string', pattern: '^[0-9a-f]{64}$' } as const;
@@ -77,6 +110,8 @@ const port = { type: 'integer', minimum: 1, maximum: 65535 } as const;
 const requestId = { type: 'integer', minimum: 0 } as const;
 const tags = { type: 'array', maxItems: MAX_TAGS, uniqueItems: true, items: { type: 'string', pattern: TAG_PATTERN } } as const;
 const certPem = { type: 'string', maxLength: 16384 } as const;
+const transferId = { type: 'string', minLength: 1, maxLength: 128 } as const;
+const count = { type: 'integer', minimum: 0, maximum: 1_000_000 } as const;
 /**
  * `tags` may be absent (a coordinator from before tags): the node reads that as none. `certPem`
  * is absent from this coordinator's entries (fetched with certificate-request when needed), present
@@ -128,7 +163,7 @@ const SCHEMAS: Record<MessageType, object> = {
   bulk: shape({ token: hex64 }, ['bulk', 'token']),
   'bulk-declined': shape({}, ['bulk-declined']),
   ack: shape(
-    { transferId: { type: 'string', minLength: 1, maxLength: 128 }, receiverId: hex64, sha256: hex64, storedAs: { type: 'string', maxLength: 4096 } },
+    { transferId: { type: 'string', minLength: 1, maxLength: 128 }, receiverId: hex64, sha256: hex64, storedAs: { type: 'string', maxLength: 4096 }, badSources: { type: 'array', maxItems: 64, items: hex64 } },
     ['ack', 'transferId', 'receiverId', 'sha256', 'storedAs'],
   ),
   'screen-request': shape(
@@ -141,6 +176,22 @@ const SCHEMAS: Record<MessageType, object> = {
     ['screen-request', 'action'],
   ),
   'screen-answer': shape({ kind: { enum: ['screen', 'library', 'screenshot', 'schedule'] }, length: { type: 'integer', minimum: 0, maximum: MAX_SCREEN_ANSWER_BYTES } }, ['screen-answer', 'kind', 'length']),
+  'swarm-offer': shape({ manifest: { type: 'string', maxLength: 60000 }, signature: { type: 'string', maxLength: 2048 }, senderName: name }, ['swarm-offer', 'manifest', 'signature', 'senderName']),
+  'swarm-accepted': shape({ transferId, have: count }, ['swarm-accepted', 'transferId', 'have']),
+  'swarm-progress': shape({ transferId, have: count }, ['swarm-progress', 'transferId', 'have']),
+  'swarm-done': shape({ transferId }, ['swarm-done', 'transferId']),
+  'swarm-pull': shape({ transferId, have: { type: 'string', maxLength: 8192 } }, ['swarm-pull', 'transferId', 'have']),
+  piece: shape({ index: count }, ['piece', 'index']),
+  'swarm-end': shape({}, ['swarm-end']),
+  'swarm-report': shape(
+    {
+      transferId,
+      ack: { type: 'object', additionalProperties: false, required: ['receiverId', 'sha256', 'storedAs'], properties: { receiverId: hex64, sha256: hex64, storedAs: { type: 'string', maxLength: 4096 } } },
+      error: { type: 'object', additionalProperties: false, required: ['code', 'message'], properties: { code: { type: 'string', maxLength: 64 }, message: { type: 'string', maxLength: 4096 } } },
+      badSources: { type: 'array', maxItems: 64, items: hex64 },
+    },
+    ['swarm-report', 'transferId'],
+  ),
   error: shape(
     { code: { type: 'string', maxLength: 64 }, message: { type: 'string', maxLength: 4096 }, requestId, details: { type: 'object' } },
     ['error', 'code', 'message'],
@@ -155,11 +206,17 @@ export const NODE_TO_COORDINATOR = ['hello', 'ping', 'rename', 'leave', 'certifi
 /** Message types a node accepts from its coordinator. */
 export const COORDINATOR_TO_NODE = ['welcome', 'peers', 'peer-joined', 'peer-left', 'peer-renamed', 'pong', 'renamed', 'certificate', 'error'] as const satisfies readonly MessageType[];
 /** Message types a receiving node accepts from a sender. */
-export const SENDER_TO_RECEIVER = ['transfer', 'screen-request', 'error'] as const satisfies readonly MessageType[];
+export const SENDER_TO_RECEIVER = ['transfer', 'screen-request', 'swarm-offer', 'swarm-pull', 'swarm-report', 'error'] as const satisfies readonly MessageType[];
 /** Message types a sender accepts from the receiver (`bulk` and `bulk-declined` only as the answer to a bulk offer). */
 export const RECEIVER_TO_SENDER = ['bulk', 'bulk-declined', 'ack', 'error'] as const satisfies readonly MessageType[];
 /** Message types a controller accepts from the screen it asked (its answer's bytes follow as data frames). */
 export const SCREEN_TO_CONTROLLER = ['screen-answer', 'error'] as const satisfies readonly MessageType[];
+/** What a sender accepts on a swarm control link, from the recipient it offered to. */
+export const SWARM_RECIPIENT_TO_SENDER = ['swarm-accepted', 'swarm-progress', 'ack', 'error'] as const satisfies readonly MessageType[];
+/** What a recipient accepts on its control link after the offer. */
+export const SWARM_SENDER_TO_RECIPIENT = ['swarm-done', 'error'] as const satisfies readonly MessageType[];
+/** What a puller accepts from its source (each `piece` is followed by its data frames). */
+export const SWARM_SOURCE_TO_PULLER = ['piece', 'swarm-end', 'error'] as const satisfies readonly MessageType[];
 
 /**
  * Accepts a decoded message only if its type is one this end of the link

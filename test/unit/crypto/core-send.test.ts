@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { receiveTransfer } from '../../../core/pipeline/receive.js';
-import { sendFile } from '../../../core/pipeline/send.js';
+import { sendFile } from '../../../core/pipeline/send-file.js';
 import type { SendFailedEvent, SendProgress, SendStart } from '../../../core/types.js';
 import { asPeer, patternBytes, testIdentities } from './helpers.js';
 import { pipelineNode } from './pipeline-node.js';

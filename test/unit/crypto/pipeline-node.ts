@@ -42,6 +42,9 @@ export async function pipelineNode(identity: Identity, name: string) {
     incomingDir,
     maxReceiveBytes: 1 << 30,
     minFreeDiskBytes: 0,
+    outboxDir: join(stateDir, 'outbox'),
+    resumableFromBytes: 64 * 1024 * 1024,
+    resumeMaxAgeMs: 45 * 60 * 1000,
     transfers: new TransferTracker(),
     received: new ReceivedIndex(join(stateDir, 'received.jsonl'), libraryDir),
   };
