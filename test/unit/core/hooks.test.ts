@@ -7,7 +7,7 @@ import { NvidError } from '../../../core/errors.js';
 // tapable's hook classes all look alike to the type checker, so check them at runtime.
 const EXPECTED: Record<string, unknown> = {
   beforeStart: AsyncSeriesHook, start: AsyncSeriesHook, afterStart: AsyncSeriesHook, stop: AsyncSeriesHook, afterStop: AsyncSeriesHook,
-  validate: AsyncSeriesBailHook, seal: AsyncSeriesBailHook, open: AsyncSeriesBailHook, deliver: AsyncSeriesBailHook,
+  validate: AsyncSeriesBailHook, seal: AsyncSeriesBailHook, open: AsyncSeriesBailHook, deliver: AsyncSeriesBailHook, deliverShared: AsyncSeriesBailHook,
   acceptSender: AsyncSeriesBailHook, acceptTransfer: AsyncSeriesBailHook, certificate: AsyncSeriesBailHook, rename: AsyncSeriesBailHook, display: AsyncSeriesBailHook, screen: AsyncSeriesBailHook, schedule: AsyncSeriesBailHook, screenshot: AsyncSeriesBailHook, remoteScreen: AsyncSeriesBailHook,
   control: AsyncSeriesBailHook, status: SyncWaterfallHook,
   peerJoined: SyncHook, peerLeft: SyncHook, peerRenamed: SyncHook, peerUpdated: SyncHook, progress: SyncHook,
