@@ -94,6 +94,7 @@ async function main(): Promise<void> {
       if (result.code !== 0) throw new Error(`nvid send --to ${to} exited ${result.code ?? result.signal}: ${result.stdout}${result.stderr}`);
       const entries = await Promise.all(list.map((n) => f.waitForFile(n, content, { since: result.startedAt, timeoutMs: 120_000 })));
       const done = Math.max(...entries.map((e) => Date.parse(e.time)));
+      if (done <= result.startedAt) throw new Error(`a received entry older than the send to ${to}: the measurement is wrong`);
       const measured = { seconds: (done - result.startedAt) / 1000, tx: (await f.txBytes('sender')) - tx };
       await clear(list);
       return measured;

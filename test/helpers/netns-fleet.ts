@@ -455,8 +455,8 @@ export class NetnsFleet {
   /** `name`'s `received` entries for content `sha256`, at or after `since` (ms since the epoch). */
   async receivedEntries(name: string, sha256: string, since = 0): Promise<ReceivedEntry[]> {
     const entries = await this.proc(name).control<ReceivedEntry[]>('history', { kind: 'received', limit: 1000 });
-    // History times have millisecond precision from the same clock; allow 1 s of slack for `since` taken before a spawn.
-    return (entries ?? []).filter((e) => e.kind === 'received' && e.sha256 === sha256 && Date.parse(e.time) >= since - 1000);
+    // History times are this machine's clock in milliseconds, as Date.now() is: an entry of a send started at `since` is not older.
+    return (entries ?? []).filter((e) => e.kind === 'received' && e.sha256 === sha256 && Date.parse(e.time) >= since);
   }
 
   /**

@@ -16,6 +16,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { NetnsFleet, fleetUnavailable, noiseVideo } from '../helpers/netns-fleet.js';
+import { hasCommand } from '../helpers/netns.js';
 
 /** The swarm's goal for this test: the sender's uplink carries fewer than this many copies of the file. Fails with today's one-copy-per-receiver fan-out. */
 const SWARM_UPLINK_GOAL_COPIES = 2.0;
@@ -30,7 +31,7 @@ describe('swarm on a namespace LAN: a group send at 20 Mbit/s per link', functio
   let txBytes = 0;
 
   before(async function () {
-    const reason = fleetUnavailable();
+    const reason = fleetUnavailable() ?? (hasCommand('ffmpeg', '-version') ? undefined : 'no ffmpeg to make the video');
     if (reason) {
       console.log(`      (swarm namespace tests skipped: ${reason})`);
       this.skip();
