@@ -27,7 +27,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } fro
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { HEADLESS_NODE_PLUGINS } from '../../harness/cluster.js';
-import { NVID_BIN, NvidProcess, sleep, tempDir, waitFor } from '../../harness/nvid.js';
+import { NVID_BIN, NvidProcess, tempDir, waitFor } from '../../harness/nvid.js';
 import { hasCommand } from './netns.js';
 
 const run = promisify(execFile);
@@ -195,6 +195,7 @@ export class NetnsFleet {
   private coordinatorPort = 0;
 
   static unavailable = fleetUnavailable;
+  private static made = 0;
 
   constructor(options: { label?: string; dir?: string } = {}) {
     // Short enough for /run/netns and unique on the machine: label, PID and a counter.
@@ -204,8 +205,6 @@ export class NetnsFleet {
     this.dir = options.dir ?? tempDir('nvid-fleet-');
     mkdirSync(this.dir, { recursive: true });
   }
-
-  private static made = 0;
 
   get coordinator(): FleetMember {
     return this.member('coordinator');
@@ -512,7 +511,6 @@ export class NetnsFleet {
       }
     }
     this.destroySync();
-    await sleep(0);
   }
 
   /**
