@@ -68,6 +68,7 @@ export class PieceServeSession {
     while (!this.stopped) {
       const index = store.nextFor(theirs, from) ?? store.nextFor(theirs, 0);
       if (index === undefined) {
+        if (store.isClosed) throw new NvidError('NVID_ERR_SWARM_UNKNOWN', `this node let go of transfer ${store.manifest.transferId}`);
         if (store.complete) {
           this.conn.send({ type: 'swarm-end' });
           this.conn.end();

@@ -13,10 +13,11 @@
  * The sender's store is its sealed envelope file: every piece present, read only.
  */
 import { createHash } from 'node:crypto';
-import { EventEmitter } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { NvidError } from '../../../core/errors.js';
 import { pieceCount, pieceHash, pieceRange, verifyManifest, type Manifest, type SignedManifest } from './manifest.js';
 
@@ -57,7 +58,7 @@ export class Bitfield {
   }
 }
 
-export class PieceStore extends EventEmitter<{ piece: [number] }> {
+export class PieceStore extends EventEmitter<{ piece: [number]; closed: [] }> {
   readonly signed: SignedManifest;
   readonly count: number;
   private readonly bits: Bitfield;
@@ -150,6 +151,10 @@ export class PieceStore extends EventEmitter<{ piece: [number] }> {
     return this.held;
   }
 
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   get complete(): boolean {
     return this.held === this.count;
   }
@@ -204,9 +209,29 @@ export class PieceStore extends EventEmitter<{ piece: [number] }> {
     return data;
   }
 
+  /**
+   * The envelope's bytes in order, each piece as soon as it is held: the receive pipeline
+   * decrypts while the rest still arrives. Errors if the store closes first.
+   */
+  envelope(): Readable {
+    const pieces = async function* (store: PieceStore) {
+      for (let index = 0; index < store.count; index++) {
+        while (!store.has(index)) {
+          if (store.closed) throw new NvidError('NVID_ERR_CONNECTION', `shared transfer ${store.manifest.transferId} stopped before piece ${index} arrived`);
+          await once(store, 'piece');
+        }
+        yield await store.read(index);
+      }
+    };
+    return Readable.from(pieces(this), { objectMode: false, highWaterMark: 1024 * 1024 });
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // Wakes a reader of `envelope()` waiting for a piece, so it fails instead of hanging.
+    this.emit('piece', -1);
+    this.emit('closed');
     await this.handle.close().catch(() => undefined);
     await this.log?.close().catch(() => undefined);
   }

@@ -14,7 +14,7 @@
  * finished transfer keeps its verdict (`done.json`) for that age, so a sender
  * that retries after a crash learns it at once instead of sending again.
  */
-import { createReadStream, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
@@ -191,23 +191,26 @@ export class SwarmRecipient {
     const share = new Share(dir, record, store, download);
     this.shares.set(transferId, share);
     registry.register(store);
-    void (download ? download.run() : Promise.resolve()).then(() => this.finish(share));
+    // The receive pipeline reads the envelope as its pieces arrive (in order, mostly, along the chain): decryption overlaps the download.
+    void download?.run();
+    void this.finish(share);
     return share;
   }
 
-  /** The envelope is whole: the receive pipeline decides, and every link (or the sender, by report) hears it. */
+  /** The receive pipeline on the envelope as it arrives; its verdict goes to every link (or the sender, by report). */
   private async finish(share: Share): Promise<void> {
-    if (this.closing || !share.store.complete || this.shares.get(share.transferId) !== share) return;
     const { record, store } = share;
     const senderId = store.manifest.senderId;
     const known = this.options.lookupPeer(senderId);
     const sender: CertifiedPeer = { ...(known ?? { id: senderId, name: record.senderName, address: '', port: 0, tags: [] }), certPem: record.senderCertPem };
-    const badSources = share.download?.badSources ?? [];
     try {
-      const receipt = await this.options.receive(sender, createReadStream(PieceStore.envelopePath(share.dir), { highWaterMark: 1024 * 1024 }));
+      const receipt = await this.options.receive(sender, store.envelope());
+      const badSources = share.download?.badSources ?? [];
       share.verdict = { ack: receipt, badSources };
       writeFileSync(join(share.dir, DONE_FILE), JSON.stringify({ receiverId: receipt.receiverId, sha256: receipt.sha256, storedAs: receipt.storedAs, ...(badSources.length ? { badSources } : {}) }), { mode: 0o600 });
     } catch (err) {
+      // Stopped (this node is shutting down, or the sender cancelled): the next start resumes, nobody is told.
+      if (this.closing || this.shares.get(share.transferId) !== share) return;
       share.verdict = { error: asNvidError(err, 'NVID_ERR_REFUSED') };
     }
     if (share.links.size === 0) void this.report(share);
