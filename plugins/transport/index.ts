@@ -331,6 +331,7 @@ export default class TransportPlugin implements NvidPlugin {
       limits: this.limits(),
       connectTimeoutMs: o.authTimeoutMs,
       stallMs: o.swarm.stallMs,
+      bulk: o.bulkChannel === 'tcp',
       maxAgeMs: o.swarm.partialMaxAgeMs,
       // The envelope is a little larger than the file: a tag per chunk, the header, the recipient stanzas.
       maxEnvelopeBytes: Math.floor(daemon.maxReceiveBytes * 1.25) + 1024 * 1024,
@@ -348,12 +349,12 @@ export default class TransportPlugin implements NvidPlugin {
 
   /** Connections that open with a shared-transfer message: offers, pulls and late reports. */
   private swarmServer(daemon: PluginHost, registry: SwarmRegistry, shares: SwarmRecipient): ServeSwarm {
-    return async (conn, sender, message): Promise<SwarmSink | undefined> => {
+    return async (conn, sender, message, bulk): Promise<SwarmSink | undefined> => {
       switch (message.type) {
         case 'swarm-offer':
           return shares.onOffer(conn, sender, message);
         case 'swarm-pull': {
-          const session = new PieceServeSession(conn, sender.id, registry, (store, index) => this.pieceToServe(store, index), daemon.log);
+          const session = new PieceServeSession(conn, sender.id, registry, (store, index) => this.pieceToServe(store, index), daemon.log, bulk);
           void session.run(message);
           return session;
         }

@@ -35,6 +35,8 @@ const OFFER_FILE = 'offer.json';
 const ENVELOPE_FILE = 'envelope';
 const LOG_FILE = 'pieces.log';
 export const DONE_FILE = 'done.json';
+/** Pieces kept in memory for the envelope's reader: a few MiB, so a slow reader costs reads from disk, not memory. */
+const FRESH_PIECES = 8;
 
 /** One bit per piece, most significant bit first (BitTorrent's bitfield). */
 export class Bitfield {
@@ -66,6 +68,8 @@ export class PieceStore extends EventEmitter<{ piece: [number]; closed: [] }> {
   private readonly handle: FileHandle;
   private readonly log: FileHandle | undefined;
   private closed = false;
+  /** Pieces just stored that the envelope's reader has not taken yet (at most FRESH_PIECES). */
+  readonly fresh = new Map<number, readonly Buffer[]>();
 
   private constructor(signed: SignedManifest, handle: FileHandle, log: FileHandle | undefined, bits: Bitfield) {
     super();
@@ -176,19 +180,24 @@ export class PieceStore extends EventEmitter<{ piece: [number]; closed: [] }> {
   }
 
   /**
-   * Stores a piece once its hash is the signed one; throws NVID_ERR_BAD_PIECE (and stores
-   * nothing) otherwise. A piece already held is ignored.
+   * Stores a piece (as the parts it arrived in) once its hash is the signed one; throws
+   * NVID_ERR_BAD_PIECE (and stores nothing) otherwise. A piece already held is ignored.
    */
-  async accept(index: number, data: Buffer): Promise<void> {
-    if (index >= this.count || data.length !== this.pieceLength(index)) {
-      throw new NvidError('NVID_ERR_BAD_PIECE', `piece ${index} of ${data.length} bytes does not fit the manifest (${this.count} pieces)`, { details: { piece: index } });
+  async accept(index: number, data: Buffer | readonly Buffer[]): Promise<void> {
+    const parts = Buffer.isBuffer(data) ? [data] : data;
+    const length = parts.reduce((n, part) => n + part.length, 0);
+    if (index >= this.count || length !== this.pieceLength(index)) {
+      throw new NvidError('NVID_ERR_BAD_PIECE', `piece ${index} of ${length} bytes does not fit the manifest (${this.count} pieces)`, { details: { piece: index } });
     }
-    const actual = createHash('sha256').update(data).digest();
-    if (!actual.equals(pieceHash(this.manifest, index))) {
+    const hash = createHash('sha256');
+    for (const part of parts) hash.update(part);
+    if (!hash.digest().equals(pieceHash(this.manifest, index))) {
       throw new NvidError('NVID_ERR_BAD_PIECE', `piece ${index} does not match the hash the sender signed`, { details: { piece: index } });
     }
     if (this.bits.has(index) || this.closed) return;
-    await this.handle.write(data, 0, data.length, pieceRange(this.manifest, index).start);
+    await this.handle.writev(parts, pieceRange(this.manifest, index).start);
+    // The envelope's reader (the receive pipeline) usually wants this very piece next: hand it over from memory.
+    if (this.fresh.size < FRESH_PIECES) this.fresh.set(index, parts);
     const entry = Buffer.alloc(4);
     entry.writeUInt32BE(index);
     await this.log!.write(entry);
@@ -220,7 +229,10 @@ export class PieceStore extends EventEmitter<{ piece: [number]; closed: [] }> {
           if (store.closed) throw new NvidError('NVID_ERR_CONNECTION', `shared transfer ${store.manifest.transferId} stopped before piece ${index} arrived`);
           await once(store, 'piece');
         }
-        yield await store.read(index);
+        const fresh = store.fresh.get(index);
+        store.fresh.delete(index);
+        if (fresh) for (const part of fresh) yield part;
+        else yield await store.read(index);
       }
     };
     return Readable.from(pieces(this), { objectMode: false, highWaterMark: 1024 * 1024 });

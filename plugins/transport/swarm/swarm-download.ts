@@ -19,6 +19,7 @@
  * failed is tried again after a back-off. Every piece is checked against the
  * signed manifest before it is stored or passed on (PieceStore.accept).
  */
+import { connect, type Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { NvidError, asNvidError } from '../../../core/errors.js';
@@ -27,7 +28,19 @@ import type { Frame, FrameLimits } from '../wire/frame-codec.js';
 import { FramedConnection } from '../wire/framed-connection.js';
 import { connectTls, peerCertificateOf } from '../wire/tls-helpers.js';
 import { SWARM_SOURCE_TO_PULLER, checkMessage } from '../wire/wire-messages.js';
+import { encodeBulkPreamble } from '../transfer/bulk-channel.js';
+import { RAW_PIECE_HEADER_BYTES } from './piece-server.js';
 import type { PieceStore } from './piece-store.js';
+
+/** What a raw pull reports to the pull it belongs to. */
+interface RawPullEvents {
+  data(): void;
+  piece(index: number, parts: readonly Buffer[]): Promise<void>;
+  /** The length of piece `index`, or undefined when the manifest has no such piece. */
+  checkIndex(index: number): number | undefined;
+  complete(): boolean;
+  done(end: PullEnd, err?: NvidError): void;
+}
 
 export interface DownloadOptions {
   readonly identity: Identity;
@@ -38,6 +51,8 @@ export interface DownloadOptions {
   readonly connectTimeoutMs: number;
   /** A source that sends nothing for this long is left for the next one. */
   readonly stallMs: number;
+  /** Ask sources for the bulk channel (pieces on a plain connection bound to the pull by a token). */
+  readonly bulk: boolean;
   /** A source sent a piece that failed its hash. */
   readonly onBadSource: (peerId: string, err: NvidError) => void;
   readonly log: Logger;
@@ -69,6 +84,86 @@ export class SwarmDownload {
     const up = manifest.recipients.slice(0, Math.max(0, self)).reverse();
     const down = manifest.recipients.slice(self + 1);
     return [...up, manifest.senderId, ...down];
+  }
+
+  /**
+   * The raw connection of a pull on the bulk channel: the token, then pieces as index (4 bytes)
+   * and bytes, each stored (its hash checked) before the next is read; FIN after the last.
+   */
+  private openRaw(source: Peer, token: string, events: RawPullEvents): Socket {
+    const raw = connect({ host: source.address, port: source.port });
+    raw.setNoDelay(true);
+    raw.on('error', () => events.done('failed'));
+    raw.once('connect', () => raw.write(encodeBulkPreamble(token)));
+    const chunks: Buffer[] = [];
+    let buffered = 0;
+    let current: { index: number; need: number; parts: Buffer[] } | undefined;
+    let busy = false;
+    let ended = false;
+    const takeHeader = (): number => {
+      const header = Buffer.concat(chunks, RAW_PIECE_HEADER_BYTES);
+      let left = RAW_PIECE_HEADER_BYTES;
+      while (left > 0) {
+        const first = chunks[0]!;
+        if (first.length <= left) {
+          left -= first.length;
+          chunks.shift();
+        } else {
+          chunks[0] = first.subarray(left);
+          left = 0;
+        }
+      }
+      buffered -= RAW_PIECE_HEADER_BYTES;
+      return header.readUInt32BE(0);
+    };
+    const pump = (): void => {
+      while (!busy) {
+        if (!current) {
+          if (buffered < RAW_PIECE_HEADER_BYTES) break;
+          const index = takeHeader();
+          const need = events.checkIndex(index);
+          if (need === undefined) return events.done('bad', new NvidError('NVID_ERR_BAD_PIECE', `piece ${index} is not in the manifest`));
+          current = { index, need, parts: [] };
+        }
+        if (buffered === 0) break;
+        const first = chunks[0]!;
+        const part = first.length <= current.need ? first : first.subarray(0, current.need);
+        if (part === first) chunks.shift();
+        else chunks[0] = first.subarray(current.need);
+        buffered -= part.length;
+        current.need -= part.length;
+        current.parts.push(part);
+        if (current.need > 0) continue;
+        const whole = current;
+        current = undefined;
+        busy = true;
+        raw.pause();
+        events.piece(whole.index, whole.parts).then(
+          () => {
+            busy = false;
+            if (events.complete()) return events.done('complete');
+            raw.resume();
+            pump();
+          },
+          (err: unknown) => events.done('bad', asNvidError(err, 'NVID_ERR_BAD_PIECE')),
+        );
+      }
+      if (ended && !busy && buffered === 0) events.done(current ? 'failed' : 'ended');
+    };
+    raw.on('data', (chunk: Buffer) => {
+      events.data();
+      chunks.push(chunk);
+      buffered += chunk.length;
+      pump();
+    });
+    raw.on('end', () => {
+      ended = true;
+      pump();
+    });
+    raw.on('close', () => {
+      if (!ended) events.done('failed');
+    });
+    return raw;
   }
 
   /** Peers that sent bad pieces in this download. */
@@ -151,12 +246,14 @@ export class SwarmDownload {
       const conn = new FramedConnection(socket, limits);
       let settled = false;
       let piece: { index: number; parts: Buffer[]; bytes: number } | undefined;
+      let raw: Socket | undefined;
       let timer = setTimeout(() => finish('failed'), connectTimeoutMs);
       const finish = (end: PullEnd) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
         socket.destroy();
+        raw?.destroy();
         resolve(store.complete ? 'complete' : end);
       };
       const stalled = () => {
@@ -164,7 +261,11 @@ export class SwarmDownload {
         timer = setTimeout(() => finish('failed'), stallMs);
       };
       socket.on('error', () => finish('failed'));
-      socket.once('close', () => finish('failed'));
+      // On the bulk channel the source ends the TLS link right after its last piece left on the raw
+      // connection: that connection, not the TLS link, says when the pull is over.
+      socket.once('close', () => {
+        if (!raw || raw.destroyed) finish('failed');
+      });
       socket.once('secureConnect', () => {
         const cert = peerCertificateOf(socket);
         if (!cert || cert.id !== source.id) {
@@ -176,7 +277,7 @@ export class SwarmDownload {
           frame: (frame) => onFrame(frame),
           badInput: () => finish('failed'),
         });
-        conn.send({ type: 'swarm-pull', transferId: store.manifest.transferId, have: store.bitfield().toBase64() });
+        conn.send({ type: 'swarm-pull', transferId: store.manifest.transferId, have: store.bitfield().toBase64(), ...(this.options.bulk ? { bulk: true } : {}) });
       });
       const onFrame = (frame: Frame) => {
         stalled();
@@ -189,7 +290,7 @@ export class SwarmDownload {
             const whole = piece;
             piece = undefined;
             conn.pause();
-            store.accept(whole.index, Buffer.concat(whole.parts, whole.bytes)).then(
+            store.accept(whole.index, whole.parts).then(
               () => {
                 if (store.complete) return finish('complete');
                 conn.resume();
@@ -207,7 +308,22 @@ export class SwarmDownload {
           piece = { index: message.index, parts: [], bytes: 0 };
           return;
         }
-        if (message.type === 'swarm-end') return finish('ended');
+        if (message.type === 'swarm-end') {
+          // On the bulk channel the raw connection's FIN ends the pull, once its last pieces are stored.
+          if (!raw) finish('ended');
+          return;
+        }
+        if (message.type === 'bulk') {
+          if (raw) throw new NvidError('NVID_ERR_BAD_FRAME', 'a second bulk token on one pull');
+          raw = this.openRaw(source, message.token, {
+            data: stalled,
+            piece: (index, parts) => store.accept(index, parts),
+            checkIndex: (index) => (index < store.count ? store.pieceLength(index) : undefined),
+            complete: () => store.complete,
+            done: (end, err) => (err ? bad(err) : finish(end)),
+          });
+          return;
+        }
         this.options.log.debug({ source: source.name, code: message.code }, `source refused the pull: ${message.message}`);
         finish('failed');
       };

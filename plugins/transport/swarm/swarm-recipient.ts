@@ -37,6 +37,8 @@ export interface SwarmRecipientOptions {
   readonly limits: FrameLimits;
   readonly connectTimeoutMs: number;
   readonly stallMs: number;
+  /** Ask sources for pieces on the bulk channel (transport `bulkChannel: tcp`). */
+  readonly bulk: boolean;
   /** Partial and finished state older than this is removed. */
   readonly maxAgeMs: number;
   /** The largest envelope this node takes. */
@@ -182,12 +184,12 @@ export class SwarmRecipient {
   }
 
   private async begin(dir: string, record: OfferRecord, signed: SignedManifest): Promise<Share> {
-    const { identity, registry, limits, connectTimeoutMs, stallMs, lookupPeer, log } = this.options;
+    const { identity, registry, limits, connectTimeoutMs, stallMs, lookupPeer, log, bulk } = this.options;
     const store = await PieceStore.openRecipient(dir, record, signed);
     const transferId = signed.manifest.transferId;
     const download = store.complete
       ? undefined
-      : new SwarmDownload({ identity, store, lookupPeer, limits, connectTimeoutMs, stallMs, log, onBadSource: (peerId, err) => this.options.onBadSource(transferId, peerId, err) });
+      : new SwarmDownload({ identity, store, lookupPeer, limits, connectTimeoutMs, stallMs, bulk, log, onBadSource: (peerId, err) => this.options.onBadSource(transferId, peerId, err) });
     const share = new Share(dir, record, store, download);
     this.shares.set(transferId, share);
     registry.register(store);

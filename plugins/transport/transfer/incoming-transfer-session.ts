@@ -83,7 +83,9 @@ export interface SwarmSink {
   closed(): void;
 }
 export type SwarmOpening = Extract<ReturnType<typeof checkMessage<(typeof SENDER_TO_RECEIVER)[number]>>, { type: 'swarm-offer' | 'swarm-pull' | 'swarm-report' }>;
-export type ServeSwarm = (conn: FramedConnection, sender: CertifiedPeer, message: SwarmOpening) => Promise<SwarmSink | undefined>;
+/** Hands out a bulk token whose plain connection goes to `waiter` (undefined: this node keeps everything inside TLS). */
+export type BulkIssuer = (waiter: BulkWaiter, onExpire: () => void) => string;
+export type ServeSwarm = (conn: FramedConnection, sender: CertifiedPeer, message: SwarmOpening, bulk: BulkIssuer | undefined) => Promise<SwarmSink | undefined>;
 
 /** How much of a body may wait in memory for the consumer before the socket is paused. */
 const BODY_BUFFER_BYTES = 1024 * 1024;
@@ -193,7 +195,9 @@ export class IncomingTransferSession {
       this.conn.fail(new NvidError('NVID_ERR_REFUSED', 'this node takes no shared transfers'));
       return;
     }
-    serve(this.conn, this.sender, message).then(
+    const tokens = this.host.tokens;
+    const bulk: BulkIssuer | undefined = tokens ? (waiter, onExpire) => tokens.issue(waiter, onExpire) : undefined;
+    serve(this.conn, this.sender, message, bulk).then(
       (sink) => {
         if (!sink) return;
         this.swarm = sink;

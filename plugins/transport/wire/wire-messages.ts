@@ -75,7 +75,7 @@ export interface SwarmProgressMessage { type: 'swarm-progress'; transferId: stri
 /** The sender's word that every recipient has settled: a recipient may drop its copy of the envelope. */
 export interface SwarmDoneMessage { type: 'swarm-done'; transferId: string }
 /** Instead of `transfer`: a recipient asks a listed peer for the pieces it lacks (`have`: its bitfield, base64). */
-export interface SwarmPullMessage { type: 'swarm-pull'; transferId: string; have: string }
+export interface SwarmPullMessage { type: 'swarm-pull'; transferId: string; have: string; bulk?: boolean }
 /** One piece follows as data frames, exactly the manifest's length for `index`. */
 export interface PieceMessage { type: 'piece'; index: number }
 /** The source has sent every piece it holds that the puller lacked, and holds them all. */
@@ -180,7 +180,7 @@ const SCHEMAS: Record<MessageType, object> = {
   'swarm-accepted': shape({ transferId, have: count }, ['swarm-accepted', 'transferId', 'have']),
   'swarm-progress': shape({ transferId, have: count }, ['swarm-progress', 'transferId', 'have']),
   'swarm-done': shape({ transferId }, ['swarm-done', 'transferId']),
-  'swarm-pull': shape({ transferId, have: { type: 'string', maxLength: 8192 } }, ['swarm-pull', 'transferId', 'have']),
+  'swarm-pull': shape({ transferId, have: { type: 'string', maxLength: 8192 }, bulk: { type: 'boolean' } }, ['swarm-pull', 'transferId', 'have']),
   piece: shape({ index: count }, ['piece', 'index']),
   'swarm-end': shape({}, ['swarm-end']),
   'swarm-report': shape(
@@ -216,7 +216,7 @@ export const SWARM_RECIPIENT_TO_SENDER = ['swarm-accepted', 'swarm-progress', 'a
 /** What a recipient accepts on its control link after the offer. */
 export const SWARM_SENDER_TO_RECIPIENT = ['swarm-done', 'error'] as const satisfies readonly MessageType[];
 /** What a puller accepts from its source (each `piece` is followed by its data frames). */
-export const SWARM_SOURCE_TO_PULLER = ['piece', 'swarm-end', 'error'] as const satisfies readonly MessageType[];
+export const SWARM_SOURCE_TO_PULLER = ['bulk', 'piece', 'swarm-end', 'error'] as const satisfies readonly MessageType[];
 
 /**
  * Accepts a decoded message only if its type is one this end of the link
