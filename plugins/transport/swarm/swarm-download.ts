@@ -69,6 +69,7 @@ export class SwarmDownload {
   private readonly banned = new Set<string>();
   private readonly retryAt = new Map<string, { at: number; delay: number }>();
   private stopped = false;
+  private kicked = false;
   private current: TLSSocket | undefined;
   private wake: (() => void) | undefined;
   private running: Promise<void> | undefined;
@@ -177,9 +178,15 @@ export class SwarmDownload {
     return this.running;
   }
 
-  /** A new offer (the sender retried): every source that failed may be tried at once. */
+  /**
+   * A new offer (the sender came back and retried): every source may be tried at once, from the
+   * top of the order again. The pull under way (perhaps from a recipient further down the chain,
+   * picked while the sender was gone) gives way.
+   */
   kick(): void {
     this.retryAt.clear();
+    this.kicked = true;
+    this.current?.destroy();
     this.wake?.();
   }
 
@@ -199,6 +206,10 @@ export class SwarmDownload {
       }
       const end = await this.pullFrom(source);
       if (end === 'complete') break;
+      if (this.kicked) {
+        this.kicked = false;
+        continue;
+      }
       if (end === 'failed') this.backOff(source.id);
       if (end === 'ended') this.retryAt.delete(source.id);
       log.debug({ transferId: store.manifest.transferId, source: source.name, end, have: store.have, of: store.count }, 'pull from a source ended');
