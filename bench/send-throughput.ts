@@ -10,6 +10,11 @@
  * The nvid send runs twice: with the default bulk channel (the envelope raw on
  * a token-bound TCP connection) and between two nodes set to
  * `bulkChannel: 'tls'` (the envelope inside TLS too), figures suffixed `_tls_body`.
+ * A file this large (at least `resumableFromBytes`, 64 MiB by default) goes as a
+ * resumable shared transfer: sealed to the outbox first, its pieces checked
+ * and kept on the receiver's disk (plugins/transport/README.md). A third pair
+ * of nodes set to `resumableFromBytes` above the file size streams it
+ * directly instead, as every send did before: figures suffixed `_direct`.
  * The machine is shared and noisy (the plain TCP copy alone has ranged from
  * 263 to 824 MB/s in one afternoon), so the four copies run interleaved for
  * `--rounds` rounds; figures are medians, and each ratio is the median of the
@@ -145,6 +150,7 @@ interface Round {
   readonly scp: Copy & { readonly cpu: { readonly client: number; readonly server: number } };
   readonly bulk: Awaited<ReturnType<typeof measuredSend>>;
   readonly tls: Awaited<ReturnType<typeof measuredSend>>;
+  readonly direct: Awaited<ReturnType<typeof measuredSend>>;
 }
 
 async function main(): Promise<void> {
@@ -173,8 +179,12 @@ async function main(): Promise<void> {
     const tlsBody = { transport: { bulkChannel: 'tls' }, plugins, config };
     const senderTls = await cluster.startNode({ name: 'sender-tls', ...tlsBody });
     const receiverTls = await cluster.startNode({ name: 'receiver-tls', ...tlsBody });
-    await cluster.waitForPeers('sender', ['receiver', 'sender-tls', 'receiver-tls']);
-    await cluster.waitForPeers('sender-tls', ['sender', 'receiver', 'receiver-tls']);
+    // The same send streamed directly, not resumable (the file is below their resumableFromBytes).
+    const directConfig = { plugins, config: { ...config, resumableFromBytes: Number.MAX_SAFE_INTEGER } };
+    const senderDirect = await cluster.startNode({ name: 'sender-direct', ...directConfig });
+    const receiverDirect = await cluster.startNode({ name: 'receiver-direct', ...directConfig });
+    const everyone = ['sender', 'receiver', 'sender-tls', 'receiver-tls', 'sender-direct', 'receiver-direct'];
+    for (const name of ['sender', 'sender-tls', 'sender-direct']) await cluster.waitForPeers(name, everyone.filter((n) => n !== name));
     const emptyLibrary = (node: Node) => {
       rmSync(join(node.stateDir, 'library'), { recursive: true, force: true });
       mkdirSync(join(node.stateDir, 'library'), { recursive: true });
@@ -193,11 +203,14 @@ async function main(): Promise<void> {
       emptyLibrary(receiver);
       const tls = await measuredSend(senderTls, receiverTls, media, 'receiver-tls');
       emptyLibrary(receiverTls);
-      if (round >= 1) results.push({ tcp, scp, bulk, tls });
-      note(`${round >= 1 ? `round ${round}` : 'warm-up round (not counted)'}: plain TCP ${mbps(tcp.seconds).toFixed(0)} MB/s, scp ${mbps(scp.seconds).toFixed(0)} MB/s, nvid send ${mbps(bulk.seconds).toFixed(0)} MB/s (body inside TLS: ${mbps(tls.seconds).toFixed(0)} MB/s)`);
+      const direct = await measuredSend(senderDirect, receiverDirect, media, 'receiver-direct');
+      emptyLibrary(receiverDirect);
+      if (round >= 1) results.push({ tcp, scp, bulk, tls, direct });
+      note(
+        `${round >= 1 ? `round ${round}` : 'warm-up round (not counted)'}: plain TCP ${mbps(tcp.seconds).toFixed(0)} MB/s, scp ${mbps(scp.seconds).toFixed(0)} MB/s, nvid send ${mbps(bulk.seconds).toFixed(0)} MB/s (body inside TLS: ${mbps(tls.seconds).toFixed(0)} MB/s; streamed directly, not resumable: ${mbps(direct.seconds).toFixed(0)} MB/s)`,
+      );
     }
-    await receiverTls.stop();
-    await senderTls.stop();
+    for (const node of [receiverTls, senderTls, receiverDirect, senderDirect]) await node.stop();
 
     const pids = { sender: sender.child.pid!, receiver: receiver.child.pid! };
     resetPeakRss(pids.sender);
@@ -212,7 +225,7 @@ async function main(): Promise<void> {
     // What each copy costs the machine as a whole: on two cores shared by both ends, half of it is the least wall time the copy could take.
     figure('plain_tcp_machine_cpu_s_per_gib', median(results.map((r) => r.tcp.machineCpu)) / gibs, 's');
     figure('scp_machine_cpu_s_per_gib', median(results.map((r) => r.scp.machineCpu)) / gibs, 's');
-    for (const [suffix, runOf] of [['', (r: Round) => r.bulk], ['_tls_body', (r: Round) => r.tls]] as const) {
+    for (const [suffix, runOf] of [['', (r: Round) => r.bulk], ['_tls_body', (r: Round) => r.tls], ['_direct', (r: Round) => r.direct]] as const) {
       figure(`nvid_send_mb_per_s${suffix}`, mbps(median(results.map((r) => runOf(r).seconds))), 'MB/s');
       // Ratios within each round (same spell of the machine), then their median.
       figure(`send_vs_scp_ratio${suffix}`, median(results.map((r) => r.scp.seconds / runOf(r).seconds)), 'x');
