@@ -53,7 +53,7 @@ export async function sealOnce(ctx: PipelineContext, prepared: CheckedSend, reci
     if (signal?.aborted) throw new NvidError('NVID_ERR_CANCELLED', `the send of ${basename(path)} was cancelled`);
     const certified = await certifiedPeers(ctx, recipients, signal);
     const envelope = answered(await ctx.hooks.seal.promise({ path, recipient: certified[0]!, recipients: certified, meta }), 'seal', 'cannot send');
-    await pipeline(envelope.stream, createWriteStream(file, { mode: 0o600, flags: 'wx' }), ...(signal ? [{ signal }] : []));
+    await pipeline(envelope.stream, createWriteStream(file, { mode: 0o600, flags: 'wx', highWaterMark: 4 * 1024 * 1024 }), ...(signal ? [{ signal }] : []));
     const { size: written } = await stat(file);
     if (envelope.length !== undefined && written !== envelope.length) {
       throw new NvidError('NVID_ERR_DELIVERY', `the sealed envelope is ${written} bytes, the seal hook announced ${envelope.length}`);

@@ -142,6 +142,8 @@ export class PieceServeSession {
 
   private async serve(store: PieceStore, theirs: Bitfield, sink: PieceSink): Promise<void> {
     let from = 0;
+    // The next piece is read from disk while the one before is on its way.
+    let ahead: { index: number; data: Promise<Buffer> } | undefined;
     while (!this.stopped) {
       const index = store.nextFor(theirs, from) ?? store.nextFor(theirs, 0);
       if (index === undefined) {
@@ -150,12 +152,15 @@ export class PieceServeSession {
         await Promise.race([once(store, 'piece'), this.wakeOnClose]);
         continue;
       }
-      const data = await this.readPiece(store, index);
+      const data = await (ahead?.index === index ? ahead.data : this.readPiece(store, index));
       if (this.stopped) return;
       const room = sink.send(index, data);
       theirs.set(index);
       this.registry.servedBytes += data.length;
       from = index + 1;
+      const next = store.nextFor(theirs, from);
+      ahead = next === undefined ? undefined : { index: next, data: this.readPiece(store, next) };
+      ahead?.data.catch(() => undefined); // read again (and failed for real) if it is still wanted
       if (!room) await Promise.race([once(sink.socket, 'drain'), this.wakeOnClose]);
     }
   }

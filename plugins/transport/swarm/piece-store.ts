@@ -70,6 +70,8 @@ export class PieceStore extends EventEmitter<{ piece: [number]; closed: [] }> {
   private closed = false;
   /** Pieces just stored that the envelope's reader has not taken yet (at most FRESH_PIECES). */
   readonly fresh = new Map<number, readonly Buffer[]>();
+  /** Pieces being written now. */
+  private readonly writing = new Set<number>();
 
   private constructor(signed: SignedManifest, handle: FileHandle, log: FileHandle | undefined, bits: Bitfield) {
     super();
@@ -185,6 +187,12 @@ export class PieceStore extends EventEmitter<{ piece: [number]; closed: [] }> {
    */
   async accept(index: number, data: Buffer | readonly Buffer[]): Promise<void> {
     const parts = Buffer.isBuffer(data) ? [data] : data;
+    this.verify(index, parts);
+    await this.store(index, parts);
+  }
+
+  /** Throws NVID_ERR_BAD_PIECE unless `parts` are piece `index` exactly as the sender signed it. */
+  verify(index: number, parts: readonly Buffer[]): void {
     const length = parts.reduce((n, part) => n + part.length, 0);
     if (index >= this.count || length !== this.pieceLength(index)) {
       throw new NvidError('NVID_ERR_BAD_PIECE', `piece ${index} of ${length} bytes does not fit the manifest (${this.count} pieces)`, { details: { piece: index } });
@@ -194,8 +202,24 @@ export class PieceStore extends EventEmitter<{ piece: [number]; closed: [] }> {
     if (!hash.digest().equals(pieceHash(this.manifest, index))) {
       throw new NvidError('NVID_ERR_BAD_PIECE', `piece ${index} does not match the hash the sender signed`, { details: { piece: index } });
     }
-    if (this.bits.has(index) || this.closed) return;
-    await this.handle.writev(parts, pieceRange(this.manifest, index).start);
+  }
+
+  /**
+   * Writes a piece `verify` passed, then logs it as held. Several may be under way at once
+   * (different offsets); the same piece arriving twice (from two sources) is written once.
+   */
+  async store(index: number, parts: readonly Buffer[]): Promise<void> {
+    if (this.bits.has(index) || this.writing.has(index) || this.closed) return;
+    this.writing.add(index);
+    try {
+      await this.handle.writev(parts, pieceRange(this.manifest, index).start);
+      await this.logHeld(index, parts);
+    } finally {
+      this.writing.delete(index);
+    }
+  }
+
+  private async logHeld(index: number, parts: readonly Buffer[]): Promise<void> {
     // The envelope's reader (the receive pipeline) usually wants this very piece next: hand it over from memory.
     if (this.fresh.size < FRESH_PIECES) this.fresh.set(index, parts);
     const entry = Buffer.alloc(4);

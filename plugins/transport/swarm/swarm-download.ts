@@ -35,11 +35,70 @@ import type { PieceStore } from './piece-store.js';
 /** What a raw pull reports to the pull it belongs to. */
 interface RawPullEvents {
   data(): void;
-  piece(index: number, parts: readonly Buffer[]): Promise<void>;
   /** The length of piece `index`, or undefined when the manifest has no such piece. */
   checkIndex(index: number): number | undefined;
-  complete(): boolean;
   done(end: PullEnd, err?: NvidError): void;
+}
+
+/** Pieces written at once before the source is paused. */
+const PIECES_IN_FLIGHT = 4;
+
+/**
+ * Where a pull's pieces go: each is checked against the signed hash the moment it is whole
+ * (a bad one ends the pull before anything of it is written), then written while the next ones
+ * arrive; the source is paused only while PIECES_IN_FLIGHT writes wait.
+ */
+class PieceIntake {
+  private readonly writes = new Set<Promise<void>>();
+  private paused = false;
+  private failed = false;
+  /** Called when there is room again (the raw reader goes on with what it buffered). */
+  onRoom: (() => void) | undefined;
+
+  constructor(
+    private readonly store: PieceStore,
+    private readonly events: { pause(): void; resume(): void; complete(): void; bad(err: NvidError): void },
+  ) {}
+
+  get full(): boolean {
+    return this.failed || this.writes.size >= PIECES_IN_FLIGHT;
+  }
+
+  take(index: number, parts: readonly Buffer[]): void {
+    if (this.failed) return;
+    try {
+      this.store.verify(index, parts);
+    } catch (err) {
+      this.failed = true;
+      return this.events.bad(asNvidError(err, 'NVID_ERR_BAD_PIECE'));
+    }
+    const write: Promise<void> = this.store.store(index, parts).then(
+      () => {
+        this.writes.delete(write);
+        if (this.store.complete) return this.events.complete();
+        if (this.paused && this.writes.size < PIECES_IN_FLIGHT) {
+          this.paused = false;
+          this.events.resume();
+          this.onRoom?.();
+        }
+      },
+      (err: unknown) => {
+        this.writes.delete(write);
+        this.failed = true;
+        this.events.bad(asNvidError(err, 'NVID_ERR_CONNECTION'));
+      },
+    );
+    this.writes.add(write);
+    if (this.writes.size >= PIECES_IN_FLIGHT && !this.paused) {
+      this.paused = true;
+      this.events.pause();
+    }
+  }
+
+  /** Resolves once every write under way has finished. */
+  async idle(): Promise<void> {
+    while (this.writes.size > 0) await Promise.allSettled([...this.writes]);
+  }
 }
 
 export interface DownloadOptions {
@@ -91,7 +150,7 @@ export class SwarmDownload {
    * The raw connection of a pull on the bulk channel: the token, then pieces as index (4 bytes)
    * and bytes, each stored (its hash checked) before the next is read; FIN after the last.
    */
-  private openRaw(source: Peer, token: string, events: RawPullEvents): Socket {
+  private openRaw(source: Peer, token: string, intake: PieceIntake, events: RawPullEvents): Socket {
     const raw = connect({ host: source.address, port: source.port });
     raw.setNoDelay(true);
     raw.on('error', () => events.done('failed'));
@@ -99,7 +158,6 @@ export class SwarmDownload {
     const chunks: Buffer[] = [];
     let buffered = 0;
     let current: { index: number; need: number; parts: Buffer[] } | undefined;
-    let busy = false;
     let ended = false;
     const takeHeader = (): number => {
       const header = Buffer.concat(chunks, RAW_PIECE_HEADER_BYTES);
@@ -118,7 +176,7 @@ export class SwarmDownload {
       return header.readUInt32BE(0);
     };
     const pump = (): void => {
-      while (!busy) {
+      while (!intake.full) {
         if (!current) {
           if (buffered < RAW_PIECE_HEADER_BYTES) break;
           const index = takeHeader();
@@ -137,20 +195,11 @@ export class SwarmDownload {
         if (current.need > 0) continue;
         const whole = current;
         current = undefined;
-        busy = true;
-        raw.pause();
-        events.piece(whole.index, whole.parts).then(
-          () => {
-            busy = false;
-            if (events.complete()) return events.done('complete');
-            raw.resume();
-            pump();
-          },
-          (err: unknown) => events.done('bad', asNvidError(err, 'NVID_ERR_BAD_PIECE')),
-        );
+        intake.take(whole.index, whole.parts);
       }
-      if (ended && !busy && buffered === 0) events.done(current ? 'failed' : 'ended');
+      if (ended && buffered === 0) intake.idle().then(() => events.done(current ? 'failed' : 'ended'), () => undefined);
     };
+    intake.onRoom = pump;
     raw.on('data', (chunk: Buffer) => {
       events.data();
       chunks.push(chunk);
@@ -258,6 +307,13 @@ export class SwarmDownload {
       let settled = false;
       let piece: { index: number; parts: Buffer[]; bytes: number } | undefined;
       let raw: Socket | undefined;
+      // Pieces are checked as they complete and written a few at a time, the socket paused only when too many wait.
+      const intake = new PieceIntake(store, {
+        pause: () => (raw ?? conn).pause(),
+        resume: () => (raw ?? conn).resume(),
+        complete: () => finish('complete'),
+        bad: (err) => bad(err),
+      });
       let timer = setTimeout(() => finish('failed'), connectTimeoutMs);
       const finish = (end: PullEnd) => {
         if (settled) return;
@@ -300,14 +356,7 @@ export class SwarmDownload {
           if (piece.bytes === store.pieceLength(piece.index)) {
             const whole = piece;
             piece = undefined;
-            conn.pause();
-            store.accept(whole.index, whole.parts).then(
-              () => {
-                if (store.complete) return finish('complete');
-                conn.resume();
-              },
-              (err: unknown) => bad(asNvidError(err, 'NVID_ERR_BAD_PIECE')),
-            );
+            intake.take(whole.index, whole.parts);
           }
           return;
         }
@@ -326,11 +375,9 @@ export class SwarmDownload {
         }
         if (message.type === 'bulk') {
           if (raw) throw new NvidError('NVID_ERR_BAD_FRAME', 'a second bulk token on one pull');
-          raw = this.openRaw(source, message.token, {
+          raw = this.openRaw(source, message.token, intake, {
             data: stalled,
-            piece: (index, parts) => store.accept(index, parts),
             checkIndex: (index) => (index < store.count ? store.pieceLength(index) : undefined),
-            complete: () => store.complete,
             done: (end, err) => (err ? bad(err) : finish(end)),
           });
           return;
