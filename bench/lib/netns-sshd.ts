@@ -10,6 +10,7 @@ import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from '../../harness/nvid.js';
 import type { NetnsFleet } from '../../test/helpers/netns-fleet.js';
+import { sshdConfig } from './sshd.js';
 
 export const SSHD = '/usr/sbin/sshd';
 
@@ -32,23 +33,7 @@ export async function startSshdsIn(fleet: NetnsFleet, names: readonly string[], 
   for (const name of names) {
     const address = fleet.member(name).address;
     const config = join(dir, `sshd_config.${name}`);
-    writeFileSync(
-      config,
-      [
-        'Port 22',
-        `ListenAddress ${address}`,
-        `HostKey ${join(dir, 'host')}`,
-        `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
-        `PidFile ${join(dir, `sshd.${name}.pid`)}`,
-        'StrictModes no',
-        'PasswordAuthentication no',
-        'KbdInteractiveAuthentication no',
-        'UsePAM no',
-        'PermitRootLogin prohibit-password',
-        'Ciphers aes128-gcm@openssh.com,aes256-gcm@openssh.com,chacha20-poly1305@openssh.com',
-        'Subsystem sftp internal-sftp',
-      ].join('\n') + '\n',
-    );
+    writeFileSync(config, sshdConfig({ port: 22, address, dir, pidFile: join(dir, `sshd.${name}.pid`) }));
     const child = fleet.spawnIn(name, SSHD, ['-D', '-e', '-f', config]);
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));

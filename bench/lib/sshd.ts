@@ -42,6 +42,26 @@ function accepts(port: number): Promise<boolean> {
   });
 }
 
+/** A private sshd's config: keys only (those in `dir`), no PAM, the AES-GCM ciphers scp uses by default. */
+export function sshdConfig(o: { port: number; address: string; dir: string; pidFile: string }): string {
+  return (
+    [
+      `Port ${o.port}`,
+      `ListenAddress ${o.address}`,
+      `HostKey ${join(o.dir, 'host')}`,
+      `AuthorizedKeysFile ${join(o.dir, 'authorized_keys')}`,
+      `PidFile ${o.pidFile}`,
+      'StrictModes no',
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'UsePAM no',
+      'PermitRootLogin prohibit-password',
+      'Ciphers aes128-gcm@openssh.com,aes256-gcm@openssh.com,chacha20-poly1305@openssh.com',
+      'Subsystem sftp internal-sftp',
+    ].join('\n') + '\n'
+  );
+}
+
 export async function startSshd(dir: string): Promise<Sshd> {
   if (!existsSync(SSHD)) throw new Error(`${SSHD} is missing: apt-get install openssh-server`);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -51,23 +71,7 @@ export async function startSshd(dir: string): Promise<Sshd> {
   copyFileSync(join(dir, 'client.pub'), join(dir, 'authorized_keys'));
   const port = await freePort();
   const config = join(dir, 'sshd_config');
-  writeFileSync(
-    config,
-    [
-      `Port ${port}`,
-      'ListenAddress 127.0.0.1',
-      `HostKey ${join(dir, 'host')}`,
-      `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
-      `PidFile ${join(dir, 'sshd.pid')}`,
-      'StrictModes no',
-      'PasswordAuthentication no',
-      'KbdInteractiveAuthentication no',
-      'UsePAM no',
-      'PermitRootLogin prohibit-password',
-      'Ciphers aes128-gcm@openssh.com,aes256-gcm@openssh.com,chacha20-poly1305@openssh.com',
-      'Subsystem sftp internal-sftp',
-    ].join('\n') + '\n',
-  );
+  writeFileSync(config, sshdConfig({ port, address: '127.0.0.1', dir, pidFile: join(dir, 'sshd.pid') }));
   const child = spawn(SSHD, ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));

@@ -123,14 +123,7 @@ export class SwarmRecipient {
 
   /** At start: go on with every share younger than the configured age; remove the rest. */
   async resumeAll(): Promise<void> {
-    let names: string[];
-    try {
-      names = readdirSync(this.options.dir);
-    } catch {
-      return;
-    }
-    for (const name of names) {
-      const dir = join(this.options.dir, name);
+    for (const { name, dir } of this.shareDirs()) {
       if (this.expired(dir)) {
         rmSync(dir, { recursive: true, force: true });
         this.options.log.info({ transferId: name }, 'removed the state of a shared transfer older than swarm.partialMaxAgeMs');
@@ -149,14 +142,7 @@ export class SwarmRecipient {
 
   /** Removes state older than the configured age (run now and then). */
   sweep(): void {
-    let names: string[] = [];
-    try {
-      names = readdirSync(this.options.dir);
-    } catch {
-      return;
-    }
-    for (const name of names) {
-      const dir = join(this.options.dir, name);
+    for (const { name, dir } of this.shareDirs()) {
       if (!this.expired(dir)) continue;
       const share = this.shares.get(name);
       if (share) this.drop(share);
@@ -173,6 +159,15 @@ export class SwarmRecipient {
       await share.store.close();
     }
     this.shares.clear();
+  }
+
+  /** Each shared transfer's folder (named by its transfer ID); none before the first offer. */
+  private shareDirs(): { name: string; dir: string }[] {
+    try {
+      return readdirSync(this.options.dir).map((name) => ({ name, dir: join(this.options.dir, name) }));
+    } catch {
+      return [];
+    }
   }
 
   private expired(dir: string): boolean {
