@@ -66,12 +66,16 @@ const PROGRESS_EVERY_MS = 500;
 class Share {
   readonly links = new Set<FramedConnection>();
   verdict: Verdict | undefined;
+  /** When a piece last arrived (or the share began): a share still moving is never swept, however long it runs. */
+  lastProgress = Date.now();
   constructor(
     readonly dir: string,
     readonly record: OfferRecord,
     readonly store: PieceStore,
     readonly download: SwarmDownload | undefined,
-  ) {}
+  ) {
+    store.on('piece', () => (this.lastProgress = Date.now()));
+  }
   get transferId(): string {
     return this.store.manifest.transferId;
   }
@@ -143,8 +147,9 @@ export class SwarmRecipient {
   /** Removes state older than the configured age (run now and then). */
   sweep(): void {
     for (const { name, dir } of this.shareDirs()) {
-      if (!this.expired(dir)) continue;
       const share = this.shares.get(name);
+      // A folder's time changes only when a file is added to it: a share in progress is judged by its last piece instead.
+      if (share ? Date.now() - share.lastProgress <= this.options.maxAgeMs : !this.expired(dir)) continue;
       if (share) this.drop(share);
       rmSync(dir, { recursive: true, force: true });
     }
