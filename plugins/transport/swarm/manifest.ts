@@ -124,9 +124,10 @@ export function verifyManifest(text: string, signature: string, senderCertPem: s
   return { text, signature, manifest };
 }
 
-/** The expected SHA-256 of piece `index`. */
-export function pieceHash(m: Manifest, index: number): Buffer {
-  return Buffer.from(m.hashes, 'base64').subarray(index * HASH_BYTES, (index + 1) * HASH_BYTES);
+/** The expected SHA-256 of every piece, in order (decoded once: a store checks one per piece). */
+export function pieceHashes(m: Manifest): readonly Buffer[] {
+  const all = Buffer.from(m.hashes, 'base64');
+  return Array.from({ length: pieceCount(m) }, (_, index) => all.subarray(index * HASH_BYTES, (index + 1) * HASH_BYTES));
 }
 
 function checkOutline(value: unknown): Manifest {

@@ -19,7 +19,7 @@ import { open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { NvidError } from '../../../core/errors.js';
-import { pieceCount, pieceHash, pieceRange, verifyManifest, type Manifest, type SignedManifest } from './manifest.js';
+import { pieceCount, pieceHashes, pieceRange, verifyManifest, type Manifest, type SignedManifest } from './manifest.js';
 
 /** What a recipient keeps about an offer, besides the pieces. */
 export interface OfferRecord {
@@ -27,8 +27,6 @@ export interface OfferRecord {
   readonly signature: string;
   readonly senderName: string;
   readonly senderCertPem: string;
-  /** When this node first took the offer (ms since the epoch): partial state older than the configured age goes. */
-  readonly received: number;
 }
 
 const OFFER_FILE = 'offer.json';
@@ -63,6 +61,8 @@ export class Bitfield {
 export class PieceStore extends EventEmitter<{ piece: [number]; closed: [] }> {
   readonly signed: SignedManifest;
   readonly count: number;
+  /** The signed SHA-256 of each piece. */
+  private readonly hashes: readonly Buffer[];
   private readonly bits: Bitfield;
   private held: number;
   private readonly handle: FileHandle;
@@ -78,6 +78,7 @@ export class PieceStore extends EventEmitter<{ piece: [number]; closed: [] }> {
     this.setMaxListeners(0); // one listener per source connection waiting for pieces
     this.signed = signed;
     this.count = pieceCount(signed.manifest);
+    this.hashes = pieceHashes(signed.manifest);
     this.handle = handle;
     this.log = log;
     this.bits = bits;
@@ -199,7 +200,7 @@ export class PieceStore extends EventEmitter<{ piece: [number]; closed: [] }> {
     }
     const hash = createHash('sha256');
     for (const part of parts) hash.update(part);
-    if (!hash.digest().equals(pieceHash(this.manifest, index))) {
+    if (!hash.digest().equals(this.hashes[index]!)) {
       throw new NvidError('NVID_ERR_BAD_PIECE', `piece ${index} does not match the hash the sender signed`, { details: { piece: index } });
     }
   }

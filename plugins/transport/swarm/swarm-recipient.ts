@@ -113,7 +113,7 @@ export class SwarmRecipient {
     }
     let share = this.shares.get(manifest.transferId);
     if (!share) {
-      const record: OfferRecord = { text: signed.text, signature: signed.signature, senderName: message.senderName, senderCertPem: sender.certPem, received: Date.now() };
+      const record: OfferRecord = { text: signed.text, signature: signed.signature, senderName: message.senderName, senderCertPem: sender.certPem };
       share = await this.begin(dir, record, signed);
     } else {
       share.download?.kick();

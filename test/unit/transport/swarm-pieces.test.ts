@@ -33,7 +33,7 @@ describe('shared transfers: the signed manifest and the pieces on disk', () => {
   });
   afterEach(() => removeDir(dir));
 
-  const record = (): OfferRecord => ({ text: signed.text, signature: signed.signature, senderName: 'studio', senderCertPem: sender.certPem, received: Date.now() });
+  const record = (): OfferRecord => ({ text: signed.text, signature: signed.signature, senderName: 'studio', senderCertPem: sender.certPem });
   const piece = (i: number) => bytes.subarray(pieceRange(signed.manifest, i).start, pieceRange(signed.manifest, i).end);
 
   it('cuts an envelope into at most 1024 aligned pieces, the last one short', () => {
