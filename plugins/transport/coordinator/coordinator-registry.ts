@@ -47,6 +47,12 @@ export class CoordinatorRegistry<S> {
   /** `session` is undefined for an entry remembered from before a coordinator restart whose node has not rejoined yet. */
   private readonly entries = new Map<string, { peer: Peer; session: S | undefined; wire: WireEntry }>();
   private readonly idByName = new Map<string, string>();
+  /**
+   * Per requested name, a suffix below which every `name-N` is taken: a fleet whose
+   * screens all ask for the same name (`screen`) would otherwise cost each join a
+   * walk past all the taken ones, N²/2 probes in a burst.
+   */
+  private readonly freeSuffixFrom = new Map<string, number>();
 
   /** Nothing to connect to, and every change is made here: no change stream (the Directory interface, directory.ts). */
   async start(): Promise<void> {}
@@ -99,7 +105,7 @@ export class CoordinatorRegistry<S> {
    */
   register(fields: Omit<Peer, 'name' | 'tags'> & { readonly requestedName: string; readonly tags?: readonly string[] }, session: S): RegisterResult<S> {
     const existing = this.entries.get(fields.id);
-    if (existing) this.idByName.delete(existing.peer.name);
+    if (existing) this.releaseName(existing.peer.name);
     const name = this.allocate(fields.requestedName, fields.id);
     const peer: Peer = { id: fields.id, name, certPem: fields.certPem, address: fields.address, port: fields.port, tags: [...(fields.tags ?? [])] };
     this.entries.set(fields.id, { peer, session, wire: wireEntry(peer) });
@@ -113,7 +119,7 @@ export class CoordinatorRegistry<S> {
     const entry = this.entries.get(id);
     if (!entry) return undefined;
     const oldName = entry.peer.name;
-    this.idByName.delete(oldName);
+    this.releaseName(oldName);
     const name = this.allocate(requestedName, id);
     entry.peer = { ...entry.peer, name };
     entry.wire = wireEntry(entry.peer);
@@ -129,7 +135,7 @@ export class CoordinatorRegistry<S> {
     const entry = this.entries.get(id);
     if (!entry || entry.session !== session) return undefined;
     this.entries.delete(id);
-    this.idByName.delete(entry.peer.name);
+    this.releaseName(entry.peer.name);
     return entry.peer;
   }
 
@@ -137,11 +143,27 @@ export class CoordinatorRegistry<S> {
     const base = cleanName(requested);
     const holder = this.idByName.get(base);
     if (holder === undefined || holder === id) return base;
-    for (let n = 2; ; n += 1) {
+    for (let n = this.freeSuffixFrom.get(base) ?? 2; ; n += 1) {
       const suffix = `-${n}`;
       const candidate = base.slice(0, MAX_NAME_LENGTH - suffix.length) + suffix;
       const owner = this.idByName.get(candidate);
-      if (owner === undefined || owner === id) return candidate;
+      if (owner === undefined || owner === id) {
+        // Every caller takes the name it is given.
+        if (owner === undefined) this.freeSuffixFrom.set(base, n + 1);
+        return candidate;
+      }
     }
+  }
+
+  /** A name given up: the suffix search for the name it may have been made from starts low enough to find it again. */
+  private releaseName(name: string): void {
+    this.idByName.delete(name);
+    const match = /^(.*)-(\d+)$/.exec(name);
+    if (!match) return;
+    // A long name lost its end to the suffix: which requested name it came from is unknown.
+    if (name.length === MAX_NAME_LENGTH) return this.freeSuffixFrom.clear();
+    const from = this.freeSuffixFrom.get(match[1]!);
+    const n = Number(match[2]);
+    if (from !== undefined && n < from) this.freeSuffixFrom.set(match[1]!, n);
   }
 }

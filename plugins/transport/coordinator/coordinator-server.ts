@@ -12,7 +12,7 @@ import type { FramedConnection } from '../wire/framed-connection.js';
 import { wireEntry, type WireEntry } from './coordinator-registry.js';
 import { memoryDirectory, type Directory, type DirectoryChange, type DirectoryFactory } from './directory.js';
 import { RosterFile } from './coordinator-roster.js';
-import { DeltaBatches, batchWindowMs, type Batch } from './delta-batches.js';
+import { DeltaBatches, type Batch } from './delta-batches.js';
 import { PeerListPages } from './peer-list-pages.js';
 import { GuardedTlsServer, listenerOptions, type AuthenticatedPeer, type ListenerOptions, type PendingSession } from '../wire/guarded-tls-server.js';
 import { normaliseFingerprint } from '../wire/tls-helpers.js';
@@ -82,7 +82,7 @@ export class CoordinatorServer {
     this.allowed = new Set((options.admission.fingerprints ?? []).map(normaliseFingerprint));
     this.registry = (options.directory ?? memoryDirectory)<Session>({ coordinatorId: options.identity.id, admits: (peer) => this.checkCertificate(peer) === undefined, log: options.log });
     this.pages = new PeerListPages(Math.min(options.limits.maxMessageBytes, LIST_PAGE_BYTES));
-    this.deltas = new DeltaBatches(() => batchWindowMs(this.joinedSessions), (batch) => this.writeBatch(batch));
+    this.deltas = new DeltaBatches(() => this.joinedSessions, (batch) => this.writeBatch(batch));
     this.server = new GuardedTlsServer({
       ...listenerOptions(options),
       checkPeer: (peer) => this.checkCertificate(peer),
@@ -320,11 +320,13 @@ export class CoordinatorServer {
     if (type === 'peer-left') json = `{"type":"peer-left","id":${JSON.stringify(peer.id)}}`;
     else if (type === 'peer-joined') json = `{"type":"peer-joined","peer":${entry()}}`;
     else json = `{"type":"peer-renamed","peer":${entry()},"oldName":${JSON.stringify(oldName)}}`;
-    this.deltas.push(encodeMessageJson(json, maxMessageBytes, type));
+    // A rename is a person's doing, and rare: it does not wait behind a burst of joins.
+    this.deltas.push(encodeMessageJson(json, maxMessageBytes, type), type === 'peer-renamed');
   }
 
-  /** Writes one batch of changes to every joined node, each the part it has not seen; nodes that stopped reading are dropped. */
-  private writeBatch(batch: Batch): void {
+  /** Writes one batch of changes to every joined node, each the part it has not seen; nodes that stopped reading are dropped. Returns the writes made. */
+  private writeBatch(batch: Batch): number {
+    let writes = 0;
     for (const peer of this.registry.list()) {
       const session = this.registry.sessionOf(peer.id);
       if (!session || !session.joined) continue;
@@ -335,8 +337,12 @@ export class CoordinatorServer {
       const unseen = batch.unseenBy(session);
       if (!unseen) continue;
       if (session.listing) session.listing.held.push(unseen);
-      else session.conn.sendEncoded(unseen);
+      else {
+        session.conn.sendEncoded(unseen);
+        writes += 1;
+      }
     }
+    return writes;
   }
 
   private sweep(): void {

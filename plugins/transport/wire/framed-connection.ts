@@ -83,11 +83,15 @@ export class FramedConnection {
     return this.socket.write(encodeMessage(message, this.limits.maxMessageBytes));
   }
 
-  /** Sends an already encoded frame (a broadcast encodes once for many sockets). */
-  /** Sends a frame encoded already; `written` runs once the socket handed it on (not when the link closed first). */
+  /**
+   * Sends a frame encoded already (a broadcast encodes once for many sockets); `written`
+   * runs once the socket handed it on (not when the link closed first). Not corked: the
+   * frame is one buffer and one TLS record already, and a burst of them written one after
+   * another's callback stays one record each instead of one writev of them all (Node's TLS
+   * keeps a buffer as large as its largest write for the life of the connection).
+   */
   sendEncoded(frame: Buffer, written?: () => void): boolean {
     if (this.isClosed || this.failed) return false;
-    this.writes.batch();
     return written ? this.socket.write(frame, (err) => (err ? undefined : written())) : this.socket.write(frame);
   }
 

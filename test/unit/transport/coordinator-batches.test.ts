@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { wireEntry } from '../../../plugins/transport/coordinator/coordinator-registry.js';
-import { Batch, DeltaBatches, batchWindowMs } from '../../../plugins/transport/coordinator/delta-batches.js';
+import { BURST_BATCHES, Batch, DeltaBatches, GATHER_MS, WritePacer } from '../../../plugins/transport/coordinator/delta-batches.js';
 import { PeerListPages } from '../../../plugins/transport/coordinator/peer-list-pages.js';
 import { FrameDecoder, encodeMessage } from '../../../plugins/transport/wire/frame-codec.js';
 import { identity, peerOf, sleep } from './helpers.js';
@@ -11,24 +11,52 @@ function messages(bytes: Buffer): Array<Record<string, unknown>> {
 }
 
 describe('coordinator batches and list pages: what a join burst costs', () => {
-  it('gathers changes for a window that grows with the fleet, from 2 ms to 250 ms', () => {
-    assert.equal(batchWindowMs(3), 2);
-    assert.equal(batchWindowMs(1000), 25);
-    assert.equal(batchWindowMs(10_000), 250);
-    assert.equal(batchWindowMs(100_000), 250);
+  it('lets a few changes in a quiet fleet leave at once and holds a stream of them to the write budget', () => {
+    let now = 0;
+    const pacer = new WritePacer(5_000, () => now);
+    for (let change = 1; change <= BURST_BATCHES; change += 1) {
+      assert.equal(pacer.delayFor(10_000), GATHER_MS, `change ${change} of a quiet spell (a person renaming screens) leaves after the gathering pause`);
+      pacer.spend(10_000);
+    }
+    assert.equal(pacer.delayFor(10_000), 2000, 'then 10,000 writes wait for two seconds of budget');
+    now += 500;
+    assert.equal(pacer.delayFor(10_000), 1500, 'time passed counts');
+    now += 1500;
+    pacer.spend(10_000);
+    now += 3_600_000;
+    for (let change = 1; change <= BURST_BATCHES; change += 1) pacer.spend(10_000);
+    assert.equal(pacer.delayFor(10_000), 2000, 'an hour of quiet buys no more than the bucket holds');
+    assert.equal(pacer.delayFor(3), GATHER_MS, 'a handful of nodes always leave at once (a tenth of a second of budget is kept)');
   });
 
-  it('writes the changes of one window as one buffer, each reader getting only what it has not seen', async () => {
+  it('lets a rename borrow ahead of a join burst, but only one bucket ahead', () => {
+    let now = 0;
+    const pacer = new WritePacer(5_000, () => now);
+    for (let change = 1; change <= BURST_BATCHES; change += 1) pacer.spend(10_000);
+    assert.equal(pacer.delayFor(10_000), 2000, 'a join waits for the budget');
+    assert.equal(pacer.delayFor(10_000, true), GATHER_MS, 'a rename does not');
+    for (let change = 1; change <= BURST_BATCHES; change += 1) {
+      assert.equal(pacer.delayFor(10_000, true), GATHER_MS);
+      pacer.spend(10_000);
+    }
+    assert.equal(pacer.delayFor(10_000, true), 2000, 'renames in a loop: one bucket borrowed, then they wait too');
+    assert.equal(pacer.delayFor(10_000), 14_000, 'and the joins after them pay it back');
+  });
+
+  it('writes the changes gathered as one buffer, each reader getting only what it has not seen', async () => {
     const flushed: Batch[] = [];
-    const deltas = new DeltaBatches(() => 20, (batch) => flushed.push(batch));
+    const deltas = new DeltaBatches(() => 3, (batch) => {
+      flushed.push(batch);
+      return 3;
+    });
     const old = { seenSeq: deltas.seq };
     deltas.push(encodeMessage({ type: 'peer-left', id: 'a' } as never));
     const joinedMidWindow = { seenSeq: deltas.seq }; // got the list after the first change
     deltas.push(encodeMessage({ type: 'peer-left', id: 'b' } as never));
     const current = { seenSeq: deltas.seq };
-    assert.equal(flushed.length, 0, 'nothing leaves before the window ends');
-    await sleep(60);
-    assert.equal(flushed.length, 1, 'one batch for the window');
+    assert.equal(flushed.length, 0, 'nothing leaves in the same turn');
+    await sleep(30);
+    assert.equal(flushed.length, 1, 'one batch for the changes of one turn');
     const [batch] = flushed;
     assert.deepEqual(messages(batch!.unseenBy(old)!).map((m) => m.id), ['a', 'b']);
     assert.deepEqual(messages(batch!.unseenBy(joinedMidWindow)!).map((m) => m.id), ['b'], 'a zero-copy tail');

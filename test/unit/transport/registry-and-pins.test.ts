@@ -20,6 +20,28 @@ describe('transport coordinator registry', () => {
     assert.equal(reg.register(fields(4, 'lobby'), 's4').peer.name, 'lobby-2');
   });
 
+  it('still gives the lowest free suffix in a fleet where every screen asks for the same name', () => {
+    const reg = new CoordinatorRegistry<string>();
+    for (let n = 1; n <= 500; n += 1) reg.register(fields(n, 'screen'), `s${n}`);
+    assert.equal(reg.get(ID(500))!.name, 'screen-500');
+    reg.remove(ID(300), 's300');
+    reg.remove(ID(7), 's7');
+    assert.equal(reg.register(fields(501, 'screen'), 's501').peer.name, 'screen-7', 'a freed name is found again, lowest first');
+    assert.equal(reg.register(fields(502, 'screen'), 's502').peer.name, 'screen-300');
+    assert.equal(reg.register(fields(503, 'screen'), 's503').peer.name, 'screen-501');
+    // A name asked for as it is, then given up, is one the suffix search may hand out.
+    assert.equal(reg.register(fields(504, 'screen-502'), 's504').peer.name, 'screen-502');
+    assert.equal(reg.register(fields(505, 'screen'), 's505').peer.name, 'screen-503');
+    reg.remove(ID(504), 's504');
+    assert.equal(reg.register(fields(506, 'screen'), 's506').peer.name, 'screen-502');
+    assert.equal(reg.rename(ID(506), 'hall')!.peer.name, 'hall');
+    assert.equal(reg.register(fields(507, 'screen'), 's507').peer.name, 'screen-502', 'a rename frees the name too');
+    const long = 'y'.repeat(64);
+    for (let n = 600; n < 612; n += 1) reg.register(fields(n, long), `s${n}`);
+    reg.remove(ID(603), 's603');
+    assert.equal(reg.register(fields(612, long), 's612').peer.name, `${'y'.repeat(62)}-4`, 'a long name cut for its suffix is found again as well');
+  });
+
   it('keeps one entry per ID when a node reconnects, handing back the old session', () => {
     const reg = new CoordinatorRegistry<string>();
     reg.register(fields(1, 'a'), 'old');
