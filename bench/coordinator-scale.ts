@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { callControl } from '../core/control/client.js';
 import { createIdentity } from '../core/identity.js';
 import { SimNode, pool, simulatedIdentities, tlsConnect } from './coordinator-sim-nodes.js';
+import { cpuSplit } from './lib/proc-stats.js';
 
 const NVID_BIN = fileURLToPath(new URL('../../bin/nvid.js', import.meta.url));
 const argValue = (flag: string, fallback: number) => {
@@ -40,6 +41,13 @@ function figure(name: string, value: number, unit: string): void {
 /** The simulated nodes ping this often, as real ones do at the coordinator's request (default 5 s; slower here, since 10,000 of them share one process). */
 const HEARTBEAT_INTERVAL_MS = 30_000;
 
+/** CPU seconds used since `since`, user + system (the system part is mostly loopback TCP). */
+const ownCpu = () => {
+  const used = process.cpuUsage();
+  return { user: used.user / 1e6, system: used.system / 1e6 };
+};
+const cpuSince = (now: { user: number; system: number }, since: { user: number; system: number }) =>
+  `${(now.user - since.user + now.system - since.system).toFixed(1)} (${(now.system - since.system).toFixed(1)} system)`;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const rssKib = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN);
 
@@ -108,8 +116,11 @@ async function main(): Promise<void> {
     const baselineRssBefore = rssKib(baseline.pid!);
     const plain: Array<{ destroy(): void }> = [];
     t = performance.now();
+    let simCpu = ownCpu();
+    let serverCpu = cpuSplit(baseline.pid!);
     await pool(identities, CONCURRENCY, async (identity) => void plain.push(await tlsConnect(baselinePort, identity)));
     const tlsConnectAll = (performance.now() - t) / 1000;
+    console.log(`# bare connects: ${tlsConnectAll.toFixed(1)} s, CPU s: server ${cpuSince(cpuSplit(baseline.pid!), serverCpu)}, simulated nodes ${cpuSince(ownCpu(), simCpu)}`);
     await sleep(500);
     const baselineRssPerConnection = (rssKib(baseline.pid!) - baselineRssBefore) / NODES;
     plain.forEach((s) => s.destroy());
@@ -124,8 +135,15 @@ async function main(): Promise<void> {
     // Heartbeats at the pace the coordinator asks for: a burst of 10,000 joins outlasts a heartbeat timeout.
     const heartbeat = setInterval(() => nodes.forEach((node) => node.ping()), HEARTBEAT_INTERVAL_MS);
     t = performance.now();
-    await pool(nodes, CONCURRENCY, (node) => node.join(coordinator.port, 'sim'));
+    simCpu = ownCpu();
+    serverCpu = cpuSplit(coordinator.child.pid!);
+    let joined = 0;
+    await pool(nodes, CONCURRENCY, async (node) => {
+      await node.join(coordinator.port, 'sim');
+      if (++joined % Math.ceil(NODES / 5) === 0) console.log(`# ${joined} joined at ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    });
     const joinAll = (performance.now() - t) / 1000;
+    console.log(`# joins: ${joinAll.toFixed(1)} s, CPU s: coordinator ${cpuSince(cpuSplit(coordinator.child.pid!), serverCpu)}, simulated nodes ${cpuSince(ownCpu(), simCpu)}`);
     // Every node also hears about everyone who joined after it: wait until all lists are complete.
     while (nodes.some((n) => n.peersKnown < NODES - 1)) await sleep(20);
     const listsComplete = (performance.now() - t) / 1000;

@@ -55,21 +55,27 @@ export function tlsConnect(port: number, identity: Identity): Promise<TLSSocket>
 }
 
 /**
- * Splits a link's bytes into its messages' JSON without parsing them: simulated
+ * Splits a link's bytes into its messages without parsing them: simulated
  * nodes classify messages by their leading bytes, so the load generator stays
  * cheaper than the coordinator it measures. One per connection.
  */
 export class RawMessageReader {
   private pending: Buffer = Buffer.alloc(0);
 
-  push(chunk: Buffer, onMessage: (json: string) => void): void {
+  /** Each whole message's JSON bytes, a view into the link's buffer (valid during the call). */
+  pushBytes(chunk: Buffer, onMessage: (json: Buffer) => void): void {
     let buffer = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk;
     while (buffer.length >= PREFIX_BYTES && buffer.length >= PREFIX_BYTES + buffer.readUInt32BE(0)) {
       const end = PREFIX_BYTES + buffer.readUInt32BE(0);
-      onMessage(buffer.toString('latin1', PREFIX_BYTES, end));
+      onMessage(buffer.subarray(PREFIX_BYTES, end));
       buffer = buffer.subarray(end);
     }
     this.pending = buffer;
+  }
+
+  /** Each whole message's JSON as a string. */
+  push(chunk: Buffer, onMessage: (json: string) => void): void {
+    this.pushBytes(chunk, (json) => onMessage(json.toString('latin1')));
   }
 }
 
@@ -86,12 +92,21 @@ type Message = { type: string; [field: string]: unknown };
 
 const PING = encodeMessage({ type: 'ping' });
 
-/** Counts non-overlapping occurrences of `needle` (a peer entry has exactly one `"id":`). */
-function count(text: string, needle: string): number {
+/** Counts non-overlapping occurrences of `needle` (a peer entry has exactly one `"id":`), without making a string of the bytes. */
+function count(bytes: Buffer, needle: Buffer): number {
   let n = 0;
-  for (let at = text.indexOf(needle); at >= 0; at = text.indexOf(needle, at + needle.length)) n += 1;
+  for (let at = bytes.indexOf(needle); at >= 0; at = bytes.indexOf(needle, at + needle.length)) n += 1;
   return n;
 }
+
+// The coordinator always serialises `type` first.
+const PEER_JOINED = Buffer.from('{"type":"peer-joined"');
+const PEERS = Buffer.from('{"type":"peers"');
+const PEER_RENAMED = Buffer.from('{"type":"peer-renamed"');
+const ERROR = Buffer.from('{"type":"error"');
+const LAST_PAGE = Buffer.from('"more":false}');
+const ID_FIELD = Buffer.from('"id":');
+const startsWith = (bytes: Buffer, prefix: Buffer) => bytes.length >= prefix.length && bytes.compare(prefix, 0, prefix.length, 0, prefix.length) === 0;
 
 /**
  * One simulated node on the coordinator link. It frames like a real node but
@@ -100,6 +115,7 @@ function count(text: string, needle: string): number {
  */
 export class SimNode {
   readonly identity: Identity;
+  private readonly idBytes: Buffer;
   socket: TLSSocket | undefined;
   /** Peers known: the initial list plus joined deltas. */
   peersKnown = 0;
@@ -109,13 +125,14 @@ export class SimNode {
 
   constructor(identity: Identity) {
     this.identity = identity;
+    this.idBytes = Buffer.from(identity.id);
   }
 
   /** Connects, says hello, resolves once the welcome and the whole peer list arrived. */
   async join(port: number, name: string): Promise<void> {
     const socket = await tlsConnect(port, this.identity);
     this.socket = socket;
-    socket.on('data', (chunk: Buffer) => this.reader.push(chunk, (json) => this.onMessage(json)));
+    socket.on('data', (chunk: Buffer) => this.reader.pushBytes(chunk, (json) => this.onMessage(json)));
     socket.on('error', () => undefined);
     const joined = new Promise<void>((resolve) => (this.joinedResolve = resolve));
     socket.write(encodeMessage({ type: 'hello', name, port: 9 } as Message));
@@ -135,18 +152,17 @@ export class SimNode {
     this.socket?.destroy();
   }
 
-  private onMessage(json: string): void {
-    // The coordinator always serialises `type` first.
-    if (json.startsWith('{"type":"peer-joined"')) {
+  private onMessage(json: Buffer): void {
+    if (startsWith(json, PEER_JOINED)) {
       this.peersKnown += 1;
-    } else if (json.startsWith('{"type":"peers"')) {
+    } else if (startsWith(json, PEERS)) {
       // The list names everyone, this node included.
-      this.peersKnown += count(json, '"id":') - (json.includes(this.identity.id) ? 1 : 0);
-      if (json.endsWith('"more":false}')) this.joinedResolve?.();
-    } else if (json.startsWith('{"type":"peer-renamed"')) {
-      this.onRenamed?.(((JSON.parse(json) as Message).peer as { name: string }).name);
-    } else if (json.startsWith('{"type":"error"')) {
-      throw new Error(`coordinator refused a simulated node: ${json}`);
+      this.peersKnown += count(json, ID_FIELD) - (json.includes(this.idBytes) ? 1 : 0);
+      if (json.subarray(json.length - LAST_PAGE.length).equals(LAST_PAGE)) this.joinedResolve?.();
+    } else if (startsWith(json, PEER_RENAMED)) {
+      this.onRenamed?.(((JSON.parse(json.toString()) as Message).peer as { name: string }).name);
+    } else if (startsWith(json, ERROR)) {
+      throw new Error(`coordinator refused a simulated node: ${json.toString()}`);
     }
   }
 }

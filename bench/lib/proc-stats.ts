@@ -10,6 +10,12 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / TICKS;
 }
 
+/** User and system CPU seconds of a process so far, apart. */
+export function cpuSplit(pid: number): { user: number; system: number } {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return { user: Number(fields[11]) / TICKS, system: Number(fields[12]) / TICKS };
+}
+
 /**
  * User + system CPU seconds of a process and of the children it has waited
  * for: a daemon's finished per-connection children (sshd), or a shell's

@@ -12,7 +12,7 @@ import type { FramedConnection } from '../wire/framed-connection.js';
 import { wireEntry, type WireEntry } from './coordinator-registry.js';
 import { memoryDirectory, type Directory, type DirectoryChange, type DirectoryFactory } from './directory.js';
 import { RosterFile } from './coordinator-roster.js';
-import { DeltaBatches, type Batch } from './delta-batches.js';
+import { DeltaBatches, SlicedBroadcast, type Batch } from './delta-batches.js';
 import { PeerListPages } from './peer-list-pages.js';
 import { GuardedTlsServer, listenerOptions, type AuthenticatedPeer, type ListenerOptions, type PendingSession } from '../wire/guarded-tls-server.js';
 import { normaliseFingerprint } from '../wire/tls-helpers.js';
@@ -69,6 +69,7 @@ export class CoordinatorServer {
   private readonly registry: Directory<Session>;
   private readonly pages: PeerListPages;
   private readonly deltas: DeltaBatches;
+  private readonly broadcast = new SlicedBroadcast<Session>((session, batch) => this.writeBatchTo(session, batch));
   private joinedSessions = 0;
   private readonly server: GuardedTlsServer;
   private readonly allowed: ReadonlySet<string>;
@@ -119,6 +120,7 @@ export class CoordinatorServer {
   async stop(): Promise<void> {
     clearInterval(this.sweeper);
     this.deltas.flushNow();
+    this.broadcast.drain();
     // The directory first: sessions closed by the server's close are not nodes leaving the shared directory.
     await this.registry.stop();
     await this.server.close();
@@ -324,25 +326,28 @@ export class CoordinatorServer {
     this.deltas.push(encodeMessageJson(json, maxMessageBytes, type), type === 'peer-renamed');
   }
 
-  /** Writes one batch of changes to every joined node, each the part it has not seen; nodes that stopped reading are dropped. Returns the writes made. */
+  /** Queues one batch of changes for every joined node (SlicedBroadcast); returns the writes that will take. */
   private writeBatch(batch: Batch): number {
-    let writes = 0;
+    const sessions: Session[] = [];
     for (const peer of this.registry.list()) {
       const session = this.registry.sessionOf(peer.id);
-      if (!session || !session.joined) continue;
-      if (session.conn.socket.writableLength > MAX_SESSION_BACKLOG_BYTES) {
-        this.drop(session, new NvidError('NVID_ERR_TIMEOUT', 'node is not reading its coordinator link (backlog over 8 MiB)'));
-        continue;
-      }
-      const unseen = batch.unseenBy(session);
-      if (!unseen) continue;
-      if (session.listing) session.listing.held.push(unseen);
-      else {
-        session.conn.sendEncoded(unseen);
-        writes += 1;
-      }
+      if (session?.joined) sessions.push(session);
     }
-    return writes;
+    this.broadcast.enqueue(batch, sessions);
+    return sessions.length;
+  }
+
+  /** The part of `batch` this node has not seen; a node that stopped reading is dropped. */
+  private writeBatchTo(session: Session, batch: Batch): void {
+    if (!session.joined) return;
+    if (session.conn.socket.writableLength > MAX_SESSION_BACKLOG_BYTES) {
+      this.drop(session, new NvidError('NVID_ERR_TIMEOUT', 'node is not reading its coordinator link (backlog over 8 MiB)'));
+      return;
+    }
+    const unseen = batch.unseenBy(session);
+    if (!unseen) return;
+    if (session.listing) session.listing.held.push(unseen);
+    else session.conn.sendEncoded(unseen);
   }
 
   private sweep(): void {

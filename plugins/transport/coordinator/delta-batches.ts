@@ -169,3 +169,56 @@ export class Batch {
     return from === 0 ? this.bytes : this.bytes.subarray(this.offsets[from]);
   }
 }
+
+/**
+ * Nodes a batch is written to per turn of the event loop. Written to 10,000 at once, a
+ * batch held the coordinator for 0.4 s, during which no handshake or hello was served, and
+ * then woke the nodes' side with 10,000 records at once: the two took turns idling. In
+ * slices, the writing overlaps everything else.
+ */
+export const BROADCAST_SLICE = 256;
+
+/** Writes batches to their readers a slice per turn, each batch to all its readers before the next begins (a reader must see them in order). */
+export class SlicedBroadcast<R> {
+  private readonly jobs: Array<{ readonly batch: Batch; readonly readers: readonly R[]; next: number }> = [];
+  private scheduled: NodeJS.Immediate | undefined;
+  private readonly write: (reader: R, batch: Batch) => void;
+  private readonly slice: number;
+
+  constructor(write: (reader: R, batch: Batch) => void, slice = BROADCAST_SLICE) {
+    this.write = write;
+    this.slice = slice;
+  }
+
+  enqueue(batch: Batch, readers: readonly R[]): void {
+    this.jobs.push({ batch, readers, next: 0 });
+    this.schedule();
+  }
+
+  /** Writes everything still queued now (when the coordinator stops). */
+  drain(): void {
+    clearImmediate(this.scheduled);
+    this.scheduled = undefined;
+    this.step(Number.POSITIVE_INFINITY);
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.jobs.length === 0) return;
+    this.scheduled = setImmediate(() => {
+      this.scheduled = undefined;
+      this.step(this.slice);
+      this.schedule();
+    });
+  }
+
+  private step(budget: number): void {
+    let left = budget;
+    while (left > 0 && this.jobs.length > 0) {
+      const job = this.jobs[0]!;
+      const end = Math.min(job.readers.length, job.next + left);
+      left -= end - job.next;
+      for (; job.next < end; job.next += 1) this.write(job.readers[job.next]!, job.batch);
+      if (job.next === job.readers.length) this.jobs.shift();
+    }
+  }
+}

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { wireEntry } from '../../../plugins/transport/coordinator/coordinator-registry.js';
-import { BURST_BATCHES, Batch, DeltaBatches, GATHER_MS, WritePacer } from '../../../plugins/transport/coordinator/delta-batches.js';
+import { BURST_BATCHES, Batch, DeltaBatches, GATHER_MS, SlicedBroadcast, WritePacer } from '../../../plugins/transport/coordinator/delta-batches.js';
 import { PeerListPages } from '../../../plugins/transport/coordinator/peer-list-pages.js';
 import { FrameDecoder, encodeMessage } from '../../../plugins/transport/wire/frame-codec.js';
 import { identity, peerOf, sleep } from './helpers.js';
@@ -63,6 +63,31 @@ describe('coordinator batches and list pages: what a join burst costs', () => {
     assert.equal(batch!.unseenBy(current), undefined, 'a node whose list held both gets nothing');
     assert.equal(batch!.unseenBy(old), undefined, 'and nobody gets a batch twice');
     deltas.stop();
+  });
+
+  it('writes a batch to its readers a slice per turn, each batch to everyone before the next', async () => {
+    const frame = (id: string) => encodeMessage({ type: 'peer-left', id } as never);
+    const readers = Array.from({ length: 5 }, (_, n) => ({ n, seenSeq: 0, got: [] as string[] }));
+    const turns: number[][] = [];
+    let turn: number[] = [];
+    const broadcast = new SlicedBroadcast<(typeof readers)[number]>((reader, batch) => {
+      turn.push(reader.n);
+      const unseen = batch.unseenBy(reader);
+      if (unseen) reader.got.push(...messages(unseen).map((m) => m.id as string));
+    }, 2);
+    broadcast.enqueue(new Batch([frame('a'), frame('b')], 1), readers);
+    broadcast.enqueue(new Batch([frame('c')], 3), readers.slice(0, 3));
+    assert.equal(turn.length, 0, 'nothing is written in the turn it was queued');
+    for (let i = 0; i < 6; i += 1) {
+      await new Promise((resolve) => setImmediate(resolve));
+      turns.push(turn);
+      turn = [];
+    }
+    assert.deepEqual(turns.filter((t) => t.length > 0), [[0, 1], [2, 3], [4, 0], [1, 2]], 'two readers a turn, the second batch after the first');
+    assert.deepEqual(readers.map((r) => r.got.join('')), ['abc', 'abc', 'abc', 'ab', 'ab']);
+    broadcast.enqueue(new Batch([frame('d')], 4), readers);
+    broadcast.drain();
+    assert.deepEqual(readers.map((r) => r.got.at(-1)), ['d', 'd', 'd', 'd', 'd'], 'drain writes the rest at once (the coordinator stopping)');
   });
 
   it('keeps the list as pages that fit the budget, adds a joiner to the last page only, and rebuilds after other changes', () => {
