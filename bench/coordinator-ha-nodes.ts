@@ -12,11 +12,14 @@ import { encodeMessage } from '../plugins/transport/wire/frame-codec.js';
 import { RawMessageReader, tlsConnect } from './coordinator-sim-nodes.js';
 
 const ID_FIELD = '"id":"';
+const ENTRY = '["';
 
-/** Every peer ID in a message (a peer entry serialises `id` first; certificates hold no `"id":"`). */
-function idsIn(json: string, from = 0): string[] {
+/** Every peer ID in a message, as hex (simulated nodes have no tags, so every `["` starts an entry). */
+function idsIn(json: string): string[] {
   const ids: string[] = [];
-  for (let at = json.indexOf(ID_FIELD, from); at >= 0; at = json.indexOf(ID_FIELD, at + 70)) ids.push(json.slice(at + ID_FIELD.length, at + ID_FIELD.length + 64));
+  // Listed entries start with their ID in base64url (wire-peer.ts); a leave names the hex ID.
+  for (let at = json.indexOf(ENTRY); at >= 0; at = json.indexOf(ENTRY, at + 45)) ids.push(Buffer.from(json.slice(at + ENTRY.length, at + ENTRY.length + 43), 'base64url').toString('hex'));
+  for (let at = json.indexOf(ID_FIELD); at >= 0; at = json.indexOf(ID_FIELD, at + 70)) ids.push(json.slice(at + ID_FIELD.length, at + ID_FIELD.length + 64));
   return ids;
 }
 
@@ -89,7 +92,7 @@ export class FailoverSimNode {
   }
 
   private onMessage(json: string): void {
-    if (json.startsWith('{"type":"peer-joined"')) {
+    if (json.startsWith('{"type":"peer-joined"') || json.startsWith('{"type":"peers-joined"')) {
       for (const id of idsIn(json)) if (id !== this.identity.id) this.known.add(id);
     } else if (json.startsWith('{"type":"peer-left"')) {
       this.leftHeard += 1;

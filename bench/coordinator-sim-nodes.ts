@@ -92,7 +92,7 @@ type Message = { type: string; [field: string]: unknown };
 
 const PING = encodeMessage({ type: 'ping' });
 
-/** Counts non-overlapping occurrences of `needle` (a peer entry has exactly one `"id":`), without making a string of the bytes. */
+/** Counts non-overlapping occurrences of `needle` (each listed entry starts with `["`: simulated nodes have no tags), without making a string of the bytes. */
 function count(bytes: Buffer, needle: Buffer): number {
   let n = 0;
   for (let at = bytes.indexOf(needle); at >= 0; at = bytes.indexOf(needle, at + needle.length)) n += 1;
@@ -101,11 +101,12 @@ function count(bytes: Buffer, needle: Buffer): number {
 
 // The coordinator always serialises `type` first.
 const PEER_JOINED = Buffer.from('{"type":"peer-joined"');
+const PEERS_JOINED = Buffer.from('{"type":"peers-joined"');
 const PEERS = Buffer.from('{"type":"peers"');
 const PEER_RENAMED = Buffer.from('{"type":"peer-renamed"');
 const ERROR = Buffer.from('{"type":"error"');
 const LAST_PAGE = Buffer.from('"more":false}');
-const ID_FIELD = Buffer.from('"id":');
+const ENTRY = Buffer.from('["');
 const startsWith = (bytes: Buffer, prefix: Buffer) => bytes.length >= prefix.length && bytes.compare(prefix, 0, prefix.length, 0, prefix.length) === 0;
 
 /**
@@ -125,7 +126,8 @@ export class SimNode {
 
   constructor(identity: Identity) {
     this.identity = identity;
-    this.idBytes = Buffer.from(identity.id);
+    // Lists name peers by their ID in base64url (wire-peer.ts).
+    this.idBytes = Buffer.from(`["${Buffer.from(identity.id, 'hex').toString('base64url')}"`);
   }
 
   /** Connects, says hello, resolves once the welcome and the whole peer list arrived. */
@@ -155,12 +157,14 @@ export class SimNode {
   private onMessage(json: Buffer): void {
     if (startsWith(json, PEER_JOINED)) {
       this.peersKnown += 1;
+    } else if (startsWith(json, PEERS_JOINED)) {
+      this.peersKnown += count(json, ENTRY);
     } else if (startsWith(json, PEERS)) {
       // The list names everyone, this node included.
-      this.peersKnown += count(json, ID_FIELD) - (json.includes(this.idBytes) ? 1 : 0);
+      this.peersKnown += count(json, ENTRY) - (json.includes(this.idBytes) ? 1 : 0);
       if (json.subarray(json.length - LAST_PAGE.length).equals(LAST_PAGE)) this.joinedResolve?.();
     } else if (startsWith(json, PEER_RENAMED)) {
-      this.onRenamed?.(((JSON.parse(json.toString()) as Message).peer as { name: string }).name);
+      this.onRenamed?.(((JSON.parse(json.toString()) as Message).peer as string[])[1]!);
     } else if (startsWith(json, ERROR)) {
       throw new Error(`coordinator refused a simulated node: ${json.toString()}`);
     }

@@ -12,7 +12,8 @@ import type { Frame, FrameLimits } from '../wire/frame-codec.js';
 import { FramedConnection } from '../wire/framed-connection.js';
 import { CoordinatorRotation, type CoordinatorAddress } from './coordinator-failover.js';
 import type { CoordinatorPins } from './coordinator-pins.js';
-import { certificateFingerprint, connectTls, peerCertificateOf } from '../wire/tls-helpers.js';
+import { connectTls, peerCertificateOf } from '../wire/tls-helpers.js';
+import { fromWirePeer } from '../wire/wire-peer.js';
 import { COORDINATOR_TO_NODE, checkMessage, type ErrorMessage, type HelloMessage, type PeersMessage, type WelcomeMessage, type WireMessage } from '../wire/wire-messages.js';
 
 /** What the client reports; the plugin maps these onto daemon.peers, the log and the history. */
@@ -263,14 +264,19 @@ export class CoordinatorClient {
         this.onPeersPage(message);
         return;
       case 'peer-joined':
-        if (this.acceptable(message.peer)) events.peerJoined(withTags(message.peer));
+        this.onJoined(fromWirePeer(message.peer));
+        return;
+      case 'peers-joined':
+        for (const entry of message.peers) this.onJoined(fromWirePeer(entry));
         return;
       case 'peer-left':
         if (message.id !== this.options.identity.id) events.peerLeft(message.id);
         return;
-      case 'peer-renamed':
-        if (this.acceptable(message.peer)) events.peerRenamed(withTags(message.peer), message.oldName);
+      case 'peer-renamed': {
+        const peer = fromWirePeer(message.peer);
+        if (peer.id !== this.options.identity.id) events.peerRenamed(peer, message.oldName);
         return;
+      }
       case 'pong':
         return;
       case 'renamed':
@@ -300,7 +306,11 @@ export class CoordinatorClient {
 
   /** The full list comes in pages; the peer table is replaced only once the last page is in. */
   private onPeersPage(message: PeersMessage): void {
-    this.pagedPeers.push(...message.peers.filter((peer) => this.acceptable(peer)).map(withTags));
+    const self = this.options.identity.id;
+    for (const entry of message.peers) {
+      const peer = fromWirePeer(entry);
+      if (peer.id !== self) this.pagedPeers.push(peer);
+    }
     if (message.more) return;
     const complete = this.pagedPeers;
     this.pagedPeers = [];
@@ -320,15 +330,12 @@ export class CoordinatorClient {
   }
 
   /**
-   * A peer entry is used only if its ID really is its certificate's fingerprint:
-   * a coordinator cannot swap the certificate behind a known ID. Entries without a
-   * certificate (the usual case) are checked when one is fetched for them.
+   * A peer joined (or came back with another address or tags); the node's own entry is
+   * not a peer. Entries carry no certificate: the one fetched for a peer is checked
+   * against its ID then, so a coordinator cannot swap the certificate behind a known ID.
    */
-  private acceptable(peer: Peer): boolean {
-    if (peer.id === this.options.identity.id) return false;
-    if (peer.certPem === undefined || certificateFingerprint(peer.certPem) === peer.id) return true;
-    this.options.log.warn({ peerId: peer.id }, 'ignoring a peer entry whose certificate does not match its ID');
-    return false;
+  private onJoined(peer: Peer): void {
+    if (peer.id !== this.options.identity.id) this.options.events.peerJoined(peer);
   }
 
   private settle(requests: Map<number, PendingRequest>, requestId: number, outcome: string | NvidError): void {
@@ -388,6 +395,3 @@ export class CoordinatorClient {
 }
 
 /** A peer entry without tags (a coordinator from before tags) has none. */
-function withTags(peer: Peer): Peer {
-  return peer.tags ? peer : { ...peer, tags: [] };
-}

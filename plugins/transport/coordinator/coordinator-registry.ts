@@ -5,6 +5,7 @@
  * coordinator) can only ever replace its own entry, never add a second one.
  */
 import type { Peer } from '../../../core/types.js';
+import { toWirePeer } from '../wire/wire-peer.js';
 
 export const MAX_NAME_LENGTH = 64;
 
@@ -22,16 +23,12 @@ export interface WireEntry {
 }
 
 /**
- * What every other node is told about a peer: no certificate. A certificate is about
- * 1.2 KB, ten times the rest, and a join burst of N nodes would move N²/2 of them;
- * a node fetches the one it needs (certificate-request) when it first seals for a peer.
+ * What every other node is told about a peer, encoded once per change and reused by every
+ * list and batch: no certificate (about 1.2 KB, ten times the rest; a node fetches the one it
+ * needs with certificate-request when it first seals for a peer), positional (wire-peer.ts).
  */
-export function listedPeer(peer: Peer): Peer {
-  return { id: peer.id, name: peer.name, address: peer.address, port: peer.port, tags: peer.tags };
-}
-
 export function wireEntry(peer: Peer): WireEntry {
-  const json = JSON.stringify(listedPeer(peer));
+  const json = JSON.stringify(toWirePeer(peer));
   return { json, bytes: Buffer.byteLength(json) };
 }
 

@@ -83,7 +83,7 @@ export class CoordinatorServer {
     this.allowed = new Set((options.admission.fingerprints ?? []).map(normaliseFingerprint));
     this.registry = (options.directory ?? memoryDirectory)<Session>({ coordinatorId: options.identity.id, admits: (peer) => this.checkCertificate(peer) === undefined, log: options.log });
     this.pages = new PeerListPages(Math.min(options.limits.maxMessageBytes, LIST_PAGE_BYTES));
-    this.deltas = new DeltaBatches(() => this.joinedSessions, (batch) => this.writeBatch(batch));
+    this.deltas = new DeltaBatches(() => this.joinedSessions, (batch) => this.writeBatch(batch), Math.min(options.limits.maxMessageBytes, LIST_PAGE_BYTES));
     this.server = new GuardedTlsServer({
       ...listenerOptions(options),
       checkPeer: (peer) => this.checkCertificate(peer),
@@ -319,11 +319,13 @@ export class CoordinatorServer {
     const { maxMessageBytes } = this.options.limits;
     const entry = () => (this.registry.wireOf(peer.id) ?? wireEntry(peer)).json;
     let json: string;
+    let joined: string | undefined;
     if (type === 'peer-left') json = `{"type":"peer-left","id":${JSON.stringify(peer.id)}}`;
-    else if (type === 'peer-joined') json = `{"type":"peer-joined","peer":${entry()}}`;
+    else if (type === 'peer-joined') json = `{"type":"peer-joined","peer":${(joined = entry())}}`;
     else json = `{"type":"peer-renamed","peer":${entry()},"oldName":${JSON.stringify(oldName)}}`;
+    const frame = encodeMessageJson(json, maxMessageBytes, type);
     // A rename is a person's doing, and rare: it does not wait behind a burst of joins.
-    this.deltas.push(encodeMessageJson(json, maxMessageBytes, type), type === 'peer-renamed');
+    this.deltas.push(joined === undefined ? { frame } : { frame, joined }, type === 'peer-renamed');
   }
 
   /** Queues one batch of changes for every joined node (SlicedBroadcast); returns the writes that will take. */

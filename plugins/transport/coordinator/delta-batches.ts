@@ -11,10 +11,13 @@
  * every few milliseconds, batches leave only as fast as the budget allows
  * (every 2 s at 10,000 nodes) and each carries all the changes since.
  *
- * Every frame gets a sequence number. A node that joins while a batch waits
+ * Every change gets a sequence number. A node that joins while a batch waits
  * got the current list, which already holds the queued changes, so it only
- * receives the frames queued after its list: a zero-copy tail of the same buffer.
+ * receives the changes queued after its list. Joins in a row go out as one
+ * `peers-joined` message to everyone else (a burst's batches are mostly joins).
  */
+
+import { encodeMessageJson } from '../wire/frame-codec.js';
 
 /** How long the first change of a quiet spell waits for others to join it. */
 export const GATHER_MS = 2;
@@ -79,8 +82,14 @@ export interface BatchReader {
   seenSeq: number;
 }
 
+/** One queued change: its frame, and for a join the listed entry's JSON, so a batch can put several joins in one message. */
+export interface Change {
+  readonly frame: Buffer;
+  readonly joined?: string;
+}
+
 export class DeltaBatches {
-  private frames: Buffer[] = [];
+  private changes: Change[] = [];
   /** Sequence number of frames[0]. */
   private firstSeq = 1;
   private lastSeq = 0;
@@ -89,14 +98,16 @@ export class DeltaBatches {
   private readonly pacer: WritePacer;
   private readonly readers: () => number;
   private readonly flush: (batch: Batch) => number;
+  private readonly maxMessageBytes: number;
 
   /**
    * `flush` writes a batch to every node and returns how many writes that took;
    * `readers` is how many nodes a batch goes to now; `pacer` sets the pace.
    */
-  constructor(readers: () => number, flush: (batch: Batch) => number, pacer: WritePacer = new WritePacer(DELTA_WRITES_PER_SECOND)) {
+  constructor(readers: () => number, flush: (batch: Batch) => number, maxMessageBytes: number, pacer: WritePacer = new WritePacer(DELTA_WRITES_PER_SECOND)) {
     this.readers = readers;
     this.flush = flush;
+    this.maxMessageBytes = maxMessageBytes;
     this.pacer = pacer;
   }
 
@@ -109,9 +120,9 @@ export class DeltaBatches {
    * Queues one encoded frame for every node and returns its sequence number. An urgent
    * one (a rename) takes the batch waiting for the budget out early (WritePacer.delayFor).
    */
-  push(frame: Buffer, urgent = false): number {
-    if (this.frames.length === 0) this.firstSeq = this.lastSeq + 1;
-    this.frames.push(frame);
+  push(change: Change, urgent = false): number {
+    if (this.changes.length === 0) this.firstSeq = this.lastSeq + 1;
+    this.changes.push(change);
     this.lastSeq += 1;
     if (this.timer && urgent && !this.timerUrgent) {
       clearTimeout(this.timer);
@@ -128,37 +139,40 @@ export class DeltaBatches {
   flushNow(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.frames.length === 0) return;
-    const batch = new Batch(this.frames, this.firstSeq);
-    this.frames = [];
+    if (this.changes.length === 0) return;
+    const batch = new Batch(this.changes, this.firstSeq, this.maxMessageBytes);
+    this.changes = [];
     this.pacer.spend(this.flush(batch));
   }
 
   stop(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    this.frames = [];
+    this.changes = [];
   }
 }
 
-/** One batch's frames, concatenated once; each node gets the part it has not seen. */
+/** Room for the message around the entries: `{"type":"peers-joined","peers":[` ... `]}`. */
+const JOINED_ENVELOPE_BYTES = 48;
+
+/**
+ * One batch's changes, encoded once for every node. A node that knew everything before the
+ * batch (nearly all) gets `bytes`, where joins in a row share one `peers-joined` message; one
+ * whose list already held some of the changes gets the frames after those, one per change.
+ */
 export class Batch {
   readonly bytes: Buffer;
   readonly firstSeq: number;
   readonly lastSeq: number;
-  /** Byte offset of each frame in `bytes`. */
-  private readonly offsets: number[];
+  private readonly frames: readonly Buffer[];
+  private single: { readonly bytes: Buffer; readonly offsets: readonly number[] } | undefined;
 
-  constructor(frames: readonly Buffer[], firstSeq: number) {
-    this.bytes = frames.length === 1 ? frames[0]! : Buffer.concat(frames);
+  constructor(changes: readonly Change[], firstSeq: number, maxMessageBytes: number) {
     this.firstSeq = firstSeq;
-    this.lastSeq = firstSeq + frames.length - 1;
-    this.offsets = [];
-    let at = 0;
-    for (const frame of frames) {
-      this.offsets.push(at);
-      at += frame.length;
-    }
+    this.lastSeq = firstSeq + changes.length - 1;
+    this.frames = changes.map((change) => change.frame);
+    const merged = mergeJoins(changes, maxMessageBytes);
+    this.bytes = merged.length === 1 ? merged[0]! : Buffer.concat(merged);
   }
 
   /** The bytes `reader` has not seen (undefined when none), and marks them seen. */
@@ -166,8 +180,47 @@ export class Batch {
     if (reader.seenSeq >= this.lastSeq) return undefined;
     const from = Math.max(0, reader.seenSeq + 1 - this.firstSeq);
     reader.seenSeq = this.lastSeq;
-    return from === 0 ? this.bytes : this.bytes.subarray(this.offsets[from]);
+    if (from === 0) return this.bytes;
+    this.single ??= concatWithOffsets(this.frames);
+    return this.single.bytes.subarray(this.single.offsets[from]);
   }
+}
+
+/** The changes' frames, with each run of joins as `peers-joined` messages of up to `maxMessageBytes`. */
+function mergeJoins(changes: readonly Change[], maxMessageBytes: number): Buffer[] {
+  const out: Buffer[] = [];
+  const budget = maxMessageBytes - JOINED_ENVELOPE_BYTES;
+  let run: Change[] = [];
+  let runBytes = 0;
+  const close = () => {
+    if (run.length === 1) out.push(run[0]!.frame);
+    else if (run.length > 1) out.push(encodeMessageJson(`{"type":"peers-joined","peers":[${run.map((change) => change.joined).join(',')}]}`, maxMessageBytes, 'peers-joined'));
+    run = [];
+    runBytes = 0;
+  };
+  for (const change of changes) {
+    if (change.joined === undefined) {
+      close();
+      out.push(change.frame);
+      continue;
+    }
+    const bytes = Buffer.byteLength(change.joined) + 1;
+    if (run.length > 0 && runBytes + bytes > budget) close();
+    run.push(change);
+    runBytes += bytes;
+  }
+  close();
+  return out;
+}
+
+function concatWithOffsets(frames: readonly Buffer[]): { bytes: Buffer; offsets: number[] } {
+  const offsets: number[] = [];
+  let at = 0;
+  for (const frame of frames) {
+    offsets.push(at);
+    at += frame.length;
+  }
+  return { bytes: frames.length === 1 ? frames[0]! : Buffer.concat(frames), offsets };
 }
 
 /**

@@ -8,6 +8,7 @@ import { ERROR_CODE_PATTERN, NvidError, type NvidErrorCode } from '../../../core
 import { MAX_TAGS, TAG_PATTERN } from '../../../core/targets.js';
 import type { Peer, SignageDocument } from '../../../core/types.js';
 import type { RawMessage } from './frame-codec.js';
+import type { WirePeer } from './wire-peer.js';
 
 // ---- coordinator link: node -> coordinator ---------------------------------
 /** First message of a node: who it wants to be called, where it takes transfers and its tags (config `tags`). Its ID is its TLS certificate. */
@@ -21,11 +22,13 @@ export interface CertificateRequestMessage { type: 'certificate-request'; reques
 // ---- coordinator link: coordinator -> node ---------------------------------
 /** Answer to hello: the name the node was given and the heartbeat the coordinator expects. */
 export interface WelcomeMessage { type: 'welcome'; id: string; name: string; heartbeatIntervalMs: number; heartbeatTimeoutMs: number }
-/** One page of the full peer list; the last page has `more: false`. */
-export interface PeersMessage { type: 'peers'; peers: Peer[]; more: boolean }
-export interface PeerJoinedMessage { type: 'peer-joined'; peer: Peer }
+/** One page of the full peer list; the last page has `more: false`. Entries are positional (wire-peer.ts). */
+export interface PeersMessage { type: 'peers'; peers: WirePeer[]; more: boolean }
+export interface PeerJoinedMessage { type: 'peer-joined'; peer: WirePeer }
+/** Several joins of one batch in one message (a join burst): each as peer-joined. */
+export interface PeersJoinedMessage { type: 'peers-joined'; peers: WirePeer[] }
 export interface PeerLeftMessage { type: 'peer-left'; id: string }
-export interface PeerRenamedMessage { type: 'peer-renamed'; peer: Peer; oldName: string }
+export interface PeerRenamedMessage { type: 'peer-renamed'; peer: WirePeer; oldName: string }
 export interface PongMessage { type: 'pong' }
 export interface RenamedMessage { type: 'renamed'; requestId: number; name: string }
 /** The answer to certificate-request (an unknown ID gets an error naming the requestId); the node checks the fingerprint. */
@@ -99,7 +102,7 @@ export interface ErrorMessage { type: 'error'; code: NvidErrorCode; message: str
 
 export type WireMessage =
   | HelloMessage | PingMessage | RenameMessage | LeaveMessage | CertificateRequestMessage
-  | WelcomeMessage | PeersMessage | PeerJoinedMessage | PeerLeftMessage | PeerRenamedMessage | PongMessage | RenamedMessage | CertificateMessage
+  | WelcomeMessage | PeersMessage | PeerJoinedMessage | PeersJoinedMessage | PeerLeftMessage | PeerRenamedMessage | PongMessage | RenamedMessage | CertificateMessage
   | TransferMessage | BulkMessage | BulkDeclinedMessage | AckMessage | ScreenRequestMessage | ScreenAnswerMessage | ErrorMessage
   | SwarmOfferMessage | SwarmAcceptedMessage | SwarmProgressMessage | SwarmDoneMessage | SwarmPullMessage | PieceMessage | SwarmEndMessage | SwarmReportMessage;
 export type MessageType = WireMessage['type'];
@@ -112,16 +115,14 @@ const tags = { type: 'array', maxItems: MAX_TAGS, uniqueItems: true, items: { ty
 const certPem = { type: 'string', maxLength: 16384 } as const;
 const transferId = { type: 'string', minLength: 1, maxLength: 128 } as const;
 const count = { type: 'integer', minimum: 0, maximum: 1_000_000 } as const;
-/**
- * `tags` may be absent (a coordinator from before tags): the node reads that as none. `certPem`
- * is absent from this coordinator's entries (fetched with certificate-request when needed), present
- * in an older one's.
- */
+const base64Id = { type: 'string', pattern: '^[A-Za-z0-9_-]{43}$' } as const;
+/** A listed peer, positional (wire-peer.ts): ID as base64url, name, address, port, and tags only when it has any. */
+const peerFields = [base64Id, name, { type: 'string', minLength: 1, maxLength: 255 }, port] as const;
 const peer = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['id', 'name', 'address', 'port'],
-  properties: { id: hex64, name, certPem, address: { type: 'string', minLength: 1, maxLength: 255 }, port, tags },
+  anyOf: [
+    { type: 'array', minItems: 4, maxItems: 4, items: peerFields },
+    { type: 'array', minItems: 5, maxItems: 5, items: [...peerFields, tags] },
+  ],
 } as const;
 
 function shape(properties: Record<string, object>, required: string[]): object {
@@ -143,6 +144,7 @@ const SCHEMAS: Record<MessageType, object> = {
   welcome: shape({ id: hex64, name, heartbeatIntervalMs: { type: 'integer', minimum: 1 }, heartbeatTimeoutMs: { type: 'integer', minimum: 1 } }, ['welcome', 'id', 'name', 'heartbeatIntervalMs', 'heartbeatTimeoutMs']),
   peers: shape({ peers: { type: 'array', items: peer }, more: { type: 'boolean' } }, ['peers', 'peers', 'more']),
   'peer-joined': shape({ peer }, ['peer-joined', 'peer']),
+  'peers-joined': shape({ peers: { type: 'array', minItems: 1, items: peer } }, ['peers-joined', 'peers']),
   'peer-left': shape({ id: hex64 }, ['peer-left', 'id']),
   'peer-renamed': shape({ peer, oldName: name }, ['peer-renamed', 'peer', 'oldName']),
   pong: shape({}, ['pong']),
@@ -204,7 +206,7 @@ const VALIDATORS = new Map<string, ValidateFunction>(Object.entries(SCHEMAS).map
 /** Message types a coordinator accepts from a node. */
 export const NODE_TO_COORDINATOR = ['hello', 'ping', 'rename', 'leave', 'certificate-request', 'error'] as const satisfies readonly MessageType[];
 /** Message types a node accepts from its coordinator. */
-export const COORDINATOR_TO_NODE = ['welcome', 'peers', 'peer-joined', 'peer-left', 'peer-renamed', 'pong', 'renamed', 'certificate', 'error'] as const satisfies readonly MessageType[];
+export const COORDINATOR_TO_NODE = ['welcome', 'peers', 'peer-joined', 'peers-joined', 'peer-left', 'peer-renamed', 'pong', 'renamed', 'certificate', 'error'] as const satisfies readonly MessageType[];
 /** Message types a receiving node accepts from a sender. */
 export const SENDER_TO_RECEIVER = ['transfer', 'screen-request', 'swarm-offer', 'swarm-pull', 'swarm-report', 'error'] as const satisfies readonly MessageType[];
 /** Message types a sender accepts from the receiver (`bulk` and `bulk-declined` only as the answer to a bulk offer). */

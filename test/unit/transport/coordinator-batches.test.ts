@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { wireEntry } from '../../../plugins/transport/coordinator/coordinator-registry.js';
 import { BURST_BATCHES, Batch, DeltaBatches, GATHER_MS, SlicedBroadcast, WritePacer } from '../../../plugins/transport/coordinator/delta-batches.js';
 import { PeerListPages } from '../../../plugins/transport/coordinator/peer-list-pages.js';
-import { FrameDecoder, encodeMessage } from '../../../plugins/transport/wire/frame-codec.js';
+import { FrameDecoder, encodeMessage, encodeMessageJson } from '../../../plugins/transport/wire/frame-codec.js';
+import { fromWirePeer, type WirePeer } from '../../../plugins/transport/wire/wire-peer.js';
 import { identity, peerOf, sleep } from './helpers.js';
 
 /** The messages in a byte string of frames, in order. */
@@ -48,11 +49,11 @@ describe('coordinator batches and list pages: what a join burst costs', () => {
     const deltas = new DeltaBatches(() => 3, (batch) => {
       flushed.push(batch);
       return 3;
-    });
+    }, 16_384);
     const old = { seenSeq: deltas.seq };
-    deltas.push(encodeMessage({ type: 'peer-left', id: 'a' } as never));
+    deltas.push({ frame: encodeMessage({ type: 'peer-left', id: 'a' } as never) });
     const joinedMidWindow = { seenSeq: deltas.seq }; // got the list after the first change
-    deltas.push(encodeMessage({ type: 'peer-left', id: 'b' } as never));
+    deltas.push({ frame: encodeMessage({ type: 'peer-left', id: 'b' } as never) });
     const current = { seenSeq: deltas.seq };
     assert.equal(flushed.length, 0, 'nothing leaves in the same turn');
     await sleep(30);
@@ -65,8 +66,23 @@ describe('coordinator batches and list pages: what a join burst costs', () => {
     deltas.stop();
   });
 
+  it('puts joins in a row into peers-joined messages for the nodes that knew everything before, one message per change for the others', () => {
+    const entries = [1, 2, 3, 4, 5, 6].map((n) => wireEntry(peerOf(identity(n), `n${n}`)).json);
+    const joined = (json: string) => ({ frame: encodeMessageJson(`{"type":"peer-joined","peer":${json}}`, 16_384, 'peer-joined'), joined: json });
+    const left = { frame: encodeMessage({ type: 'peer-left', id: identity(9).id } as never) };
+    // Room for two entries per message: five joins in a row become three messages.
+    const batch = new Batch([joined(entries[0]!), left, ...entries.slice(1).map(joined)], 10, 48 + 2 * (entries[0]!.length + 1));
+    const shapes = (bytes: Buffer) => messages(bytes).map((m) => `${m.type as string}:${m.type === 'peers-joined' ? (m.peers as unknown[]).length : 1}`);
+    const everyone = { seenSeq: 9 };
+    assert.deepEqual(shapes(batch.unseenBy(everyone)!), ['peer-joined:1', 'peer-left:1', 'peers-joined:2', 'peers-joined:2', 'peer-joined:1']);
+    const idsOf = (bytes: Buffer) => messages(bytes).flatMap((m) => (m.type === 'peers-joined' ? (m.peers as string[][]) : m.type === 'peer-joined' ? [m.peer as string[]] : []).map((entry) => fromWirePeer(entry as WirePeer).id));
+    assert.deepEqual(idsOf(new Batch([joined(entries[0]!), left, ...entries.slice(1).map(joined)], 10, 16_384).unseenBy({ seenSeq: 0 })!), [1, 2, 3, 4, 5, 6].map((n) => identity(n).id), 'every join, in order, as the node reads them');
+    const listHeldThree = { seenSeq: 12 };
+    assert.deepEqual(shapes(batch.unseenBy(listHeldThree)!), ['peer-joined:1', 'peer-joined:1', 'peer-joined:1', 'peer-joined:1'], 'a tail: the changes after its list, one message each');
+  });
+
   it('writes a batch to its readers a slice per turn, each batch to everyone before the next', async () => {
-    const frame = (id: string) => encodeMessage({ type: 'peer-left', id } as never);
+    const frame = (id: string) => ({ frame: encodeMessage({ type: 'peer-left', id } as never) });
     const readers = Array.from({ length: 5 }, (_, n) => ({ n, seenSeq: 0, got: [] as string[] }));
     const turns: number[][] = [];
     let turn: number[] = [];
@@ -75,8 +91,8 @@ describe('coordinator batches and list pages: what a join burst costs', () => {
       const unseen = batch.unseenBy(reader);
       if (unseen) reader.got.push(...messages(unseen).map((m) => m.id as string));
     }, 2);
-    broadcast.enqueue(new Batch([frame('a'), frame('b')], 1), readers);
-    broadcast.enqueue(new Batch([frame('c')], 3), readers.slice(0, 3));
+    broadcast.enqueue(new Batch([frame('a'), frame('b')], 1, 16_384), readers);
+    broadcast.enqueue(new Batch([frame('c')], 3, 16_384), readers.slice(0, 3));
     assert.equal(turn.length, 0, 'nothing is written in the turn it was queued');
     for (let i = 0; i < 6; i += 1) {
       await new Promise((resolve) => setImmediate(resolve));
@@ -85,15 +101,15 @@ describe('coordinator batches and list pages: what a join burst costs', () => {
     }
     assert.deepEqual(turns.filter((t) => t.length > 0), [[0, 1], [2, 3], [4, 0], [1, 2]], 'two readers a turn, the second batch after the first');
     assert.deepEqual(readers.map((r) => r.got.join('')), ['abc', 'abc', 'abc', 'ab', 'ab']);
-    broadcast.enqueue(new Batch([frame('d')], 4), readers);
+    broadcast.enqueue(new Batch([frame('d')], 4, 16_384), readers);
     broadcast.drain();
     assert.deepEqual(readers.map((r) => r.got.at(-1)), ['d', 'd', 'd', 'd', 'd'], 'drain writes the rest at once (the coordinator stopping)');
   });
 
   it('keeps the list as pages that fit the budget, adds a joiner to the last page only, and rebuilds after other changes', () => {
-    const pages = new PeerListPages(400);
+    const pages = new PeerListPages(200); // one entry per page
     const entries = [1, 2, 3, 4, 5].map((n) => [identity(n).id, wireEntry(peerOf(identity(n), `n${n}`))] as const);
-    const listed = (frames: readonly Buffer[]) => frames.flatMap((frame) => messages(frame)).map((m) => ({ ids: (m.peers as Array<{ id: string; certPem?: string }>).map((p) => p.id), more: m.more, certs: (m.peers as Array<{ certPem?: string }>).filter((p) => p.certPem).length }));
+    const listed = (frames: readonly Buffer[]) => frames.flatMap((frame) => messages(frame)).map((m) => ({ ids: (m.peers as WirePeer[]).map((p) => fromWirePeer(p).id), more: m.more, certs: (m.peers as WirePeer[]).filter((p) => JSON.stringify(p).includes('CERTIFICATE')).length }));
     const first = listed(pages.frames(() => entries.slice(0, 3)));
     assert.ok(first.length >= 2, 'more than one page');
     assert.deepEqual(first.map((p) => p.more), [...first.slice(1).map(() => true), false]);

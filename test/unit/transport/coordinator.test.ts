@@ -5,6 +5,7 @@ import { fingerprintOf } from '../../../core/identity.js';
 import { identity, removeDir, sleep, tempDir, waitFor } from './helpers.js';
 import { startClient, startCoordinator } from './coordinator-fixture.js';
 import { rawTcp, rawTls } from './raw-peer.js';
+import { fromWirePeer, type WirePeer } from '../../../plugins/transport/wire/wire-peer.js';
 
 describe('transport coordinator link', function () {
   this.timeout(30_000);
@@ -94,7 +95,7 @@ describe('transport coordinator link', function () {
   });
 
   it('sends a list larger than one message frame in pages that all arrive', async () => {
-    const maxMessageBytes = 400; // about two peer entries (no certificates) per page
+    const maxMessageBytes = 250; // two peer entries (no certificates) per page
     const { port } = await coordinator({ maxMessageBytes });
     const early = [1, 2, 3, 4].map((n) => client(port, n, `n${n}`, { maxMessageBytes }));
     await waitFor(() => early.every((c) => c.peers.table.size === 3), 'four joined');
@@ -103,7 +104,7 @@ describe('transport coordinator link', function () {
     await waitFor(() => late.frames.some((f) => f.kind === 'message' && f.message.type === 'peers' && f.message.more === false), 'last page');
     const pages = late.frames.filter((f) => f.kind === 'message' && f.message.type === 'peers');
     assert.ok(pages.length >= 2, `the list came in ${pages.length} page(s)`);
-    const ids = pages.flatMap((f) => (f.kind === 'message' ? (f.message.peers as Array<{ id: string }>).map((p) => p.id) : []));
+    const ids = pages.flatMap((f) => (f.kind === 'message' ? (f.message.peers as WirePeer[]).map((p) => fromWirePeer(p).id) : []));
     // Everyone, the joiner included: the pages are shared by every joiner, and a node skips itself.
     assert.deepEqual(ids.sort(), [1, 2, 3, 4, 5].map((n) => identity(n).id).sort());
     late.socket.destroy();
