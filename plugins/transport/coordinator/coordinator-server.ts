@@ -7,7 +7,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { NvidError, asNvidError } from '../../../core/errors.js';
 import type { Peer } from '../../../core/types.js';
-import { encodeMessageJson } from '../wire/frame-codec.js';
+import { PREFIX_BYTES, encodeMessageJson } from '../wire/frame-codec.js';
 import type { FramedConnection } from '../wire/framed-connection.js';
 import { wireEntry, type WireEntry } from './coordinator-registry.js';
 import { memoryDirectory, type Directory, type DirectoryChange, type DirectoryFactory } from './directory.js';
@@ -44,10 +44,12 @@ export interface CoordinatorServerOptions extends ListenerOptions {
 }
 
 /**
- * The largest page of the peer list. Node's TLS keeps, per connection, a buffer the size of the
- * largest write it encrypted; pages of one TLS record's size keep that to 16 KiB (see sendList).
+ * The largest message of the peer list (a page, or a batch's peers-joined). Node's TLS keeps, per
+ * connection, a buffer the size of the largest write it encrypted; frames of one TLS record's size
+ * (16 KiB, its prefix included) keep that to 16 KiB (see sendList), and each arrives as one record,
+ * so the node decodes it without gathering it from two reads.
  */
-const LIST_PAGE_BYTES = 16 * 1024;
+const LIST_PAGE_BYTES = 16 * 1024 - PREFIX_BYTES;
 
 /** A node whose outgoing buffer grows past this is not reading; it is dropped rather than buffered without end. */
 const MAX_SESSION_BACKLOG_BYTES = 8 * 1024 * 1024;
