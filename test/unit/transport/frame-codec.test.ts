@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { isNvidError } from '../../../core/errors.js';
 import { DATA_FRAME_BYTES, FrameDecoder, PREFIX_BYTES, dataPrefix, encodeEnd, encodeMessage, type Frame } from '../../../plugins/transport/wire/frame-codec.js';
 import { checkMessage, COORDINATOR_TO_NODE, NODE_TO_COORDINATOR } from '../../../plugins/transport/wire/wire-messages.js';
+import { fromWirePeer, toWirePeer } from '../../../plugins/transport/wire/wire-peer.js';
 
 function prefix(length: number, version: number, kind: number): Buffer {
   const head = Buffer.alloc(PREFIX_BYTES);
@@ -107,6 +108,29 @@ describe('transport wire messages', () => {
     assert.throws(() => checkMessage({ type: 'hello', name: 'x' }, NODE_TO_COORDINATOR), (err) => isNvidError(err, 'NVID_ERR_BAD_FRAME'));
     assert.throws(() => checkMessage({ type: 'hello', name: 'x', port: 70000 }, NODE_TO_COORDINATOR), (err) => isNvidError(err, 'NVID_ERR_BAD_FRAME'));
     assert.throws(() => checkMessage(JSON.parse('{"type":"ping","__proto__":{"x":1}}'), NODE_TO_COORDINATOR), (err) => isNvidError(err, 'NVID_ERR_BAD_FRAME'));
+  });
+
+  it('reads listed peers as positional entries, the ID in base64url, tags only when there are any', () => {
+    const id = 'ab'.repeat(32);
+    const peer = { id, name: 'lobby', address: '10.0.0.7', port: 4001, tags: [] };
+    const entry = toWirePeer(peer);
+    assert.equal(JSON.stringify(entry), `["${Buffer.from(id, 'hex').toString('base64url')}","lobby","10.0.0.7",4001]`);
+    assert.deepEqual(fromWirePeer(entry), peer);
+    const tagged = toWirePeer({ ...peer, tags: ['floor-2'] });
+    assert.deepEqual(fromWirePeer(tagged).tags, ['floor-2']);
+    const joined = checkMessage(JSON.parse(JSON.stringify({ type: 'peers-joined', peers: [entry, tagged] })), COORDINATOR_TO_NODE);
+    assert.deepEqual(joined.type === 'peers-joined' && joined.peers.map((p) => fromWirePeer(p).id), [id, id]);
+    const bad = [
+      [id, 'lobby', '10.0.0.7', 4001], // a hex ID
+      [entry[0], 'lobby', '10.0.0.7'], // no port
+      [...entry, ['floor-2'], 'more'], // a sixth item
+      [...entry, 'floor-2'], // tags not a list
+      { id: entry[0], name: 'lobby', address: '10.0.0.7', port: 4001 }, // the old keyed form
+    ];
+    for (const peer of bad) {
+      assert.throws(() => checkMessage({ type: 'peer-joined', peer }, COORDINATOR_TO_NODE), (err) => isNvidError(err, 'NVID_ERR_BAD_FRAME'), JSON.stringify(peer));
+    }
+    assert.throws(() => checkMessage({ type: 'peers-joined', peers: [] }, COORDINATOR_TO_NODE), (err) => isNvidError(err, 'NVID_ERR_BAD_FRAME'), 'an empty batch');
   });
 
   it('maps an error frame with an unknown code to NVID_ERR_CONNECTION, keeping its text', () => {
