@@ -393,5 +393,3 @@ export class CoordinatorClient {
     this.retryTimer.unref();
   }
 }
-
-/** A peer entry without tags (a coordinator from before tags) has none. */

@@ -3,9 +3,9 @@
  * frames queued while a batch waits are written to each node as one buffer,
  * one socket write and one TLS record, instead of one per change.
  *
- * What a batch costs is one write per connected node (about 7 µs each on
- * these machines, TLS record included, and as much again for the node to
- * read it), whatever it carries. So batches are paced by a budget of writes
+ * What a batch costs is one write per connected node (see
+ * DELTA_WRITES_PER_SECOND), and as much again for the node to read it,
+ * whatever it carries. So batches are paced by a budget of writes
  * per second (`WritePacer`), not by a window: a change in a quiet fleet (a
  * rename) leaves after 2 ms, while during a join burst, when a change arrives
  * every few milliseconds, batches leave only as fast as the budget allows
