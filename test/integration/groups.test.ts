@@ -52,7 +52,9 @@ describe('groups: tags, lists and all, from the CLI and the drop folder', functi
     drop = join(dir, 'drop');
     mkdirSync(drop);
     cluster = new Cluster(dir);
-    await cluster.startCoordinator();
+    // A receiver frozen for a whole test stays listed: what is tested is the sender's failure, and a
+    // test slower than the default 15 s timeout (CI on two busy cores) would otherwise see it dropped.
+    await cluster.startCoordinator({ heartbeatTimeoutMs: 120_000 });
     for (const [name, tags] of Object.entries(RECEIVERS)) await cluster.startNode({ name, config: { tags: [...tags] } });
     await cluster.startNode({
       name: 'laptop',
