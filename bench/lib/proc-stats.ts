@@ -6,8 +6,8 @@ const TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).
 
 /** User + system CPU seconds of a process so far. */
 export function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / TICKS;
+  const { user, system } = cpuSplit(pid);
+  return user + system;
 }
 
 /** User and system CPU seconds of a process so far, apart. */

@@ -6,8 +6,9 @@
  */
 import type { Peer } from '../../../core/types.js';
 import { toWirePeer } from '../wire/wire-peer.js';
+import { MAX_NAME_LENGTH, NameIndex, withSuffix } from './name-index.js';
 
-export const MAX_NAME_LENGTH = 64;
+export { MAX_NAME_LENGTH };
 
 /** Trims, drops control characters and caps the length; an empty result becomes `node`. */
 export function cleanName(requested: string): string {
@@ -43,13 +44,7 @@ export interface RegisterResult<S> {
 export class CoordinatorRegistry<S> {
   /** `session` is undefined for an entry remembered from before a coordinator restart whose node has not rejoined yet. */
   private readonly entries = new Map<string, { peer: Peer; session: S | undefined; wire: WireEntry }>();
-  private readonly idByName = new Map<string, string>();
-  /**
-   * Per requested name, a suffix below which every `name-N` is taken: a fleet whose
-   * screens all ask for the same name (`screen`) would otherwise cost each join a
-   * walk past all the taken ones, N²/2 probes in a burst.
-   */
-  private readonly freeSuffixFrom = new Map<string, number>();
+  private readonly idByName = new NameIndex();
 
   /** Nothing to connect to, and every change is made here: no change stream (the Directory interface, directory.ts). */
   async start(): Promise<void> {}
@@ -102,7 +97,7 @@ export class CoordinatorRegistry<S> {
    */
   register(fields: Omit<Peer, 'name' | 'tags'> & { readonly requestedName: string; readonly tags?: readonly string[] }, session: S): RegisterResult<S> {
     const existing = this.entries.get(fields.id);
-    if (existing) this.releaseName(existing.peer.name);
+    if (existing) this.idByName.delete(existing.peer.name);
     const name = this.allocate(fields.requestedName, fields.id);
     const peer: Peer = { id: fields.id, name, certPem: fields.certPem, address: fields.address, port: fields.port, tags: [...(fields.tags ?? [])] };
     this.entries.set(fields.id, { peer, session, wire: wireEntry(peer) });
@@ -116,7 +111,7 @@ export class CoordinatorRegistry<S> {
     const entry = this.entries.get(id);
     if (!entry) return undefined;
     const oldName = entry.peer.name;
-    this.releaseName(oldName);
+    this.idByName.delete(oldName);
     const name = this.allocate(requestedName, id);
     entry.peer = { ...entry.peer, name };
     entry.wire = wireEntry(entry.peer);
@@ -132,7 +127,7 @@ export class CoordinatorRegistry<S> {
     const entry = this.entries.get(id);
     if (!entry || entry.session !== session) return undefined;
     this.entries.delete(id);
-    this.releaseName(entry.peer.name);
+    this.idByName.delete(entry.peer.name);
     return entry.peer;
   }
 
@@ -140,27 +135,14 @@ export class CoordinatorRegistry<S> {
     const base = cleanName(requested);
     const holder = this.idByName.get(base);
     if (holder === undefined || holder === id) return base;
-    for (let n = this.freeSuffixFrom.get(base) ?? 2; ; n += 1) {
-      const suffix = `-${n}`;
-      const candidate = base.slice(0, MAX_NAME_LENGTH - suffix.length) + suffix;
+    for (let n = this.idByName.firstSuffix(base); ; n += 1) {
+      const candidate = withSuffix(base, n);
       const owner = this.idByName.get(candidate);
       if (owner === undefined || owner === id) {
         // Every caller takes the name it is given.
-        if (owner === undefined) this.freeSuffixFrom.set(base, n + 1);
+        if (owner === undefined) this.idByName.tookSuffix(base, n);
         return candidate;
       }
     }
-  }
-
-  /** A name given up: the suffix search for the name it may have been made from starts low enough to find it again. */
-  private releaseName(name: string): void {
-    this.idByName.delete(name);
-    const match = /^(.*)-(\d+)$/.exec(name);
-    if (!match) return;
-    // A long name lost its end to the suffix: which requested name it came from is unknown.
-    if (name.length === MAX_NAME_LENGTH) return this.freeSuffixFrom.clear();
-    const from = this.freeSuffixFrom.get(match[1]!);
-    const n = Number(match[2]);
-    if (from !== undefined && n < from) this.freeSuffixFrom.set(match[1]!, n);
   }
 }

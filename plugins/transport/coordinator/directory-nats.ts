@@ -21,7 +21,8 @@ import type { Logger } from 'pino';
 import { NvidError } from '../../../core/errors.js';
 import type { Peer } from '../../../core/types.js';
 import { certificateFingerprint } from '../wire/tls-helpers.js';
-import { MAX_NAME_LENGTH, cleanName, wireEntry, type RegisterResult, type WireEntry } from './coordinator-registry.js';
+import { NameIndex, withSuffix } from './name-index.js';
+import { cleanName, wireEntry, type RegisterResult, type WireEntry } from './coordinator-registry.js';
 import { isPeer } from './coordinator-roster.js';
 import type { Directory, DirectoryChange, DirectoryContext, DirectoryFactory, RegisterFields } from './directory.js';
 import { COORDINATOR_PREFIX, NatsStore, PRESENCE_PREFIX, coordinatorKey, nameKey, presenceKey, type WatchEvent } from './directory-nats-store.js';
@@ -69,7 +70,7 @@ export class NatsDirectory<S> implements Directory<S> {
   private readonly admission: string;
   private readonly store: NatsStore;
   private readonly entries = new Map<string, Entry<S>>();
-  private readonly idByName = new Map<string, string>();
+  private readonly idByName = new NameIndex();
   private readonly coordinators = new Map<string, { admission: string; seenAt: number }>();
   private readonly conflictsWarned = new Set<string>();
   private readonly locks = new Map<string, Promise<unknown>>();
@@ -217,20 +218,22 @@ export class NatsDirectory<S> implements Directory<S> {
   private async claimName(requested: string, id: string): Promise<{ name: string; revision: number }> {
     const base = cleanName(requested);
     const record = { id, owner: this.self };
-    for (let n = 1; ; n += 1) {
+    const baseHolder = this.idByName.get(base);
+    const first = baseHolder === undefined || baseHolder === id ? 1 : this.idByName.firstSuffix(base);
+    for (let n = first; ; n += 1) {
       const name = n === 1 ? base : withSuffix(base, n);
       const holder = this.idByName.get(name);
       if (holder !== undefined && holder !== id) continue;
       const key = nameKey(name);
       for (let attempt = 0; attempt < 3; attempt += 1) {
         const created = await this.store.create(key, record);
-        if (created !== undefined) return { name, revision: created };
+        if (created !== undefined) return this.claimed(base, n, { name, revision: created });
         const current = await this.store.get(key);
         if (current?.op === 'put' && (current.value as { id?: unknown } | undefined)?.id !== id) break;
         // Held by this node (keep it, under this coordinator now), or deleted between the two reads (try again).
         if (current?.op === 'put') {
           const revision = await this.store.update(key, record, current.revision);
-          if (revision !== undefined) return { name, revision };
+          if (revision !== undefined) return this.claimed(base, n, { name, revision });
         }
       }
     }
@@ -392,6 +395,12 @@ export class NatsDirectory<S> implements Directory<S> {
     }
   }
 
+  /** A claim that took `base-n` (n > 1): every suffix below it was found held, so the next search starts above. */
+  private claimed(base: string, n: number, claim: { name: string; revision: number }): { name: string; revision: number } {
+    if (n > 1) this.idByName.tookSuffix(base, n);
+    return claim;
+  }
+
   /** Stores an entry (replacing `previous`, if any) and keeps the name index in step. */
   private put(entry: Entry<S>, previous: Entry<S> | undefined): void {
     if (previous && this.idByName.get(previous.peer.name) === previous.peer.id) this.idByName.delete(previous.peer.name);
@@ -456,11 +465,6 @@ export class NatsDirectory<S> implements Directory<S> {
     }
     await this.tick();
   }
-}
-
-function withSuffix(base: string, n: number): string {
-  const suffix = `-${n}`;
-  return base.slice(0, MAX_NAME_LENGTH - suffix.length) + suffix;
 }
 
 /** A presence value as stored, checked: a peer whose ID is the key's, and an owner. */
