@@ -31,7 +31,7 @@ let transferCounter = 0;
 export function makeMeta(sender: Identity, receiver: Identity, size: number, overrides: Partial<TransferMeta> = {}): TransferMeta {
   transferCounter += 1;
   return {
-    transferId: `t-${process.pid}-${transferCounter}`,
+    transferId: `transfer-${process.pid}-${transferCounter}`, // at least 8 characters, whatever the PID (the receiver refuses shorter IDs)
     senderId: sender.id,
     receiverId: receiver.id,
     time: Date.now(),
