@@ -66,12 +66,11 @@ export class FailoverSimNode {
   /** One connection attempt; any failure, or the link dropping later, moves on to the next coordinator. */
   private attempt(): void {
     if (this.stopped) return;
-    tlsConnect(this.port, this.identity).then(
+    const reader = new RawMessageReader();
+    tlsConnect(this.port, this.identity, (bytes) => reader.push(bytes, (json) => this.onMessage(json))).then(
       (socket) => {
         this.socket = socket;
         this.paging = new Set();
-        const reader = new RawMessageReader();
-        socket.on('data', (chunk: Buffer) => reader.push(chunk, (json) => this.onMessage(json)));
         socket.on('error', () => undefined);
         socket.once('close', () => {
           if (socket === this.socket) this.retry();
