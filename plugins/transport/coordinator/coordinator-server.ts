@@ -260,6 +260,12 @@ export class CoordinatorServer {
     else this.pages.appended(peer.id, this.registry.wireOf(peer.id)!);
     const { heartbeatIntervalMs, heartbeatTimeoutMs } = this.options;
     session.conn.send({ type: 'welcome', id: peer.id, name: peer.name, heartbeatIntervalMs, heartbeatTimeoutMs });
+    // From here on the link carries lists and batches, not handshake flights: with Nagle the
+    // pages and batches queued while the node has not acknowledged the last leave in fewer
+    // segments. A 10,000-node burst on loopback took a fifth less CPU on both ends (measured
+    // with coordinator-scale). An answer to a request (certificate, rename, pong) is not held:
+    // the request acknowledged everything before it.
+    session.conn.socket.setNoDelay(false);
     if (!previous) {
       this.announce('peer-joined', peer);
       this.options.observer?.joined(peer);
