@@ -10,6 +10,7 @@ import { connect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import forge from 'node-forge';
 import type { Identity } from '../core/types.js';
 import { PREFIX_BYTES, encodeMessage } from '../plugins/transport/wire/frame-codec.js';
+import { clientTlsOptions } from '../plugins/transport/wire/tls-helpers.js';
 
 /** DER prefix of a PKCS#1 v1.5 DigestInfo for SHA-256; the 32-byte hash follows. */
 const SHA256_DIGEST_INFO = Buffer.from('3031300d060960864801650304020105000420', 'hex');
@@ -59,15 +60,9 @@ const SHARED_READ_BUFFER = Buffer.alloc(64 * 1024);
  */
 export function tlsConnect(port: number, identity: Identity, onBytes: (bytes: Buffer) => void = () => undefined): Promise<TLSSocket> {
   return new Promise((resolve, reject) => {
-    // Node documents `onread` for tls.connect; its type declarations only have it on net's.
+    // The real node's client settings. Node documents `onread` for tls.connect; its type declarations only have it on net's.
     const options: ConnectionOptions & { onread: OnReadOpts } = {
-      host: '127.0.0.1',
-      port,
-      key: identity.keyPem,
-      cert: identity.certPem,
-      minVersion: 'TLSv1.3',
-      rejectUnauthorized: false,
-      checkServerIdentity: () => undefined,
+      ...clientTlsOptions(identity, '127.0.0.1', port),
       onread: {
         buffer: SHARED_READ_BUFFER,
         callback: (length: number, buffer: Uint8Array) => {
