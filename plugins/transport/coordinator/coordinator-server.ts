@@ -287,9 +287,10 @@ export class CoordinatorServer {
    * and Node's TLS keeps a buffer as large as its largest write for the life of the connection
    * (measured: 740 KB per node at 10,000). One page a turn cost a callback round, a write and a
    * wakeup of the node per 16 KiB: two a turn took a fifth off a 10,000-node join burst's CPU
-   * (both ends) for 16 KiB more per node (61 to 77 KiB, measured with coordinator-scale). The list holds every change queued so far, this
-   * node's own join included; changes queued after it wait until the list is out, since the
-   * node replaces its whole table when the last page arrives.
+   * (both ends) for 16 KiB more per node (61 to 77 KiB, measured with coordinator-scale). The
+   * list holds every change queued so far, this node's own join included; changes queued after
+   * it wait until the list is out, since the node replaces its whole table when the last page
+   * arrives.
    */
   private sendList(session: Session): void {
     session.seenSeq = this.deltas.seq;
