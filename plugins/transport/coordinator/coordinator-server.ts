@@ -262,8 +262,8 @@ export class CoordinatorServer {
     session.conn.send({ type: 'welcome', id: peer.id, name: peer.name, heartbeatIntervalMs, heartbeatTimeoutMs });
     // From here on the link carries lists and batches, not handshake flights: with Nagle the
     // pages and batches queued while the node has not acknowledged the last leave in fewer
-    // segments. A 10,000-node burst on loopback took a fifth less CPU on both ends (measured
-    // with coordinator-scale). An answer to a request (certificate, rename, pong) waits at most
+    // segments (coordinator-scale at 10,000 on loopback: 44 CPU-seconds beyond the handshakes,
+    // both ends, in the run compared, against 54-55 in two runs without). An answer to a request (certificate, rename, pong) waits at most
     // for what was still in flight to the node: the request acknowledged all it had received.
     session.conn.socket.setNoDelay(false);
     if (!previous) {
@@ -286,8 +286,9 @@ export class CoordinatorServer {
    * last on. Written at once, a list of 10,000 entries would go to TLS as one 1.3 MB write,
    * and Node's TLS keeps a buffer as large as its largest write for the life of the connection
    * (measured: 740 KB per node at 10,000). One page a turn cost a callback round, a write and a
-   * wakeup of the node per 16 KiB: two a turn took a fifth off a 10,000-node join burst's CPU
-   * (both ends) for 16 KiB more per node (61 to 77 KiB, measured with coordinator-scale). The
+   * wakeup of the node per 16 KiB. Two a turn (coordinator-scale at 10,000): 54-55 CPU-seconds
+   * beyond the handshakes, both ends, against 70 in the run before, for 16 KiB more per node
+   * (61 to 77 KiB). The
    * list holds every change queued so far, this node's own join included; changes queued after
    * it wait until the list is out, since the node replaces its whole table when the last page
    * arrives.
