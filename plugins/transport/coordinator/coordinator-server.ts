@@ -288,10 +288,9 @@ export class CoordinatorServer {
    * (measured: 740 KB per node at 10,000). One page a turn cost a callback round, a write and a
    * wakeup of the node per 16 KiB. Two a turn (coordinator-scale at 10,000): 54-55 CPU-seconds
    * beyond the handshakes, both ends, against 70 in the run before, for 16 KiB more per node
-   * (61 to 77 KiB). The
-   * list holds every change queued so far, this node's own join included; changes queued after
-   * it wait until the list is out, since the node replaces its whole table when the last page
-   * arrives.
+   * (61 to 77 KiB). The list holds every change queued so far, this node's own join included;
+   * changes queued after it wait until the list is out, since the node replaces its whole
+   * table when the last page arrives.
    */
   private sendList(session: Session): void {
     session.seenSeq = this.deltas.seq;
