@@ -8,8 +8,6 @@ import type { Peer } from '../../../core/types.js';
 import { toWirePeer } from '../wire/wire-peer.js';
 import { MAX_NAME_LENGTH, NameIndex, withSuffix } from './name-index.js';
 
-export { MAX_NAME_LENGTH };
-
 /** Trims, drops control characters and caps the length; an empty result becomes `node`. */
 export function cleanName(requested: string): string {
   // eslint-disable-next-line no-control-regex

@@ -263,8 +263,9 @@ export class CoordinatorServer {
     // From here on the link carries lists and batches, not handshake flights: with Nagle the
     // pages and batches queued while the node has not acknowledged the last leave in fewer
     // segments (coordinator-scale at 10,000 on loopback: 44 CPU-seconds beyond the handshakes,
-    // both ends, in the run compared, against 54-55 in two runs without). An answer to a request (certificate, rename, pong) waits at most
-    // for what was still in flight to the node: the request acknowledged all it had received.
+    // both ends, in the run compared, against 54-55 in two runs without). An answer to a request
+    // (certificate, rename, pong) waits at most for what was still in flight to the node: the
+    // request acknowledged all it had received.
     session.conn.socket.setNoDelay(false);
     if (!previous) {
       this.announce('peer-joined', peer);
