@@ -3,23 +3,21 @@
  * of coordinator-sim-nodes.ts, plus what failover needs: a list of
  * coordinators tried in turn (with the real client's backoff), and the set of
  * peer IDs each node knows, kept from the list and the joined/left deltas by
- * reading IDs out of the JSON without parsing whole messages.
+ * reading IDs out of the binary list frames and the leaves' JSON without
+ * parsing whole messages.
  */
 import type { TLSSocket } from 'node:tls';
 import type { Identity } from '../core/types.js';
 import { backoffDelay } from '../plugins/transport/coordinator/coordinator-client.js';
-import { encodeMessage } from '../plugins/transport/wire/frame-codec.js';
-import { RawMessageReader, tlsConnect } from './coordinator-sim-nodes.js';
+import { FRAME_KIND, LIST_MESSAGE, encodeMessage } from '../plugins/transport/wire/frame-codec.js';
+import { RawMessageReader, forEachListEntry, tlsConnect } from './coordinator-sim-nodes.js';
 
 const ID_FIELD = '"id":"';
-const ENTRY = '["';
 
-/** Every peer ID in a message, as hex (simulated nodes have no tags, so every `["` starts an entry). */
-function idsIn(json: string): string[] {
+/** The IDs of a list frame's entries, as hex (each entry starts with its 32-byte ID, wire-peer.ts). */
+function listIds(payload: Buffer): string[] {
   const ids: string[] = [];
-  // Listed entries start with their ID in base64url (wire-peer.ts); a leave names the hex ID.
-  for (let at = json.indexOf(ENTRY); at >= 0; at = json.indexOf(ENTRY, at + 45)) ids.push(Buffer.from(json.slice(at + ENTRY.length, at + ENTRY.length + 43), 'base64url').toString('hex'));
-  for (let at = json.indexOf(ID_FIELD); at >= 0; at = json.indexOf(ID_FIELD, at + 70)) ids.push(json.slice(at + ID_FIELD.length, at + ID_FIELD.length + 64));
+  forEachListEntry(payload, (at) => ids.push(payload.toString('hex', at, at + 32)));
   return ids;
 }
 
@@ -67,7 +65,7 @@ export class FailoverSimNode {
   private attempt(): void {
     if (this.stopped) return;
     const reader = new RawMessageReader();
-    tlsConnect(this.port, this.identity, (bytes) => reader.push(bytes, (json) => this.onMessage(json))).then(
+    tlsConnect(this.port, this.identity, (bytes) => reader.pushBytes(bytes, (payload, kind) => (kind === FRAME_KIND.list ? this.onList(payload) : this.onMessage(payload.toString('latin1'))))).then(
       (socket) => {
         this.socket = socket;
         this.paging = new Set();
@@ -90,26 +88,32 @@ export class FailoverSimNode {
     setTimeout(() => this.attempt(), delay).unref();
   }
 
+  private onList(payload: Buffer): void {
+    if (payload[0] === LIST_MESSAGE.joined) {
+      for (const id of listIds(payload)) if (id !== this.identity.id) this.known.add(id);
+      return;
+    }
+    // The list names everyone, this node included.
+    for (const id of listIds(payload)) if (id !== this.identity.id) this.paging.add(id);
+    if (payload[0] === LIST_MESSAGE.lastPage) {
+      // A (re)join's list replaces what the node knew.
+      this.known.clear();
+      for (const id of this.paging) this.known.add(id);
+      this.paging = new Set();
+      this.joins += 1;
+      this.joinedAt = performance.now();
+      this.failures = 0;
+      this.firstJoin?.();
+      this.firstJoin = undefined;
+    }
+  }
+
   private onMessage(json: string): void {
-    if (json.startsWith('{"type":"peer-joined"') || json.startsWith('{"type":"peers-joined"')) {
-      for (const id of idsIn(json)) if (id !== this.identity.id) this.known.add(id);
-    } else if (json.startsWith('{"type":"peer-left"')) {
+    if (json.startsWith('{"type":"peer-left"')) {
       this.leftHeard += 1;
-      for (const id of idsIn(json)) this.known.delete(id);
-    } else if (json.startsWith('{"type":"peers"')) {
-      // The list names everyone, this node included.
-      for (const id of idsIn(json)) if (id !== this.identity.id) this.paging.add(id);
-      if (json.endsWith('"more":false}')) {
-        // A (re)join's list replaces what the node knew.
-        this.known.clear();
-        for (const id of this.paging) this.known.add(id);
-        this.paging = new Set();
-        this.joins += 1;
-        this.joinedAt = performance.now();
-        this.failures = 0;
-        this.firstJoin?.();
-        this.firstJoin = undefined;
-      }
+      // A leave names the hex ID.
+      const at = json.indexOf(ID_FIELD);
+      if (at >= 0) this.known.delete(json.slice(at + ID_FIELD.length, at + ID_FIELD.length + 64));
     } else if (json.startsWith('{"type":"welcome"')) {
       this.name = (JSON.parse(json) as { name: string }).name;
     } else if (json.startsWith('{"type":"error"')) {

@@ -5,7 +5,7 @@
  * coordinator) can only ever replace its own entry, never add a second one.
  */
 import type { Peer } from '../../../core/types.js';
-import { toWirePeer } from '../wire/wire-peer.js';
+import { encodePeerEntry } from '../wire/wire-peer.js';
 import { MAX_NAME_LENGTH, NameIndex, withSuffix } from './name-index.js';
 
 /** Trims, drops control characters and caps the length; an empty result becomes `node`. */
@@ -15,20 +15,16 @@ export function cleanName(requested: string): string {
   return cleaned === '' ? 'node' : cleaned;
 }
 
-/** A peer entry as it goes on the wire, with its UTF-8 size. */
-export interface WireEntry {
-  readonly json: string;
-  readonly bytes: number;
-}
+/** A peer entry as it goes on the wire, in binary (wire-peer.ts). */
+export type WireEntry = Buffer;
 
 /**
  * What every other node is told about a peer, encoded once per change and reused by every
- * list and batch: no certificate (about 1.2 KB, ten times the rest; a node fetches the one it
- * needs with certificate-request when it first seals for a peer), positional (wire-peer.ts).
+ * list and batch: no certificate (about 1.2 KB, twenty times the rest; a node fetches the one
+ * it needs with certificate-request when it first seals for a peer).
  */
 export function wireEntry(peer: Peer): WireEntry {
-  const json = JSON.stringify(toWirePeer(peer));
-  return { json, bytes: Buffer.byteLength(json) };
+  return encodePeerEntry(peer);
 }
 
 export interface RegisterResult<S> {

@@ -7,7 +7,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { NvidError, asNvidError } from '../../../core/errors.js';
 import type { Peer } from '../../../core/types.js';
-import { PREFIX_BYTES, encodeMessageJson } from '../wire/frame-codec.js';
+import { LIST_MESSAGE, PREFIX_BYTES, encodeListFrame, encodeMessageJson } from '../wire/frame-codec.js';
+import { toWirePeer } from '../wire/wire-peer.js';
 import type { FramedConnection } from '../wire/framed-connection.js';
 import { wireEntry, type WireEntry } from './coordinator-registry.js';
 import { memoryDirectory, type Directory, type DirectoryChange, type DirectoryFactory } from './directory.js';
@@ -324,22 +325,23 @@ export class CoordinatorServer {
   }
 
   /**
-   * Queues a change for every node, from the entry's cached JSON (no certificate). The node
+   * Queues a change for every node, from the entry's cached encoding (no certificate). The node
    * it is about gets it too and ignores it: one shared buffer per batch beats a copy per node.
+   * A join goes out as a one-entry `peers-joined` list frame, which a batch merges with the
+   * joins next to it.
    */
   private announce(type: 'peer-joined' | 'peer-renamed', peer: Peer, oldName?: string): void;
   private announce(type: 'peer-left', peer: Peer): void;
   private announce(type: 'peer-joined' | 'peer-renamed' | 'peer-left', peer: Peer, oldName?: string): void {
     const { maxMessageBytes } = this.options.limits;
-    const entry = () => (this.registry.wireOf(peer.id) ?? wireEntry(peer)).json;
-    let json: string;
-    let joined: string | undefined;
-    if (type === 'peer-left') json = `{"type":"peer-left","id":${JSON.stringify(peer.id)}}`;
-    else if (type === 'peer-joined') json = `{"type":"peer-joined","peer":${(joined = entry())}}`;
-    else json = `{"type":"peer-renamed","peer":${entry()},"oldName":${JSON.stringify(oldName)}}`;
-    const frame = encodeMessageJson(json, maxMessageBytes, type);
+    if (type === 'peer-joined') {
+      const joined = this.registry.wireOf(peer.id) ?? wireEntry(peer);
+      this.deltas.push({ frame: encodeListFrame(LIST_MESSAGE.joined, [joined], maxMessageBytes), joined });
+      return;
+    }
+    const json = type === 'peer-left' ? `{"type":"peer-left","id":${JSON.stringify(peer.id)}}` : `{"type":"peer-renamed","peer":${JSON.stringify(toWirePeer(peer))},"oldName":${JSON.stringify(oldName)}}`;
     // A rename is a person's doing, and rare: it does not wait behind a burst of joins.
-    this.deltas.push(joined === undefined ? { frame } : { frame, joined }, type === 'peer-renamed');
+    this.deltas.push({ frame: encodeMessageJson(json, maxMessageBytes, type) }, type === 'peer-renamed');
   }
 
   /** Queues one batch of changes for every joined node (SlicedBroadcast); returns the writes that will take. */

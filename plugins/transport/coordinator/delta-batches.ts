@@ -17,7 +17,7 @@
  * `peers-joined` message to everyone else (a burst's batches are mostly joins).
  */
 
-import { encodeMessageJson } from '../wire/frame-codec.js';
+import { LIST_MESSAGE, encodeListFrame } from '../wire/frame-codec.js';
 
 /** How long the first change of a quiet spell waits for others to join it. */
 export const GATHER_MS = 2;
@@ -82,10 +82,10 @@ export interface BatchReader {
   seenSeq: number;
 }
 
-/** One queued change: its frame, and for a join the listed entry's JSON, so a batch can put several joins in one message. */
+/** One queued change: its frame, and for a join the listed entry (binary), so a batch can put several joins in one message. */
 export interface Change {
   readonly frame: Buffer;
-  readonly joined?: string;
+  readonly joined?: Buffer;
 }
 
 export class DeltaBatches {
@@ -152,8 +152,8 @@ export class DeltaBatches {
   }
 }
 
-/** Room for the message around the entries: `{"type":"peers-joined","peers":[` ... `]}`. */
-const JOINED_ENVELOPE_BYTES = 48;
+/** Room for the list frame's first byte (which message it is). */
+const JOINED_ENVELOPE_BYTES = 1;
 
 /**
  * One batch's changes, encoded once for every node. A node that knew everything before the
@@ -194,7 +194,7 @@ function mergeJoins(changes: readonly Change[], maxMessageBytes: number): Buffer
   let runBytes = 0;
   const close = () => {
     if (run.length === 1) out.push(run[0]!.frame);
-    else if (run.length > 1) out.push(encodeMessageJson(`{"type":"peers-joined","peers":[${run.map((change) => change.joined).join(',')}]}`, maxMessageBytes, 'peers-joined'));
+    else if (run.length > 1) out.push(encodeListFrame(LIST_MESSAGE.joined, run.map((change) => change.joined!), maxMessageBytes));
     run = [];
     runBytes = 0;
   };
@@ -204,7 +204,7 @@ function mergeJoins(changes: readonly Change[], maxMessageBytes: number): Buffer
       out.push(change.frame);
       continue;
     }
-    const bytes = Buffer.byteLength(change.joined) + 1;
+    const bytes = change.joined.length;
     if (run.length > 0 && runBytes + bytes > budget) close();
     run.push(change);
     runBytes += bytes;

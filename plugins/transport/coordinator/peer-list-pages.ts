@@ -6,17 +6,17 @@
  * rename, a node rejoining with another address) drops the pages, and the
  * next join builds them once.
  */
-import { encodeMessageJson } from '../wire/frame-codec.js';
+import { LIST_MESSAGE, encodeListFrame } from '../wire/frame-codec.js';
 import type { WireEntry } from './coordinator-registry.js';
 
-/** Room for the message around the entries: `{"type":"peers","peers":[` ... `],"more":false}`. */
-const ENVELOPE_BYTES = 64;
+/** Room for the list frame's first byte (which message it is). */
+const ENVELOPE_BYTES = 1;
 
 export class PeerListPages {
   private readonly maxMessageBytes: number;
   /** Encoded pages; the last one is still open for entries (`more:false`). Undefined when stale. */
   private pages: Buffer[] | undefined;
-  private openEntries: string[] = [];
+  private openEntries: WireEntry[] = [];
   private openBytes = 0;
   /** IDs on the pages: a join whose directory answered after the pages were rebuilt is on them already. */
   private readonly ids = new Set<string>();
@@ -58,16 +58,16 @@ export class PeerListPages {
   private add(id: string, entry: WireEntry): void {
     this.ids.add(id);
     const budget = this.maxMessageBytes - ENVELOPE_BYTES;
-    if (this.openEntries.length > 0 && this.openBytes + entry.bytes + 1 > budget) {
+    if (this.openEntries.length > 0 && this.openBytes + entry.length > budget) {
       this.pages!.push(this.encode(true));
       this.openEntries = [];
       this.openBytes = 0;
     }
-    this.openEntries.push(entry.json);
-    this.openBytes += entry.bytes + 1;
+    this.openEntries.push(entry);
+    this.openBytes += entry.length;
   }
 
   private encode(more: boolean): Buffer {
-    return encodeMessageJson(`{"type":"peers","peers":[${this.openEntries.join(',')}],"more":${more}}`, this.maxMessageBytes, 'peers');
+    return encodeListFrame(more ? LIST_MESSAGE.page : LIST_MESSAGE.lastPage, this.openEntries, this.maxMessageBytes);
   }
 }

@@ -5,15 +5,20 @@
  *
  *   offset 0  u32 big-endian  payload length in bytes (prefix not included)
  *   offset 4  u8              protocol version (PROTOCOL_VERSION)
- *   offset 5  u8              kind: 1 = message, 2 = data, 3 = end
+ *   offset 5  u8              kind: 1 = message, 2 = data, 3 = end, 4 = list
  *
  * A message payload is one UTF-8 JSON object with a string `type`; data
  * payloads are raw body bytes; an end frame has an empty payload and closes a
- * body. JSON.parse only ever builds plain data, so nothing on the wire can run
+ * body. A list frame is the coordinator's `peers` or `peers-joined` message
+ * with its entries in binary (one byte saying which, then the entries,
+ * wire-peer.ts): a join burst moves N² entries, and binary ones are a third
+ * smaller. It decodes to the same message the JSON would, checked by the same
+ * schema. JSON.parse only ever builds plain data, so nothing on the wire can run
  * code. The length is checked against the limit for its kind before a single
  * payload byte is buffered, so a 4 GiB prefix costs six bytes of memory.
  */
 import { NvidError } from '../../../core/errors.js';
+import { decodePeerEntries } from './wire-peer.js';
 
 export const PROTOCOL_VERSION = 1;
 export const PREFIX_BYTES = 6;
@@ -21,7 +26,11 @@ export const PREFIX_BYTES = 6;
 /** Largest data frame a sender produces: AES-GCM and loopback TCP both do best with 64–256 KiB pieces. */
 export const DATA_FRAME_BYTES = 256 * 1024;
 
-export const FRAME_KIND = { message: 1, data: 2, end: 3 } as const;
+export const FRAME_KIND = { message: 1, data: 2, end: 3, list: 4 } as const;
+
+/** The first byte of a list frame: which message it is. */
+export const LIST_MESSAGE = { lastPage: 1, page: 2, joined: 3 } as const;
+export type ListMessage = (typeof LIST_MESSAGE)[keyof typeof LIST_MESSAGE];
 
 /** A decoded message payload: a JSON object with a `type`; its fields are checked by wire-messages.ts. */
 export interface RawMessage {
@@ -66,6 +75,24 @@ export function encodeMessageJson(json: string, maxMessageBytes = DEFAULT_LIMITS
   const frame = Buffer.allocUnsafe(PREFIX_BYTES + length);
   prefix(FRAME_KIND.message, length).copy(frame, 0);
   frame.write(json, PREFIX_BYTES, 'utf8');
+  return frame;
+}
+
+/**
+ * Encodes a list frame: a page of the peer list (`peers`, the last one or not) or joins
+ * (`peers-joined`), from entries already encoded (encodePeerEntry). Refuses one the node
+ * would reject as too large, as for messages.
+ */
+export function encodeListFrame(message: ListMessage, entries: readonly Buffer[], maxMessageBytes = DEFAULT_LIMITS.maxMessageBytes): Buffer {
+  let length = 1;
+  for (const entry of entries) length += entry.length;
+  if (length > maxMessageBytes) {
+    throw new NvidError('NVID_ERR_FRAME_TOO_LARGE', `a peer list of ${length} bytes exceeds the ${maxMessageBytes}-byte limit`);
+  }
+  const frame = Buffer.allocUnsafe(PREFIX_BYTES + length);
+  prefix(FRAME_KIND.list, length).copy(frame, 0);
+  let at = frame.writeUInt8(message, PREFIX_BYTES);
+  for (const entry of entries) at += entry.copy(frame, at);
   return frame;
 }
 
@@ -127,6 +154,7 @@ export class FrameDecoder {
   private limitFor(kind: number, length: number): number {
     switch (kind) {
       case FRAME_KIND.message:
+      case FRAME_KIND.list:
         return this.limits.maxMessageBytes;
       case FRAME_KIND.data:
         return this.limits.maxDataBytes;
@@ -180,6 +208,7 @@ export class FrameDecoder {
 function decodePayload(kind: number, payload: Buffer): Frame {
   if (kind === FRAME_KIND.data) return { kind: 'data', data: payload };
   if (kind === FRAME_KIND.end) return { kind: 'end' };
+  if (kind === FRAME_KIND.list) return { kind: 'message', message: decodeList(payload) };
   let parsed: unknown;
   try {
     // fatal: true refuses invalid UTF-8 instead of silently replacing it.
@@ -191,4 +220,12 @@ function decodePayload(kind: number, payload: Buffer): Frame {
     throw new NvidError('NVID_ERR_BAD_FRAME', 'message frame is not a JSON object with a string "type"');
   }
   return { kind: 'message', message: parsed as RawMessage };
+}
+
+/** A list frame as the message its JSON form would be; the schema then checks its entries like any other. */
+function decodeList(payload: Buffer): RawMessage {
+  const which = payload.length > 0 ? payload[0] : undefined;
+  if (which === LIST_MESSAGE.joined) return { type: 'peers-joined', peers: decodePeerEntries(payload, 1) };
+  if (which === LIST_MESSAGE.lastPage || which === LIST_MESSAGE.page) return { type: 'peers', peers: decodePeerEntries(payload, 1), more: which === LIST_MESSAGE.page };
+  throw new NvidError('NVID_ERR_BAD_FRAME', which === undefined ? 'an empty list frame' : `a list frame of unknown message ${which}`);
 }

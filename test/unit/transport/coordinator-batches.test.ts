@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { wireEntry } from '../../../plugins/transport/coordinator/coordinator-registry.js';
 import { BURST_BATCHES, Batch, DeltaBatches, GATHER_MS, SlicedBroadcast, WritePacer } from '../../../plugins/transport/coordinator/delta-batches.js';
 import { PeerListPages } from '../../../plugins/transport/coordinator/peer-list-pages.js';
-import { FrameDecoder, encodeMessage, encodeMessageJson } from '../../../plugins/transport/wire/frame-codec.js';
+import { FrameDecoder, LIST_MESSAGE, encodeListFrame, encodeMessage } from '../../../plugins/transport/wire/frame-codec.js';
 import { fromWirePeer, type WirePeer } from '../../../plugins/transport/wire/wire-peer.js';
 import { identity, peerOf, sleep } from './helpers.js';
 
@@ -67,18 +67,18 @@ describe('coordinator batches and list pages: what a join burst costs', () => {
   });
 
   it('puts joins in a row into peers-joined messages for the nodes that knew everything before, one message per change for the others', () => {
-    const entries = [1, 2, 3, 4, 5, 6].map((n) => wireEntry(peerOf(identity(n), `n${n}`)).json);
-    const joined = (json: string) => ({ frame: encodeMessageJson(`{"type":"peer-joined","peer":${json}}`, 16_384, 'peer-joined'), joined: json });
+    const entries = [1, 2, 3, 4, 5, 6].map((n) => wireEntry(peerOf(identity(n), `n${n}`)));
+    const joined = (entry: Buffer) => ({ frame: encodeListFrame(LIST_MESSAGE.joined, [entry], 16_384), joined: entry });
     const left = { frame: encodeMessage({ type: 'peer-left', id: identity(9).id } as never) };
     // Room for two entries per message: five joins in a row become three messages.
-    const batch = new Batch([joined(entries[0]!), left, ...entries.slice(1).map(joined)], 10, 48 + 2 * (entries[0]!.length + 1));
+    const batch = new Batch([joined(entries[0]!), left, ...entries.slice(1).map(joined)], 10, 1 + 2 * entries[0]!.length);
     const shapes = (bytes: Buffer) => messages(bytes).map((m) => `${m.type as string}:${m.type === 'peers-joined' ? (m.peers as unknown[]).length : 1}`);
     const everyone = { seenSeq: 9 };
-    assert.deepEqual(shapes(batch.unseenBy(everyone)!), ['peer-joined:1', 'peer-left:1', 'peers-joined:2', 'peers-joined:2', 'peer-joined:1']);
+    assert.deepEqual(shapes(batch.unseenBy(everyone)!), ['peers-joined:1', 'peer-left:1', 'peers-joined:2', 'peers-joined:2', 'peers-joined:1']);
     const idsOf = (bytes: Buffer) => messages(bytes).flatMap((m) => (m.type === 'peers-joined' ? (m.peers as string[][]) : m.type === 'peer-joined' ? [m.peer as string[]] : []).map((entry) => fromWirePeer(entry as WirePeer).id));
     assert.deepEqual(idsOf(new Batch([joined(entries[0]!), left, ...entries.slice(1).map(joined)], 10, 16_384).unseenBy({ seenSeq: 0 })!), [1, 2, 3, 4, 5, 6].map((n) => identity(n).id), 'every join, in order, as the node reads them');
     const listHeldThree = { seenSeq: 12 };
-    assert.deepEqual(shapes(batch.unseenBy(listHeldThree)!), ['peer-joined:1', 'peer-joined:1', 'peer-joined:1', 'peer-joined:1'], 'a tail: the changes after its list, one message each');
+    assert.deepEqual(shapes(batch.unseenBy(listHeldThree)!), ['peers-joined:1', 'peers-joined:1', 'peers-joined:1', 'peers-joined:1'], 'a tail: the changes after its list, one message each');
   });
 
   it('writes a batch to its readers a slice per turn, each batch to everyone before the next', async () => {
@@ -107,8 +107,8 @@ describe('coordinator batches and list pages: what a join burst costs', () => {
   });
 
   it('keeps the list as pages that fit the budget, adds a joiner to the last page only, and rebuilds after other changes', () => {
-    const pages = new PeerListPages(200); // one entry per page
     const entries = [1, 2, 3, 4, 5].map((n) => [identity(n).id, wireEntry(peerOf(identity(n), `n${n}`))] as const);
+    const pages = new PeerListPages(1 + entries[0]![1].length); // one entry per page
     const listed = (frames: readonly Buffer[]) => frames.flatMap((frame) => messages(frame)).map((m) => ({ ids: (m.peers as WirePeer[]).map((p) => fromWirePeer(p).id), more: m.more, certs: (m.peers as WirePeer[]).filter((p) => JSON.stringify(p).includes('CERTIFICATE')).length }));
     const first = listed(pages.frames(() => entries.slice(0, 3)));
     assert.ok(first.length >= 2, 'more than one page');

@@ -95,18 +95,18 @@ describe('transport coordinator link', function () {
   });
 
   it('sends a list larger than one message frame in pages that all arrive', async () => {
-    const maxMessageBytes = 250; // two peer entries (no certificates) per page
+    const maxMessageBytes = 250; // five binary peer entries (no certificates) per page; the welcome still fits
     const { port } = await coordinator({ maxMessageBytes });
-    const early = [1, 2, 3, 4].map((n) => client(port, n, `n${n}`, { maxMessageBytes }));
-    await waitFor(() => early.every((c) => c.peers.table.size === 3), 'four joined');
-    const late = await rawTls(port, identity(5));
+    const early = [1, 2, 3, 4, 5, 6, 7].map((n) => client(port, n, `n${n}`, { maxMessageBytes }));
+    await waitFor(() => early.every((c) => c.peers.table.size === 6), 'seven joined');
+    const late = await rawTls(port, identity(8));
     late.send({ type: 'hello', name: 'late', port: 4000 });
     await waitFor(() => late.frames.some((f) => f.kind === 'message' && f.message.type === 'peers' && f.message.more === false), 'last page');
     const pages = late.frames.filter((f) => f.kind === 'message' && f.message.type === 'peers');
     assert.ok(pages.length >= 2, `the list came in ${pages.length} page(s)`);
     const ids = pages.flatMap((f) => (f.kind === 'message' ? (f.message.peers as WirePeer[]).map((p) => fromWirePeer(p).id) : []));
     // Everyone, the joiner included: the pages are shared by every joiner, and a node skips itself.
-    assert.deepEqual(ids.sort(), [1, 2, 3, 4, 5].map((n) => identity(n).id).sort());
+    assert.deepEqual(ids.sort(), [1, 2, 3, 4, 5, 6, 7, 8].map((n) => identity(n).id).sort());
     late.socket.destroy();
   });
 

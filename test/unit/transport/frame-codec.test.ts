@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { isNvidError } from '../../../core/errors.js';
-import { DATA_FRAME_BYTES, FrameDecoder, PREFIX_BYTES, dataPrefix, encodeEnd, encodeMessage, type Frame } from '../../../plugins/transport/wire/frame-codec.js';
+import { DATA_FRAME_BYTES, FrameDecoder, LIST_MESSAGE, PREFIX_BYTES, dataPrefix, encodeEnd, encodeListFrame, encodeMessage, type Frame, type RawMessage } from '../../../plugins/transport/wire/frame-codec.js';
 import { checkMessage, COORDINATOR_TO_NODE, NODE_TO_COORDINATOR } from '../../../plugins/transport/wire/wire-messages.js';
-import { fromWirePeer, toWirePeer } from '../../../plugins/transport/wire/wire-peer.js';
+import { encodePeerEntry, fromWirePeer, peerEntryEnd, toWirePeer } from '../../../plugins/transport/wire/wire-peer.js';
 
 function prefix(length: number, version: number, kind: number): Buffer {
   const head = Buffer.alloc(PREFIX_BYTES);
@@ -10,6 +10,11 @@ function prefix(length: number, version: number, kind: number): Buffer {
   head.writeUInt8(version, 4);
   head.writeUInt8(kind, 5);
   return head;
+}
+
+function messageOf(frame: Frame): RawMessage {
+  assert.equal(frame.kind, 'message');
+  return (frame as { message: RawMessage }).message;
 }
 
 function decodeError(bytes: Buffer): unknown {
@@ -131,6 +136,48 @@ describe('transport wire messages', () => {
       assert.throws(() => checkMessage({ type: 'peer-joined', peer }, COORDINATOR_TO_NODE), (err) => isNvidError(err, 'NVID_ERR_BAD_FRAME'), JSON.stringify(peer));
     }
     assert.throws(() => checkMessage({ type: 'peers-joined', peers: [] }, COORDINATOR_TO_NODE), (err) => isNvidError(err, 'NVID_ERR_BAD_FRAME'), 'an empty batch');
+  });
+
+  it('carries list pages and joins in binary, decoded to the messages their JSON would be and checked by the same schema', () => {
+    const peers = [
+      { id: 'ab'.repeat(32), name: 'lobby', address: '10.0.0.7', port: 4001, tags: [] },
+      { id: 'cd'.repeat(32), name: 'Café – écran 2 🖥', address: 'fe80::1%eth0', port: 65535, tags: ['floor-2', 'menu'] },
+      { id: '01'.repeat(32), name: 'x', address: 'screen.example', port: 1, tags: [] },
+      { id: 'ef'.repeat(32), name: 'padded', address: '10.0.0.07', port: 80, tags: [] }, // not canonical dotted IPv4: kept as text, exactly
+    ];
+    const entries = peers.map((peer) => encodePeerEntry(peer));
+    assert.equal(entries[0]!.length, 32 + 1 + 5 + 1 + 4 + 2 + 1, 'a typical entry: ID, name, IPv4 in four bytes, port, no tags');
+    for (const entry of entries) assert.equal(peerEntryEnd(entry, 0), entry.length);
+    const frames = new FrameDecoder().push(Buffer.concat([encodeListFrame(LIST_MESSAGE.page, entries.slice(0, 2)), encodeListFrame(LIST_MESSAGE.lastPage, entries.slice(2)), encodeListFrame(LIST_MESSAGE.joined, entries)]));
+    const read = frames.map((frame) => checkMessage(messageOf(frame), COORDINATOR_TO_NODE));
+    assert.deepEqual(read.map((m) => (m.type === 'peers' ? `peers more=${m.more}` : m.type)), ['peers more=true', 'peers more=false', 'peers-joined']);
+    const listed = read.flatMap((m) => (m.type === 'peers' ? m.peers : [])).map(fromWirePeer);
+    assert.deepEqual(listed, peers, 'every field back as it was: unicode names, IPv6 with a zone, host names, tags');
+    assert.deepEqual(read[2]!.type === 'peers-joined' && read[2]!.peers.map(fromWirePeer), peers);
+    assert.throws(() => encodeListFrame(LIST_MESSAGE.joined, entries, 100), (err) => isNvidError(err, 'NVID_ERR_FRAME_TOO_LARGE'), 'over the limit');
+
+    const list = (payload: Buffer) => Buffer.concat([prefix(payload.length, 1, 4), payload]);
+    const refused = (payload: Buffer) => {
+      const err = decodeError(list(payload));
+      assert.ok(isNvidError(err, 'NVID_ERR_BAD_FRAME'), `${payload.toString('hex')}: ${String(err)}`);
+      return (err as Error).message;
+    };
+    const whole = Buffer.concat([Buffer.from([LIST_MESSAGE.lastPage]), entries[1]!]);
+    for (let cut = 2; cut < whole.length; cut += 1) assert.match(refused(whole.subarray(0, cut)), /ends inside an entry/, `cut at ${cut}`);
+    assert.match(refused(Buffer.alloc(0)), /empty list frame/);
+    assert.match(refused(Buffer.from([9])), /unknown message 9/);
+    const badForm = Buffer.from(whole);
+    badForm[1 + 32 + 1 + badForm[33]!] = 6;
+    assert.match(refused(badForm), /unknown address form 6/);
+    const badName = Buffer.from(whole);
+    badName[1 + 32 + 1] = 0xff;
+    assert.match(refused(badName), /name is not valid UTF-8/);
+    const noPort = Buffer.concat([Buffer.from([LIST_MESSAGE.joined]), encodePeerEntry({ ...peers[0]!, port: 0 })]);
+    const zeroPort = new FrameDecoder().push(list(noPort))[0]!;
+    assert.throws(() => checkMessage(messageOf(zeroPort), COORDINATOR_TO_NODE), (err) => isNvidError(err, 'NVID_ERR_BAD_FRAME'), 'the schema still checks a decoded entry (port 0)');
+    const noEntries = new FrameDecoder().push(list(Buffer.from([LIST_MESSAGE.joined])))[0]!;
+    assert.throws(() => checkMessage(messageOf(noEntries), COORDINATOR_TO_NODE), (err) => isNvidError(err, 'NVID_ERR_BAD_FRAME'), 'joins without an entry');
+    assert.ok(isNvidError(decodeError(Buffer.concat([prefix(70_000, 1, 4), Buffer.alloc(8)])), 'NVID_ERR_FRAME_TOO_LARGE'), 'the message limit holds for list frames, before buffering');
   });
 
   it('maps an error frame with an unknown code to NVID_ERR_CONNECTION, keeping its text', () => {
