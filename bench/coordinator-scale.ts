@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { callControl } from '../core/control/client.js';
 import { createIdentity } from '../core/identity.js';
 import { SimNode, pool, simulatedIdentities, tlsConnect } from './coordinator-sim-nodes.js';
-import { cpuSplit } from './lib/proc-stats.js';
+import { cpuSplit, ioCalls, ioCallsSince } from './lib/proc-stats.js';
 
 const NVID_BIN = fileURLToPath(new URL('../../bin/nvid.js', import.meta.url));
 const argValue = (flag: string, fallback: number) => {
@@ -118,9 +118,12 @@ async function main(): Promise<void> {
     t = performance.now();
     let simCpu = ownCpu();
     let serverCpu = cpuSplit(baseline.pid!);
+    let serverIo = ioCalls(baseline.pid!);
+    let simIo = ioCalls('self');
     await pool(identities, CONCURRENCY, async (identity) => void plain.push(await tlsConnect(baselinePort, identity)));
     const tlsConnectAll = (performance.now() - t) / 1000;
     console.log(`# bare connects: ${tlsConnectAll.toFixed(1)} s, CPU s: server ${cpuSince(cpuSplit(baseline.pid!), serverCpu)}, simulated nodes ${cpuSince(ownCpu(), simCpu)}`);
+    console.log(`#   system calls: server ${ioCallsSince(ioCalls(baseline.pid!), serverIo)}; simulated nodes ${ioCallsSince(ioCalls('self'), simIo)}`);
     await sleep(500);
     const baselineRssPerConnection = (rssKib(baseline.pid!) - baselineRssBefore) / NODES;
     plain.forEach((s) => s.destroy());
@@ -137,6 +140,8 @@ async function main(): Promise<void> {
     t = performance.now();
     simCpu = ownCpu();
     serverCpu = cpuSplit(coordinator.child.pid!);
+    serverIo = ioCalls(coordinator.child.pid!);
+    simIo = ioCalls('self');
     let joined = 0;
     await pool(nodes, CONCURRENCY, async (node) => {
       await node.join(coordinator.port, 'sim');
@@ -144,6 +149,7 @@ async function main(): Promise<void> {
     });
     const joinAll = (performance.now() - t) / 1000;
     console.log(`# joins: ${joinAll.toFixed(1)} s, CPU s: coordinator ${cpuSince(cpuSplit(coordinator.child.pid!), serverCpu)}, simulated nodes ${cpuSince(ownCpu(), simCpu)}`);
+    console.log(`#   system calls: coordinator ${ioCallsSince(ioCalls(coordinator.child.pid!), serverIo)}; simulated nodes ${ioCallsSince(ioCalls('self'), simIo)}`);
     // Every node also hears about everyone who joined after it: wait until all lists are complete.
     while (nodes.some((n) => n.peersKnown < NODES - 1)) await sleep(20);
     const listsComplete = (performance.now() - t) / 1000;

@@ -32,6 +32,23 @@ export function cpuSecondsWithChildrenOf(stat: string): number {
   return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / TICKS;
 }
 
+/** A process's read and write system calls so far (/proc/PID/io), with the bytes they moved. */
+export function ioCalls(pid: number | 'self'): { reads: number; writes: number; readBytes: number; writtenBytes: number } {
+  const io = Object.fromEntries(
+    readFileSync(`/proc/${pid}/io`, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => line.split(': ') as [string, string]),
+  );
+  return { reads: Number(io.syscr), writes: Number(io.syscw), readBytes: Number(io.rchar), writtenBytes: Number(io.wchar) };
+}
+
+/** What a process's system calls did between two ioCalls readings, as a log line. */
+export function ioCallsSince(now: ReturnType<typeof ioCalls>, before: ReturnType<typeof ioCalls>): string {
+  const mb = (bytes: number) => (bytes / 1e6).toFixed(0);
+  return `${now.reads - before.reads} reads (${mb(now.readBytes - before.readBytes)} MB), ${now.writes - before.writes} writes (${mb(now.writtenBytes - before.writtenBytes)} MB)`;
+}
+
 export function median(values: readonly number[]): number {
   const sorted = [...values].sort((x, y) => x - y);
   const mid = sorted.length >> 1;
