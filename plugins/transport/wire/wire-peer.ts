@@ -1,12 +1,12 @@
 /**
  * A peer as the coordinator lists it. Every node hears of every other (its
  * list when it joins, a change when another joins), so a join burst of N nodes
- * moves N² entries, and the entry's size is what the burst costs both ends
- * (about 13 CPU-seconds per GB on these machines: TLS records, system calls
- * and copies, whose number follows the bytes). So lists and joins carry
- * entries in binary (frame kind `list`, frame-codec.ts), 49 bytes for a
- * typical entry where the JSON array with a base64url ID was 72 and the keyed
- * object with a hex ID 133:
+ * moves N² entries, and their bytes are what the burst costs both ends (10 to
+ * 13 CPU-seconds per GB on these machines: TLS, system calls and copies). So
+ * lists and joins carry entries in binary (frame kind `list`, frame-codec.ts):
+ * 46 bytes for an entry with an 8-character name and an IPv4 address, where
+ * the JSON array with a base64url ID was 72 and the keyed object with a hex ID
+ * 133:
  *
  *   32 bytes  ID (the SHA-256 fingerprint of the node's certificate)
  *   u8        name length in bytes, then the name (UTF-8)
