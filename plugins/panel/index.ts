@@ -11,6 +11,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { NvidError } from '../../core/errors.js';
 import type { NvidPlugin, PluginHost } from '../../core/plugin-api.js';
 import { statePaths } from '../../core/state-paths.js';
@@ -30,6 +31,8 @@ export type { PanelOptions } from './options.js';
 
 /** How often the node's own name is compared, for the page's `node` message (`nvid rename` elsewhere changes it too). */
 const NAME_CHECK_MS = 1000;
+/** How long `nvid panel` waits for a panel that is still starting. */
+const START_WAIT_MS = 15_000;
 
 interface Running {
   readonly app: FastifyInstance;
@@ -60,11 +63,17 @@ export default class PanelPlugin implements NvidPlugin {
     if (daemon.role !== 'node') return;
     const options = this.#options;
     let running: Running | undefined;
+    // The control socket answers while the node's plugins still start (the panel comes after
+    // the transport): a link asked for then waits until the panel serves, or gave up starting.
+    let markStarted = () => {};
+    const started = new Promise<void>((resolve) => (markStarted = resolve));
     const panelDir = join(daemon.stateDir, 'panel');
 
     daemon.hooks.beforeStart.tapPromise(PLUGIN_NAME, async () => checkListenSafety(options));
 
-    daemon.hooks.start.tapPromise(PLUGIN_NAME, async () => {
+    daemon.hooks.start.tapPromise(PLUGIN_NAME, () => startPanel().finally(() => markStarted()));
+
+    const startPanel = async () => {
       const events = new LiveEvents();
       const uploads = new UploadStore(join(panelDir, 'uploads'), daemon.maxReceiveBytes);
       await uploads.open();
@@ -100,9 +109,10 @@ export default class PanelPlugin implements NvidPlugin {
       nameCheck.unref();
       running = { app, tail, url: `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`, security, sends, uploads, events, nameCheck };
       daemon.log.info({ url: running.url }, `panel at ${running.url} (run "nvid panel" for a login link)`);
-    });
+    };
 
     daemon.hooks.stop.tapPromise(PLUGIN_NAME, async () => {
+      markStarted();
       // stop may run without start having run (another plugin failed to start).
       if (!running) return;
       const { app, sends, uploads, events, nameCheck } = running;
@@ -116,6 +126,7 @@ export default class PanelPlugin implements NvidPlugin {
 
     daemon.hooks.control.tapPromise(PLUGIN_NAME, async ({ command }) => {
       if (command !== 'panel') return undefined;
+      if (!running) await Promise.race([started, sleep(START_WAIT_MS, undefined, { ref: false })]);
       if (!running) throw new NvidError('NVID_ERR_NOT_AVAILABLE', 'panel: not serving (the node is starting or stopping)');
       const { token, expiresAt } = running.security.tokens.mint();
       return { url: running.url, loginUrl: `${running.url}/login?token=${token}`, expiresAt: new Date(expiresAt).toISOString() };
