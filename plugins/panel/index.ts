@@ -71,8 +71,6 @@ export default class PanelPlugin implements NvidPlugin {
 
     daemon.hooks.beforeStart.tapPromise(PLUGIN_NAME, async () => checkListenSafety(options));
 
-    daemon.hooks.start.tapPromise(PLUGIN_NAME, () => startPanel().finally(() => markStarted()));
-
     const startPanel = async () => {
       const events = new LiveEvents();
       const uploads = new UploadStore(join(panelDir, 'uploads'), daemon.maxReceiveBytes);
@@ -110,6 +108,8 @@ export default class PanelPlugin implements NvidPlugin {
       running = { app, tail, url: `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`, security, sends, uploads, events, nameCheck };
       daemon.log.info({ url: running.url }, `panel at ${running.url} (run "nvid panel" for a login link)`);
     };
+
+    daemon.hooks.start.tapPromise(PLUGIN_NAME, () => startPanel().finally(() => markStarted()));
 
     daemon.hooks.stop.tapPromise(PLUGIN_NAME, async () => {
       markStarted();
