@@ -28,10 +28,12 @@ process.on('exit', () => {
 /**
  * Starts Xvfb with one screen of `size` (`WxHxDEPTH`). The root window is
  * black (`-br`), so "nothing shown" looks like a black idle screen.
+ * `extraArgs` go on its command line (`-auth FILE`, for a server that
+ * checks cookies).
  */
-export async function startXvfb(size = '320x240x24', timeoutMs = 10_000): Promise<Xvfb> {
+export async function startXvfb(size = '320x240x24', timeoutMs = 10_000, extraArgs: readonly string[] = []): Promise<Xvfb> {
   const [width, height] = size.split('x').map(Number) as [number, number];
-  const child = spawn('Xvfb', ['-displayfd', '3', '-screen', '0', size, '-br', '-nolisten', 'tcp', '-noreset'], {
+  const child = spawn('Xvfb', ['-displayfd', '3', '-screen', '0', size, '-br', '-nolisten', 'tcp', '-noreset', ...extraArgs], {
     stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
     env: { ...process.env, NVID_TEST_XVFB: '1' },
   });

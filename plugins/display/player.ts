@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { NvidError } from '../../core/errors.js';
 import type { Orientation } from '../../core/types.js';
 import { pictureFilters, type ScreenView } from './picture-filters.js';
-import { moveWindow, viewableWindowId, type ScreenSize } from './x11.js';
+import { viewableWindowId, type ScreenSize } from './x11.js';
 
 /** What to play and how. */
 export interface PlayerSpec {
@@ -200,12 +200,12 @@ export class FfplayPlayer {
    * mapped window flashes black before its first frame; a window that has
    * already drawn and then moves in is repainted straight from its picture.
    */
-  async bringOnScreen(xdotool: string, display: string, settleMs = 20): Promise<void> {
+  async bringOnScreen(move: (windowId: string) => Promise<void>, settleMs = 20): Promise<void> {
     if (!this.windowId) return;
     // The frame is presented just after the status line that announced it (a player prepared ahead drew long ago).
     if (settleMs > 0) await sleep(settleMs);
     try {
-      await moveWindow(xdotool, display, this.windowId, 0, 0);
+      await move(this.windowId);
     } catch (err) {
       throw new NvidError('NVID_ERR_PLAYER', `cannot move the player window on screen: ${(err as Error).message}`, { cause: err });
     }

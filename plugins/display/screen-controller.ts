@@ -22,7 +22,8 @@ import { FfplayPlayer, type PlayerSpec } from './player.js';
 import type { PlayerRegistry } from './player-registry.js';
 import { NextPlayer } from './next-player.js';
 import { fitsWarmStill, WarmStill } from './warm-still.js';
-import type { ScreenSize } from './x11.js';
+import { moveWindow, type ScreenSize } from './x11.js';
+import { XConnection } from './x-connection.js';
 
 /** Something to show. */
 export interface ScreenItem {
@@ -119,8 +120,10 @@ export class ScreenController {
   #next: NextPlayer<ScreenItem> | undefined;
   /** How long before an item's end the next player starts: recent player starts, with a margin. */
   #leadMs = INITIAL_LEAD_MS;
-  /** How long moving a prepared player on screen takes (an xdotool run), smoothed. */
-  #moveMs = 30;
+  /** How long moving a prepared player on screen takes, smoothed. */
+  #moveMs = 5;
+  /** The X connection that moves players on screen (x-connection.ts); undefined where it cannot be opened (xdotool then). */
+  #x: Promise<XConnection | undefined> | undefined;
   #firstShown: Promise<void> | undefined;
   #resolveFirstShown: (() => void) | undefined;
 
@@ -295,6 +298,7 @@ export class ScreenController {
     if (this.#current?.timer) clearTimeout(this.#current.timer);
     this.#wake();
     this.#next?.discard();
+    void this.#x?.then((x) => x?.close());
     await this.#warm?.close();
     await this.#setup.registry.close();
     await this.#running;
@@ -411,7 +415,7 @@ export class ScreenController {
       player.resume();
       if (this.#setup.xdotool && xwininfo) {
         const moving = Date.now();
-        await player.bringOnScreen(this.#setup.xdotool, display, prepared ? 0 : 20);
+        await player.bringOnScreen((windowId) => this.#moveOnScreen(windowId), prepared ? 0 : 20);
         if (prepared) this.#moveMs = 0.7 * this.#moveMs + 0.3 * (Date.now() - moving);
       }
     } catch (err) {
@@ -490,6 +494,26 @@ export class ScreenController {
   #learnLead(ms: number): void {
     const wanted = 3 * ms;
     this.#leadMs = Math.min(8000, Math.max(1000, wanted > this.#leadMs ? wanted : 0.8 * this.#leadMs + 0.2 * wanted));
+  }
+
+  /**
+   * Moves a player's window to the screen's corner over the X connection the screen keeps,
+   * opened on first use: a request and a round trip, where an xdotool run cost a process start
+   * (over 100 ms on a busy machine, which the item before spent on screen). Where the
+   * connection cannot be opened (an X server asking for another authentication), or was lost,
+   * xdotool does it.
+   */
+  async #moveOnScreen(windowId: string): Promise<void> {
+    const { display, xdotool, log } = this.#setup;
+    this.#x ??= XConnection.open(display).catch((err: Error) => {
+      log.warn({ display, err: err.message }, 'cannot keep an X connection to move players; moving them with xdotool');
+      return undefined;
+    });
+    const x = await this.#x;
+    if (x?.open) return x.moveWindow(windowId, 0, 0);
+    // Lost (the X server restarted): try a new connection next time.
+    if (x) this.#x = undefined;
+    await moveWindow(xdotool!, display, windowId, 0, 0);
   }
 
   /** Starts the player of what will follow `showing`, off screen, so it only has to move in when the time comes. */

@@ -49,7 +49,7 @@ export async function viewableWindowId(xwininfo: string, display: string, title:
   }
 }
 
-/** Moves a window (xdotool), e.g. from its off-screen start onto the screen. */
+/** Moves a window with xdotool: where the screen's own X connection (x-connection.ts) cannot be opened. */
 export async function moveWindow(xdotool: string, display: string, windowId: string, x: number, y: number): Promise<void> {
   await run(xdotool, ['windowmove', windowId, String(x), String(y)], { timeout: 2000, env: { ...process.env, DISPLAY: display } });
 }
