@@ -10,7 +10,7 @@ import type { TLSSocket } from 'node:tls';
 import type { Identity } from '../core/types.js';
 import { backoffDelay } from '../plugins/transport/coordinator/coordinator-client.js';
 import { FRAME_KIND, LIST_MESSAGE, encodeMessage } from '../plugins/transport/wire/frame-codec.js';
-import { RawMessageReader, forEachListEntry, tlsConnect } from './coordinator-sim-nodes.js';
+import { RawFrameReader, forEachListEntry, tlsConnect } from './coordinator-sim-nodes.js';
 
 const ID_FIELD = '"id":"';
 
@@ -64,7 +64,7 @@ export class FailoverSimNode {
   /** One connection attempt; any failure, or the link dropping later, moves on to the next coordinator. */
   private attempt(): void {
     if (this.stopped) return;
-    const reader = new RawMessageReader();
+    const reader = new RawFrameReader();
     tlsConnect(this.port, this.identity, (bytes) => reader.pushBytes(bytes, (payload, kind) => (kind === FRAME_KIND.list ? this.onList(payload) : this.onMessage(payload.toString('latin1'))))).then(
       (socket) => {
         this.socket = socket;

@@ -87,7 +87,7 @@ const EMPTY = Buffer.alloc(0);
  * without building them, so the load generator stays cheaper than the
  * coordinator it measures. One per connection.
  */
-export class RawMessageReader {
+export class RawFrameReader {
   private pending: Buffer = EMPTY;
 
   /** Each whole frame's payload (a view valid during the call) and kind; `chunk` may be reused once this returns. */
@@ -150,7 +150,7 @@ export class SimNode {
   /** Peers known: the initial list plus joined deltas. */
   peersKnown = 0;
   private joinedResolve: (() => void) | undefined;
-  private readonly reader = new RawMessageReader();
+  private readonly reader = new RawFrameReader();
   onRenamed: ((name: string) => void) | undefined;
 
   constructor(identity: Identity) {

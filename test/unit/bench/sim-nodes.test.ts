@@ -5,7 +5,7 @@
  * kind of entry and however the link cut the frames.
  */
 import assert from 'node:assert/strict';
-import { RawMessageReader, countListEntries } from '../../../bench/coordinator-sim-nodes.js';
+import { RawFrameReader, countListEntries } from '../../../bench/coordinator-sim-nodes.js';
 import { FRAME_KIND, LIST_MESSAGE, PREFIX_BYTES, encodeListFrame, encodeMessage, type ListMessage } from '../../../plugins/transport/wire/frame-codec.js';
 import { encodePeerEntry } from '../../../plugins/transport/wire/wire-peer.js';
 
@@ -31,7 +31,7 @@ describe('coordinator benchmark: simulated nodes', () => {
   it('splits frames cut anywhere by the link, even when the bytes it was handed are reused', () => {
     const frames = Buffer.concat([list(1, LIST_MESSAGE.page), encodeMessage({ type: 'pong' }), list(5, LIST_MESSAGE.joined), list(40)]);
     for (const cut of [1, 3, 4, 5, 17, 600, frames.length - 1]) {
-      const reader = new RawMessageReader();
+      const reader = new RawFrameReader();
       const seen: string[] = [];
       const shared = Buffer.alloc(frames.length);
       for (const [from, to] of [[0, cut], [cut, frames.length]] as const) {
