@@ -97,6 +97,17 @@ export class FfplayPlayer {
   readonly pid: number;
   /** Settles once the process is gone, however it ended. */
   readonly exited: Promise<PlayerExit>;
+  readonly #outputWaiters: Array<() => void> = [];
+
+  /**
+   * Resolves after ffplay printed `lines` more times (its status line comes after each refresh), or
+   * after `timeoutMs`: by then it has handled what it was sent before, such as an Expose to repaint.
+   */
+  async printed(lines: number, timeoutMs: number): Promise<void> {
+    const deadline = sleep(timeoutMs);
+    for (let i = 0; i < lines && this.running; i += 1) await Promise.race([new Promise<void>((resolve) => this.#outputWaiters.push(resolve)), deadline]);
+  }
+
   /** When ffplay last printed anything (its status line, normally). */
   lastOutputAt = Date.now();
   /** The last error ffplay printed, for reports. */
@@ -125,6 +136,7 @@ export class FfplayPlayer {
     let tail = '';
     child.stderr?.on('data', (text: string) => {
       this.lastOutputAt = Date.now();
+      for (const waiter of this.#outputWaiters.splice(0)) waiter();
       // The status line's clock reads "nan" until the first frame was displayed.
       if (!this.frameShown && FRAME_SHOWN.test(tail + text)) this.frameShown = true;
       tail = text.slice(-32);

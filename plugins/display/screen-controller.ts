@@ -504,16 +504,38 @@ export class ScreenController {
    * xdotool does it.
    */
   async #moveOnScreen(windowId: string): Promise<void> {
-    const { display, xdotool, log } = this.#setup;
+    const { display, xdotool } = this.#setup;
+    const x = await this.#xConnection();
+    if (x) return x.moveWindow(windowId, 0, 0);
+    await moveWindow(xdotool!, display, windowId, 0, 0);
+  }
+
+  /** The screen's X connection, opened on first use; undefined where it cannot be (or was lost: a new one next time). */
+  async #xConnection(): Promise<XConnection | undefined> {
+    const { display, log } = this.#setup;
     this.#x ??= XConnection.open(display).catch((err: Error) => {
       log.warn({ display, err: err.message }, 'cannot keep an X connection to move players; moving them with xdotool');
       return undefined;
     });
     const x = await this.#x;
-    if (x?.open) return x.moveWindow(windowId, 0, 0);
-    // Lost (the X server restarted): try a new connection next time.
-    if (x) this.#x = undefined;
-    await moveWindow(xdotool!, display, windowId, 0, 0);
+    if (x && !x.open) this.#x = undefined;
+    return x?.open ? x : undefined;
+  }
+
+  /**
+   * Has the server keep a prepared player's picture (backing store), then lets the player draw
+   * it once more (two status lines, at most 250 ms) before it may be frozen: moved in, it then
+   * shows at once. Without the X connection, the move waits for the player to repaint, as before.
+   */
+  async #keepContents(player: FfplayPlayer): Promise<void> {
+    const x = await this.#xConnection();
+    if (!x || !player.windowId) return;
+    try {
+      await x.keepContents(player.windowId);
+      await player.printed(2, 250);
+    } catch (err) {
+      this.#setup.log.debug({ err: (err as Error).message }, 'cannot keep a prepared player\'s picture');
+    }
   }
 
   /** Starts the player of what will follow `showing`, off screen, so it only has to move in when the time comes. */
@@ -526,7 +548,11 @@ export class ScreenController {
     const player = FfplayPlayer.spawn(ffplay, { ...this.#spec(next), ...(freeze ? { videoClock: true } : {}) }, display, deathSignalWrapper);
     registry.add(player);
     const startedAt = Date.now();
-    const comeUp = () => player.waitVisible(xwininfo, display, startTimeoutMs).then(() => this.#learnLead(Date.now() - startedAt));
+    const comeUp = async () => {
+      await player.waitVisible(xwininfo, display, startTimeoutMs);
+      this.#learnLead(Date.now() - startedAt);
+      if (freeze) await this.#keepContents(player);
+    };
     this.#next.prepare(next, player, comeUp, freeze);
   }
 

@@ -9,11 +9,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { isNvidError } from '../../../core/errors.js';
 import { findOnPath } from '../../../core/media-tools/binaries.js';
 import { FfplayPlayer } from '../../../plugins/display/player.js';
 import { XConnection, displayAddress, findCookie } from '../../../plugins/display/x-connection.js';
+import { screenColour } from '../../helpers/screen.js';
 import { startXvfb, type Xvfb } from '../../helpers/xvfb.js';
 import { useDisplaySuite } from './harness.js';
 
@@ -68,6 +70,30 @@ describe('display plugin: the X connection that moves players', function () {
     }
     assert.equal(x.open, false);
     await assert.rejects(x.moveWindow(1, 0, 0), (err) => isNvidError(err, 'NVID_ERR_DISPLAY_UNAVAILABLE'), 'a closed connection says so');
+  });
+
+  it('keeps a frozen player\'s picture, so it shows the moment the window moves in', async () => {
+    const { display, width, height } = suite.xvfb;
+    const x = await XConnection.open(display);
+    try {
+      for (const keep of [false, true]) {
+        const player = await offScreenPlayer(suite.xvfb, `nvid-x-keep-${keep}`);
+        try {
+          if (keep) {
+            await x.keepContents(player.windowId!);
+            await player.printed(2, 250);
+          }
+          player.pause(); // as a video prepared ahead waits: a stopped process cannot repaint
+          await x.moveWindow(player.windowId!, 0, 0);
+          await sleep(150);
+          assert.equal(await screenColour(display, width, height), keep ? 'red' : 'black', keep ? 'the server drew the kept picture' : 'without it, the window waits for its stopped client (this is what the test is for)');
+        } finally {
+          await player.stop();
+        }
+      }
+    } finally {
+      x.close();
+    }
   });
 
   it('opens a server that checks cookies with the one in XAUTHORITY, and reports a refusal in the server’s words', async () => {
