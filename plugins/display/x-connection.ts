@@ -141,20 +141,13 @@ export class XConnection {
   }
 
   /** Moves window `id` (as xwininfo prints it, `0x…`, or a number) to x, y; resolves once the server has done it. */
-  async moveWindow(id: string | number, x: number, y: number): Promise<void> {
-    const window = typeof id === 'number' ? id : Number.parseInt(id, 16);
-    const request = Buffer.alloc(20);
-    request.writeUInt8(CONFIGURE_WINDOW, 0);
-    request.writeUInt16LE(5, 2); // length in 4-byte units
-    request.writeUInt32LE(window >>> 0, 4);
-    request.writeUInt16LE(CONFIGURE_X | CONFIGURE_Y, 8);
-    request.writeInt32LE(x, 12);
-    request.writeInt32LE(y, 16);
-    const configure = this.#send(request);
-    await this.#roundTrip();
-    const error = this.#errors.get(configure);
-    this.#errors.clear();
-    if (error) throw new NvidError('NVID_ERR_PLAYER', `the X server refused to move window ${typeof id === 'number' ? `0x${id.toString(16)}` : id}: ${error}`);
+  moveWindow(id: string | number, x: number, y: number): Promise<void> {
+    // A 16-bit value-mask and two bytes of padding, then the values.
+    const tail = Buffer.alloc(12);
+    tail.writeUInt16LE(CONFIGURE_X | CONFIGURE_Y, 0);
+    tail.writeInt32LE(x, 4);
+    tail.writeInt32LE(y, 8);
+    return this.#windowRequest(CONFIGURE_WINDOW, id, 'move', tail);
   }
 
   /**
@@ -162,19 +155,29 @@ export class XConnection {
    * store: Always), so that moved on screen it shows at once what its client drew, even a client
    * that is stopped. The client must draw once more after this for the kept contents to hold it.
    */
-  async keepContents(id: string | number): Promise<void> {
-    const window = typeof id === 'number' ? id : Number.parseInt(id, 16);
-    const request = Buffer.alloc(16);
-    request.writeUInt8(CHANGE_WINDOW_ATTRIBUTES, 0);
-    request.writeUInt16LE(4, 2);
-    request.writeUInt32LE(window >>> 0, 4);
-    request.writeUInt32LE(BACKING_STORE, 8);
-    request.writeUInt32LE(BACKING_STORE_ALWAYS, 12);
-    const change = this.#send(request);
+  keepContents(id: string | number): Promise<void> {
+    // A 32-bit value-mask, then the value.
+    const tail = Buffer.alloc(8);
+    tail.writeUInt32LE(BACKING_STORE, 0);
+    tail.writeUInt32LE(BACKING_STORE_ALWAYS, 4);
+    return this.#windowRequest(CHANGE_WINDOW_ATTRIBUTES, id, 'keep the contents of', tail);
+  }
+
+  /**
+   * Sends a request about a window (its opcode, the window, then `tail`: the value-mask and
+   * values), then a round trip; rejects with the server's error for it, naming the window.
+   */
+  async #windowRequest(opcode: number, id: string | number, what: string, tail: Buffer): Promise<void> {
+    const request = Buffer.alloc(8 + tail.length);
+    request.writeUInt8(opcode, 0);
+    request.writeUInt16LE(request.length / 4, 2); // length in 4-byte units
+    request.writeUInt32LE((typeof id === 'number' ? id : Number.parseInt(id, 16)) >>> 0, 4);
+    tail.copy(request, 8);
+    const sent = this.#send(request);
     await this.#roundTrip();
-    const error = this.#errors.get(change);
+    const error = this.#errors.get(sent);
     this.#errors.clear();
-    if (error) throw new NvidError('NVID_ERR_PLAYER', `the X server refused to keep the contents of window ${typeof id === 'number' ? `0x${id.toString(16)}` : id}: ${error}`);
+    if (error) throw new NvidError('NVID_ERR_PLAYER', `the X server refused to ${what} window ${typeof id === 'number' ? `0x${id.toString(16)}` : id}: ${error}`);
   }
 
   /** Whether the connection is still usable (the X server may have gone away). */

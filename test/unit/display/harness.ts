@@ -3,7 +3,8 @@
  * will: options checked against the plugin's schema, beforeStart, start,
  * display requests, stop. Shared by the display tests.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { copyFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { DisplayAccepted } from '../../../core/hooks.js';
@@ -137,4 +138,10 @@ export function assertNoGap(samples: readonly Sample[], items: readonly string[]
   assert.ok(window.length / seconds >= 10, `only ${(window.length / seconds).toFixed(1)} samples per second`);
   const black = window.filter((s) => s.black);
   assert.equal(black.length, 0, `${black.length} black frames between items, at ${black.map((s) => s.t).join(', ')} ms`);
+}
+
+/** Where the window titled `title` sits on screen (its left edge), as xwininfo reports it. */
+export async function windowLeft(display: string, title: string): Promise<number> {
+  const { stdout } = await promisify(execFile)('xwininfo', ['-display', display, '-name', title]);
+  return Number(/Absolute upper-left X:\s+(-?\d+)/.exec(stdout)?.[1]);
 }

@@ -13,7 +13,7 @@ import { findOnPath } from '../../../core/media-tools/binaries.js';
 import { colourClip, solidPng } from '../../helpers/media-fixtures.js';
 import { waitFor } from '../../helpers/nvid.js';
 import { ScreenSampler } from '../../helpers/screen.js';
-import { assertNoGap, colourSequence, startRig, useDisplaySuite } from './harness.js';
+import { assertNoGap, colourSequence, startRig, useDisplaySuite, windowLeft } from './harness.js';
 
 const run = promisify(execFile);
 
@@ -21,12 +21,6 @@ const run = promisify(execFile);
 async function managed(display: string): Promise<boolean> {
   const { stdout } = await run('xprop', ['-display', display, '-root', '_NET_SUPPORTING_WM_CHECK']);
   return /window id/.test(stdout);
-}
-
-/** Where the window titled `title` sits on screen (its left edge). */
-async function windowLeft(display: string, title: string): Promise<number> {
-  const { stdout } = await run('xwininfo', ['-display', display, '-name', title]);
-  return Number(/Absolute upper-left X:\s+(-?\d+)/.exec(stdout)?.[1]);
 }
 
 describe('display plugin: under a window manager', function () {

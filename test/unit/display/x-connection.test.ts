@@ -4,28 +4,18 @@
  * servers, one open to all on its local socket and one that checks cookies.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { promisify } from 'node:util';
 import { isNvidError } from '../../../core/errors.js';
 import { findOnPath } from '../../../core/media-tools/binaries.js';
 import { FfplayPlayer } from '../../../plugins/display/player.js';
 import { XConnection, displayAddress, findCookie } from '../../../plugins/display/x-connection.js';
 import { screenColour } from '../../helpers/screen.js';
 import { startXvfb, type Xvfb } from '../../helpers/xvfb.js';
-import { useDisplaySuite } from './harness.js';
-
-const run = promisify(execFile);
-
-/** Where the window titled `title` sits on screen (its left edge). */
-async function windowLeft(display: string, title: string): Promise<number> {
-  const { stdout } = await run('xwininfo', ['-display', display, '-name', title]);
-  return Number(/Absolute upper-left X:\s+(-?\d+)/.exec(stdout)?.[1]);
-}
+import { useDisplaySuite, windowLeft } from './harness.js';
 
 /** An Xauthority file's bytes: one entry per [family, address, display number, cookie]. */
 function xauthority(entries: ReadonlyArray<readonly [number, string, string, Buffer]>): Buffer {
