@@ -12,7 +12,13 @@
  *
  * `panel_vs_cli_send_ratio` is the panel's throughput over the CLI's (goal:
  * at least 0.9; the panel also takes the upload in and writes it to disk,
- * alongside the send). `panel_peak_rss_mib` is the sending node's peak RSS (VmHWM, reset
+ * alongside the send). Both stream the envelope to the receiver as it is
+ * sealed: a send while the upload arrives always does, and the nodes'
+ * `resumableFromBytes` is set above the file's size so that `nvid send` does
+ * too, instead of sealing the whole file to the outbox first. What a default
+ * `nvid send` of the same file costs (sealed to the outbox, then offered in
+ * pieces, so a broken link resumes) is measured in the same rounds from a
+ * third node left at the defaults: `panel_vs_cli_resumable_send_ratio`. `panel_peak_rss_mib` is the sending node's peak RSS (VmHWM, reset
  * through /proc/PID/clear_refs before each upload) over the upload and send:
  * an upload must stream, never sit in memory.
  *
@@ -118,10 +124,13 @@ async function main(): Promise<void> {
     await cluster.startCoordinator();
     // The media plugin's default size cap is lifted so --size can go past it.
     const plugins = ['crypto', { use: 'media', options: { maxFileBytes: size + MIB } }, { use: 'display', options: { output: 'headless' } }];
-    const config = { log: { level: 'warn' } };
+    // Both ways stream the envelope as it is sealed (see the header); the default-sender does not.
+    const config = { log: { level: 'warn' }, resumableFromBytes: size + MIB };
     const sender = await cluster.startNode({ name: 'sender', plugins: [...plugins, { use: 'panel' }], config });
     const receiver = await cluster.startNode({ name: 'receiver', plugins, config });
-    await cluster.waitForPeers('sender', ['receiver']);
+    const defaultSender = await cluster.startNode({ name: 'default-sender', plugins, config: { log: { level: 'warn' } } });
+    await cluster.waitForPeers('sender', ['receiver', 'default-sender']);
+    await cluster.waitForPeers('default-sender', ['receiver', 'sender']);
     const receiverId = (await sender.control<Array<{ id: string; name: string }>>('peers')).find((p) => p.name === 'receiver')!.id;
     const panel = await PanelClient.login((await sender.control<{ loginUrl: string }>('panel')).loginUrl);
     const pid = sender.child.pid!;
@@ -136,26 +145,33 @@ async function main(): Promise<void> {
 
     const panelSeconds: number[] = [];
     const cliSeconds: number[] = [];
+    const resumableSeconds: number[] = [];
     const ratios: number[] = [];
+    const resumableRatios: number[] = [];
     const peaks: number[] = [];
     // One untimed send each way first: a fresh daemon's first send also pays for compiling its code.
     await panel.send(media, receiverId);
     await sender.cli(['send', media, '--to', 'receiver'], { timeoutMs: 600_000 });
+    await defaultSender.cli(['send', media, '--to', 'receiver'], { timeoutMs: 600_000 });
+    /** Seconds `node` takes for `nvid send` of the media to the receiver. */
+    const cliSend = async (node: typeof sender) => {
+      const start = process.hrtime.bigint();
+      const { code, stderr } = await node.cli(['send', media, '--to', 'receiver'], { timeoutMs: 600_000 });
+      if (code !== 0) throw new Error(`nvid send failed: ${stderr}`);
+      return Number(process.hrtime.bigint() - start) / 1e9;
+    };
     for (let round = 0; round < rounds; round++) {
       writeFileSync(`/proc/${pid}/clear_refs`, '5');
       let polledPeak = 0;
       const poll = setInterval(() => (polledPeak = Math.max(polledPeak, statusKiB(pid, 'VmRSS'))), 50);
-      let start = process.hrtime.bigint();
+      const start = process.hrtime.bigint();
       const panelCpu = await cpuOf(() => panel.send(media, receiverId));
       const viaPanel = Number(process.hrtime.bigint() - start) / 1e9;
       clearInterval(poll);
       peaks.push(Math.max(polledPeak, statusKiB(pid, 'VmHWM')) / 1024);
-      start = process.hrtime.bigint();
-      let code: number | null = 0;
-      let stderr = '';
-      const cliCpu = await cpuOf(async () => ({ code, stderr } = await sender.cli(['send', media, '--to', 'receiver'], { timeoutMs: 600_000 })));
-      const viaCli = Number(process.hrtime.bigint() - start) / 1e9;
-      if (code !== 0) throw new Error(`nvid send failed: ${stderr}`);
+      let viaCli = 0;
+      const cliCpu = await cpuOf(async () => (viaCli = await cliSend(sender)));
+      const viaResumable = await cliSend(defaultSender);
       cpu.panelSender.push(panelCpu.sender);
       cpu.panelReceiver.push(panelCpu.receiver);
       cpu.cliSender.push(cliCpu.sender);
@@ -163,13 +179,17 @@ async function main(): Promise<void> {
       panelSeconds.push(viaPanel);
       cliSeconds.push(viaCli);
       ratios.push(viaCli / viaPanel);
-      note(`round ${round + 1}: panel ${viaPanel.toFixed(2)} s, nvid send ${viaCli.toFixed(2)} s, peak RSS ${peaks.at(-1)!.toFixed(0)} MiB; sender CPU ${panelCpu.sender.toFixed(2)} s (panel) vs ${cliCpu.sender.toFixed(2)} s, receiver ${panelCpu.receiver.toFixed(2)} vs ${cliCpu.receiver.toFixed(2)} s`);
+      resumableSeconds.push(viaResumable);
+      resumableRatios.push(viaResumable / viaPanel);
+      note(`round ${round + 1}: panel ${viaPanel.toFixed(2)} s, nvid send ${viaCli.toFixed(2)} s (resumable, the default: ${viaResumable.toFixed(2)} s), peak RSS ${peaks.at(-1)!.toFixed(0)} MiB; sender CPU ${panelCpu.sender.toFixed(2)} s (panel) vs ${cliCpu.sender.toFixed(2)} s, receiver ${panelCpu.receiver.toFixed(2)} vs ${cliCpu.receiver.toFixed(2)} s`);
     }
     const mbps = (seconds: number) => size / seconds / 1e6;
     figure('panel_size_mib', size / MIB, 'MiB');
     figure('panel_upload_send_mb_per_s', mbps(median(panelSeconds)), 'MB/s');
     figure('cli_send_mb_per_s', mbps(median(cliSeconds)), 'MB/s');
     figure('panel_vs_cli_send_ratio', median(ratios), 'x');
+    figure('cli_resumable_send_mb_per_s', mbps(median(resumableSeconds)), 'MB/s');
+    figure('panel_vs_cli_resumable_send_ratio', median(resumableRatios), 'x');
     figure('panel_peak_rss_mib', Math.max(...peaks), 'MiB');
     figure('panel_sender_cpu_s', median(cpu.panelSender), 's');
     figure('cli_sender_cpu_s', median(cpu.cliSender), 's');
