@@ -56,6 +56,15 @@ function statusKiB(pid: number, field: 'VmHWM' | 'VmRSS'): number {
   return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
 }
 
+/**
+ * Writes every dirty page out before a timed send: each send leaves 1-3 GiB
+ * for the kernel to write back (received files, the upload, the outbox), and
+ * on two cores that writeback would slow whichever send came next.
+ */
+function settle(): void {
+  execFileSync('sync');
+}
+
 /** The panel as a script sees it: a logged-in session on one node. */
 class PanelClient {
   constructor(
@@ -161,6 +170,7 @@ async function main(): Promise<void> {
       return Number(process.hrtime.bigint() - start) / 1e9;
     };
     for (let round = 0; round < rounds; round++) {
+      settle();
       writeFileSync(`/proc/${pid}/clear_refs`, '5');
       let polledPeak = 0;
       const poll = setInterval(() => (polledPeak = Math.max(polledPeak, statusKiB(pid, 'VmRSS'))), 50);
@@ -169,8 +179,10 @@ async function main(): Promise<void> {
       const viaPanel = Number(process.hrtime.bigint() - start) / 1e9;
       clearInterval(poll);
       peaks.push(Math.max(polledPeak, statusKiB(pid, 'VmHWM')) / 1024);
+      settle();
       let viaCli = 0;
       const cliCpu = await cpuOf(async () => (viaCli = await cliSend(sender)));
+      settle();
       const viaResumable = await cliSend(defaultSender);
       cpu.panelSender.push(panelCpu.sender);
       cpu.panelReceiver.push(panelCpu.receiver);
