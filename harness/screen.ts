@@ -101,7 +101,7 @@ export async function screenColour(display: string, width: number, height: numbe
 
 /** One sampled frame. */
 export interface Sample {
-  /** Milliseconds since the sampler started. */
+  /** Milliseconds from the sampler's start to the moment the frame was grabbed (the grabber's clock). */
   readonly t: number;
   /** Palette name, `?` or `mixed`. */
   readonly name: string;
@@ -109,9 +109,21 @@ export interface Sample {
   readonly frame: Buffer;
 }
 
+/** A showinfo line: the frame's number and its presentation time in the input's time base. */
+const SHOWINFO_FRAME = /\] n: *(\d+) pts: *(-?\d+) /;
+/** x11grab's time base: microseconds. */
+const SHOWINFO_TIME_BASE = /config in time_base: 1\/(\d+)/;
+
 /**
  * Grabs the screen continuously (one ffmpeg x11grab process) at `fps` and
  * keeps every frame's verdict. Frames are kept only as long as `keepFrames` says.
+ *
+ * Each sample is timed by when ffmpeg grabbed it, not when its bytes got here:
+ * x11grab stamps frames with the wall clock, `-copyts` keeps that stamp and
+ * showinfo prints it, one line per frame, in order (no frame is dropped or
+ * repeated: `-fps_mode passthrough`). Timed on arrival, a frame was late by
+ * however long this process took to read the pipe, tens of milliseconds under
+ * load, which made items look longer or shorter on screen than they were.
  */
 export class ScreenSampler {
   readonly samples: Sample[] = [];
@@ -120,24 +132,63 @@ export class ScreenSampler {
   /** Date.now() when sampling began; `Sample.t` counts from here. */
   readonly startedAt = Date.now();
   readonly #exited: Promise<void>;
-  #pending: Buffer = Buffer.alloc(0);
+  readonly #keepFrames: boolean;
+  /** The frame being filled from the pipe. */
+  #frame: Buffer;
+  #filled = 0;
+  /** Grab times (ms since startedAt) whose frames have not come through the pipe yet. */
+  #times: number[] = [];
+  /** Frames (judged) waiting for their grab time. */
+  #untimed: Array<Omit<Sample, 't'>> = [];
+  #ticksPerMs = 1000;
+  #stderrTail = '';
 
   constructor(display: string, width: number, height: number, fps = 20, keepFrames = false) {
     this.#frameBytes = width * height * 3;
-    this.#child = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'x11grab', '-draw_mouse', '0', '-framerate', String(fps), '-video_size', `${width}x${height}`, '-i', display, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], {
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
+    this.#frame = Buffer.allocUnsafe(this.#frameBytes);
+    this.#keepFrames = keepFrames;
+    const args = ['-hide_banner', '-nostats', '-loglevel', 'info', '-f', 'x11grab', '-draw_mouse', '0', '-framerate', String(fps), '-video_size', `${width}x${height}`, '-i', display];
+    args.push('-copyts', '-vf', 'showinfo', '-fps_mode', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1');
+    this.#child = spawn('ffmpeg', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.#exited = new Promise((resolve) => this.#child.once('exit', () => resolve()));
-    this.#child.stdout!.on('data', (chunk: Buffer) => {
-      this.#pending = Buffer.concat([this.#pending, chunk]);
-      while (this.#pending.length >= this.#frameBytes) {
-        const frame = this.#pending.subarray(0, this.#frameBytes);
-        this.#pending = Buffer.from(this.#pending.subarray(this.#frameBytes));
-        const d = dominantColour(frame);
-        const name = d.share < 0.6 ? 'mixed' : (nameColour(d.colour) ?? '?');
-        this.samples.push({ t: Date.now() - this.startedAt, name, black: isAllBlack(frame), frame: keepFrames ? Buffer.from(frame) : Buffer.alloc(0) });
-      }
-    });
+    this.#child.stdout!.on('data', (chunk: Buffer) => this.#takeBytes(chunk));
+    this.#child.stderr!.setEncoding('utf8');
+    this.#child.stderr!.on('data', (text: string) => this.#takeLog(text));
+  }
+
+  #takeBytes(chunk: Buffer): void {
+    let at = 0;
+    while (at < chunk.length) {
+      const n = Math.min(chunk.length - at, this.#frameBytes - this.#filled);
+      chunk.copy(this.#frame, this.#filled, at, at + n);
+      this.#filled += n;
+      at += n;
+      if (this.#filled < this.#frameBytes) return;
+      const d = dominantColour(this.#frame);
+      const name = d.share < 0.6 ? 'mixed' : (nameColour(d.colour) ?? '?');
+      this.#untimed.push({ name, black: isAllBlack(this.#frame), frame: this.#keepFrames ? Buffer.from(this.#frame) : Buffer.alloc(0) });
+      this.#filled = 0;
+      this.#pair();
+    }
+  }
+
+  #takeLog(text: string): void {
+    const lines = (this.#stderrTail + text).split('\n');
+    this.#stderrTail = lines.pop()!;
+    for (const line of lines) {
+      const base = SHOWINFO_TIME_BASE.exec(line);
+      if (base) this.#ticksPerMs = Number(base[1]) / 1000;
+      const frame = SHOWINFO_FRAME.exec(line);
+      if (frame) this.#times.push(Number(frame[2]) / this.#ticksPerMs - this.startedAt);
+    }
+    this.#pair();
+  }
+
+  /** Frames and their grab times, matched in order as both arrive. */
+  #pair(): void {
+    while (this.#untimed.length > 0 && this.#times.length > 0) {
+      this.samples.push({ t: Math.round(this.#times.shift()!), ...this.#untimed.shift()! });
+    }
   }
 
   /** Resolves once the first frame arrived. */

@@ -14,15 +14,15 @@ import { ScreenSampler, type Sample } from '../../helpers/screen.js';
 import { assertNoGap, startRig, useDisplaySuite, type DisplayRig } from './harness.js';
 
 /**
- * How far a duration on screen may be from the one asked for: about six frames at
- * 25 Hz. Run alone, every item lands within two frames (80 ms); in the middle
- * of the whole suite the still before the video ran 110-139 ms over until the
- * frozen video's window kept its picture (backing store) and moves stopped
- * starting a program, and the last full runs still had an item 96 ms off
- * (plugins/display/README.md).
+ * How far a duration on screen may be from the one asked for: two frames at
+ * 25 Hz. The sampler times each frame by when it was grabbed, so what is
+ * measured is the screen's timing give or take half a grab period (20 ms
+ * here), whatever the load on this process; timed by when frames reached the
+ * test instead, items in the middle of the whole suite looked up to 139 ms
+ * long or short (plugins/display/README.md).
  * Without the next player started ahead, items overstayed by 500-600 ms.
  */
-const TOLERANCE_MS = 250;
+const TOLERANCE_MS = 80;
 
 /** Milliseconds each colour was on screen: from its first sample to the next colour's first sample. */
 function timesOnScreen(samples: readonly Sample[], colours: readonly string[]): number[] {
@@ -40,7 +40,7 @@ describe('display plugin: items last as long as they are told to', function () {
     rig = undefined;
   });
 
-  it('shows each still of a queue for imageSeconds, and a video for its length, within a few frames at 25 Hz', async () => {
+  it('shows each still of a queue for imageSeconds, and a video for its length, within two frames at 25 Hz', async () => {
     rig = await startRig(suite.xvfb, { policy: 'queue', imageSeconds: 2.5, warmStills: false });
     const dir = rig.t.dir;
     const files = [
