@@ -18,9 +18,11 @@
  * too, instead of sealing the whole file to the outbox first. What a default
  * `nvid send` of the same file costs (sealed to the outbox, then offered in
  * pieces, so a broken link resumes) is measured in the same rounds from a
- * third node left at the defaults: `panel_vs_cli_resumable_send_ratio`. `panel_peak_rss_mib` is the sending node's peak RSS (VmHWM, reset
- * through /proc/PID/clear_refs before each upload) over the upload and send:
- * an upload must stream, never sit in memory.
+ * third node left at the defaults: `panel_vs_cli_resumable_send_ratio`.
+ *
+ * `panel_peak_rss_mib` is the sending node's peak RSS (VmHWM, reset through
+ * /proc/PID/clear_refs before each upload) over the upload and send: an
+ * upload must stream, never sit in memory.
  *
  * Prints `figure NAME VALUE UNIT` lines; no absolute targets are asserted.
  */

@@ -142,6 +142,8 @@ export class ScreenSampler {
   #untimed: Array<Omit<Sample, 't'>> = [];
   #ticksPerMs = 1000;
   #stderrTail = '';
+  /** ffmpeg's last other log lines, for the error when no frame comes. */
+  #log: string[] = [];
 
   constructor(display: string, width: number, height: number, fps = 20, keepFrames = false) {
     this.#frameBytes = width * height * 3;
@@ -180,6 +182,7 @@ export class ScreenSampler {
       if (base) this.#ticksPerMs = Number(base[1]) / 1000;
       const frame = SHOWINFO_FRAME.exec(line);
       if (frame) this.#times.push(Number(frame[2]) / this.#ticksPerMs - this.startedAt);
+      else if (!line.includes('showinfo')) this.#log = [...this.#log.slice(-9), line];
     }
     this.#pair();
   }
@@ -195,7 +198,10 @@ export class ScreenSampler {
   async ready(timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (this.samples.length === 0) {
-      if (Date.now() > deadline) throw new Error('the screen sampler produced no frame');
+      if (Date.now() > deadline) {
+        const why = this.#untimed.length > 0 ? `${this.#untimed.length} frames came but ffmpeg printed no grab times (showinfo)` : 'no frame came';
+        throw new Error(`the screen sampler produced no frame: ${why}; ffmpeg said: ${this.#log.join(' | ') || 'nothing'}`);
+      }
       await new Promise((r) => setTimeout(r, 20));
     }
   }

@@ -18,8 +18,8 @@ import { assertNoGap, startRig, useDisplaySuite, type DisplayRig } from './harne
  * 25 Hz. The sampler times each frame by when it was grabbed, so what is
  * measured is the screen's timing give or take half a grab period (20 ms
  * here), whatever the load on this process; timed by when frames reached the
- * test instead, items in the middle of the whole suite looked up to 139 ms
- * long or short (plugins/display/README.md).
+ * test instead, the last full runs still had items 67 ms long and 96 ms short
+ * (plugins/display/README.md).
  * Without the next player started ahead, items overstayed by 500-600 ms.
  */
 const TOLERANCE_MS = 80;
