@@ -35,6 +35,7 @@ import { ScheduleKeeper } from './schedule-keeper.js';
 import { ScheduleRunner } from './schedule-runner.js';
 import { SCHEDULE_FILE } from './schedule-store.js';
 import { ScreenController } from './screen-controller.js';
+import { WindowMover } from './window-mover.js';
 import { grabScreenPng, probeDisplay } from './x11.js';
 
 export const PLUGIN_NAME = 'display';
@@ -103,6 +104,7 @@ export default class DisplayPlugin implements NvidPlugin {
     const display = options.display ?? process.env.DISPLAY ?? '';
     let ffmpeg: string | undefined;
     let xset: string | undefined;
+    let xdotool: string | undefined;
     let prepared: Omit<ConstructorParameters<typeof ScreenController>[0], 'report' | 'log'> | undefined;
     const screenPowers = daemon.screen;
     if (!screenPowers) throw new Error('the host gave no screen powers (is another display plugin listed?)');
@@ -141,8 +143,8 @@ export default class DisplayPlugin implements NvidPlugin {
       if (!display) throw new NvidError('NVID_ERR_DISPLAY_UNAVAILABLE', 'no X display: set DISPLAY or the display option, or use output "headless"');
       const xwininfo = findOnPath('xwininfo');
       if (!xwininfo) daemon.log.warn('xwininfo not found (apt-get install x11-utils): switching between items waits a fixed time instead of watching the window');
-      const xdotool = findOnPath('xdotool');
-      if (!xdotool) daemon.log.warn('xdotool not found (apt-get install xdotool): switching between items may flash black for a frame');
+      // The fallback mover, where the screen cannot keep an X connection (window-mover.ts).
+      xdotool = findOnPath('xdotool');
       // Without xwininfo the display cannot be checked here; ffplay then reports it per item.
       const screen = xwininfo ? await probeDisplay(xwininfo, display) : { width: 1920, height: 1080 };
       // Only a node that is to sleep needs xset and DPMS; it fails here rather than stay lit all night.
@@ -155,7 +157,6 @@ export default class DisplayPlugin implements NvidPlugin {
       prepared = {
         ffplay,
         xwininfo,
-        xdotool,
         deathSignalWrapper: findOnPath('setpriv'),
         display,
         screen,
@@ -191,7 +192,8 @@ export default class DisplayPlugin implements NvidPlugin {
         // Before anything shows: a node started at night starts with its screen asleep.
         await this.power.start();
       }
-      const controller = new ScreenController({ ...prepared, report: screenPowers, log: daemon.log });
+      const mover = prepared.xwininfo ? await WindowMover.create(display, xdotool, daemon.log) : undefined;
+      const controller = new ScreenController({ ...prepared, ...(mover ? { mover } : {}), report: screenPowers, log: daemon.log });
       this.controller = controller;
       if (await runSchedule(controller)) {
         await controller.start();

@@ -22,8 +22,8 @@ import { FfplayPlayer, type PlayerSpec } from './player.js';
 import type { PlayerRegistry } from './player-registry.js';
 import { NextPlayer } from './next-player.js';
 import { fitsWarmStill, WarmStill } from './warm-still.js';
-import { moveWindow, type ScreenSize } from './x11.js';
-import { XConnection } from './x-connection.js';
+import type { WindowMover } from './window-mover.js';
+import type { ScreenSize } from './x11.js';
 
 /** Something to show. */
 export interface ScreenItem {
@@ -40,7 +40,7 @@ export interface ScreenSetup {
   /** Absent: window detection falls back to a fixed wait. */
   readonly xwininfo?: string;
   /** Present (with xwininfo): windows start off screen and move in once drawn, avoiding a black flash. */
-  readonly xdotool?: string;
+  readonly mover?: WindowMover;
   readonly deathSignalWrapper?: string;
   readonly display: string;
   readonly screen: ScreenSize;
@@ -54,7 +54,7 @@ export interface ScreenSetup {
   readonly startTimeoutMs: number;
   readonly stallTimeoutMs: number;
   readonly registry: PlayerRegistry;
-  /** Keep a player started ahead for the next JPEG still (warm-still.ts); needs xwininfo and xdotool. */
+  /** Keep a player started ahead for the next JPEG still (warm-still.ts); needs xwininfo and a mover. */
   readonly warmStills?: boolean;
   /** Where the controller says what really happened on the glass (the host's screen powers). */
   readonly report: ScreenPowers;
@@ -122,8 +122,6 @@ export class ScreenController {
   #leadMs = INITIAL_LEAD_MS;
   /** How long moving a prepared player on screen takes, smoothed. */
   #moveMs = 5;
-  /** The X connection that moves players on screen (x-connection.ts); undefined where it cannot be opened (xdotool then). */
-  #x: Promise<XConnection | undefined> | undefined;
   #firstShown: Promise<void> | undefined;
   #resolveFirstShown: (() => void) | undefined;
 
@@ -131,10 +129,15 @@ export class ScreenController {
     this.#setup = setup;
     const { ffplay, display, deathSignalWrapper, screen, view, registry, log } = setup;
     // Only where windows can start off screen: a warm player must never show before it has a picture.
-    if (setup.xwininfo && setup.xdotool) this.#next = new NextPlayer();
-    if (setup.warmStills && setup.xwininfo && setup.xdotool) {
+    if (this.#offscreen) this.#next = new NextPlayer();
+    if (setup.warmStills && this.#offscreen) {
       this.#warm = new WarmStill({ ffplay, display, ...(deathSignalWrapper ? { deathSignalWrapper } : {}), screen, view, registry, log, title: () => this.#newTitle() });
     }
+  }
+
+  /** Whether players start off screen and move in once drawn: the windows can be watched and moved. */
+  get #offscreen(): boolean {
+    return Boolean(this.#setup.xwininfo && this.#setup.mover);
   }
 
   #newTitle(): string {
@@ -298,7 +301,7 @@ export class ScreenController {
     if (this.#current?.timer) clearTimeout(this.#current.timer);
     this.#wake();
     this.#next?.discard();
-    void this.#x?.then((x) => x?.close());
+    this.#setup.mover?.close();
     await this.#warm?.close();
     await this.#setup.registry.close();
     await this.#running;
@@ -375,7 +378,7 @@ export class ScreenController {
   #spec(item: ScreenItem | undefined): PlayerSpec {
     const { screen, view, audio, idle } = this.#setup;
     const title = this.#newTitle();
-    const offscreen = Boolean(this.#setup.xwininfo && this.#setup.xdotool);
+    const offscreen = this.#offscreen;
     if (item) {
       const { media } = item;
       return { input: item.path, audio: audio && media.kind === 'video', title, screen, view, offscreen, ...(media.orientation ? { orientation: media.orientation } : {}), ...(isAnimation(media) ? { loop: true } : {}) };
@@ -413,9 +416,10 @@ export class ScreenController {
       // A frozen player goes on before it moves in: a window moved on screen must repaint itself,
       // which a stopped process cannot (one CI run showed the frame 110 ms late that way).
       player.resume();
-      if (this.#setup.xdotool && xwininfo) {
+      const { mover } = this.#setup;
+      if (mover && xwininfo) {
         const moving = Date.now();
-        await player.bringOnScreen((windowId) => this.#moveOnScreen(windowId), prepared ? 0 : 20);
+        await player.bringOnScreen((windowId) => mover.move(windowId), prepared ? 0 : 20);
         if (prepared) this.#moveMs = 0.7 * this.#moveMs + 0.3 * (Date.now() - moving);
       }
     } catch (err) {
@@ -497,42 +501,15 @@ export class ScreenController {
   }
 
   /**
-   * Moves a player's window to the screen's corner over the X connection the screen keeps,
-   * opened on first use: a request and a round trip, where an xdotool run cost a process start
-   * (over 100 ms on a busy machine, which the item before spent on screen). Where the
-   * connection cannot be opened (an X server asking for another authentication), or was lost,
-   * xdotool does it.
-   */
-  async #moveOnScreen(windowId: string): Promise<void> {
-    const { display, xdotool } = this.#setup;
-    const x = await this.#xConnection();
-    if (x) return x.moveWindow(windowId, 0, 0);
-    await moveWindow(xdotool!, display, windowId, 0, 0);
-  }
-
-  /** The screen's X connection, opened on first use; undefined where it cannot be (or was lost: a new one next time). */
-  async #xConnection(): Promise<XConnection | undefined> {
-    const { display, log } = this.#setup;
-    this.#x ??= XConnection.open(display).catch((err: Error) => {
-      log.warn({ display, err: err.message }, 'cannot keep an X connection to move players; moving them with xdotool');
-      return undefined;
-    });
-    const x = await this.#x;
-    if (x && !x.open) this.#x = undefined;
-    return x?.open ? x : undefined;
-  }
-
-  /**
    * Has the server keep a prepared player's picture (backing store), then lets the player draw
    * it once more (two status lines, at most 250 ms) before it may be frozen: moved in, it then
    * shows at once. Without the X connection, the move waits for the player to repaint, as before.
    */
   async #keepContents(player: FfplayPlayer): Promise<void> {
-    const x = await this.#xConnection();
-    if (!x || !player.windowId) return;
+    const { mover } = this.#setup;
+    if (!mover || !player.windowId) return;
     try {
-      await x.keepContents(player.windowId);
-      await player.printed(2, 250);
+      if (await mover.keepContents(player.windowId)) await player.printed(2, 250);
     } catch (err) {
       this.#setup.log.debug({ err: (err as Error).message }, 'cannot keep a prepared player\'s picture');
     }
