@@ -215,6 +215,7 @@ export class Daemon {
       configDir: this.config.baseDir,
       libraryDir: this.paths.libraryDir,
       maxReceiveBytes: this.config.maxReceiveBytes,
+      minFreeDiskBytes: this.config.minFreeDiskBytes,
       get name() {
         return daemon.name;
       },

@@ -18,13 +18,14 @@ export function freeBytes(dir: string): number {
  * @param size bytes the new file needs
  * @param promised bytes still owed to transfers under way into the same folder
  * @param keepFree bytes the node keeps free for itself (history, logs)
+ * @param place what `dir` holds, for the message
  * @throws NvidError NVID_ERR_NO_SPACE when the file would not fit
  */
-export function assertRoomFor(dir: string, size: number, promised: number, keepFree: number): void {
+export function assertRoomFor(dir: string, size: number, promised: number, keepFree: number, place = 'received files'): void {
   const free = freeBytes(dir);
   if (size + promised + keepFree <= free) return;
   const others = promised > 0 ? `, ${formatBytes(promised)} of it promised to transfers under way` : '';
-  throw new NvidError('NVID_ERR_NO_SPACE', `not enough disk space for a file of ${formatBytes(size)}: ${formatBytes(free)} free where this node keeps received files${others}, and minFreeDiskBytes keeps ${formatBytes(keepFree)} free`, {
+  throw new NvidError('NVID_ERR_NO_SPACE', `not enough disk space for a file of ${formatBytes(size)}: ${formatBytes(free)} free where this node keeps ${place}${others}, and minFreeDiskBytes keeps ${formatBytes(keepFree)} free`, {
     details: { size, free, promised, keepFree },
   });
 }

@@ -148,6 +148,8 @@ export interface PluginHost {
   readonly libraryDir: string;
   /** The largest file this node takes (config `maxReceiveBytes`): a plugin that takes files in (uploads) keeps to it too. */
   readonly maxReceiveBytes: number;
+  /** Disk space this node keeps free (config `minFreeDiskBytes`): a plugin that stores files (uploads) refuses one that would eat into it. */
+  readonly minFreeDiskBytes: number;
   /** This node's current name (a label; the ID is what identifies it). */
   readonly name: string;
   /** This node's tags (config `tags`): the groups others reach it by with `tag:NAME`. */

@@ -23,7 +23,7 @@ export function sendRoutes(app: FastifyInstance, { daemon, uploads, sends }: Pan
     const part = await request.file({ limits: { files: 1, fields: 4, parts: 5, fileSize: uploads.limit + 1 }, throwFileSizeLimit: false });
     if (!part || part.fieldname !== 'file') throw new NvidError('NVID_ERR_PANEL_UPLOAD', 'an upload is multipart/form-data with one part "file"');
     try {
-      const upload = await uploads.receive(part.filename, part.file);
+      const upload = await uploads.receive(part.filename, part.file, Number.isFinite(declared) ? declared : undefined);
       return reply.code(201).send({ id: upload.id, name: upload.name, size: upload.size });
     } catch (err) {
       discardRestOfBody(request, reply);

@@ -24,6 +24,7 @@ const STATUS: Readonly<Record<string, number>> = {
   NVID_ERR_REFUSED: 422,
   NVID_ERR_NOT_CONTROLLER: 403,
   NVID_ERR_BINARY_MISSING: 503,
+  NVID_ERR_NO_SPACE: 507,
 };
 
 export interface HttpError {

@@ -73,7 +73,7 @@ export default class PanelPlugin implements NvidPlugin {
 
     const startPanel = async () => {
       const events = new LiveEvents();
-      const uploads = new UploadStore(join(panelDir, 'uploads'), daemon.maxReceiveBytes);
+      const uploads = new UploadStore(join(panelDir, 'uploads'), daemon.maxReceiveBytes, daemon.minFreeDiskBytes);
       await uploads.open();
       const sends = new SendBoard(
         {

@@ -1,8 +1,10 @@
 /**
  * Uploads, streamed to `<stateDir>/panel/uploads/<random id>/<safe name>`:
  * never held in memory, never written where the client's name points, cut off
- * as soon as they pass the node's `maxReceiveBytes`, and removed whole (folder
- * and all) once sent or on any failure.
+ * as soon as they pass the node's `maxReceiveBytes`, refused before their
+ * first byte when the disk cannot hold them (next to the uploads still coming
+ * in, and the node's `minFreeDiskBytes`), and removed whole (folder and all)
+ * once sent or on any failure.
  */
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
@@ -10,6 +12,7 @@ import { mkdir, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { assertRoomFor } from '../../core/disk-space.js';
 import { NvidError } from '../../core/errors.js';
 import type { MediaKind } from '../../core/types.js';
 import { safeUploadName } from './safe-name.js';
@@ -44,14 +47,21 @@ function byteLimit(limit: number, counted: { bytes: number }): Transform {
 export class UploadStore {
   readonly dir: string;
   readonly #limit: number;
+  readonly #keepFree: number;
   readonly #uploads = new Map<string, Upload>();
   /** Announced uploads whose bytes are coming in now. */
   readonly #filling = new Set<string>();
+  /** Room taken by uploads not (or not yet) counted through `#uploads`: what each will still write. */
+  readonly #reserved = new Map<string, () => number>();
 
-  /** @param limit the most bytes one upload may have (the node's maxReceiveBytes) */
-  constructor(dir: string, limit: number) {
+  /**
+   * @param limit the most bytes one upload may have (the node's maxReceiveBytes)
+   * @param keepFree bytes of the disk no upload may take (the node's minFreeDiskBytes)
+   */
+  constructor(dir: string, limit: number, keepFree = 0) {
     this.dir = dir;
     this.#limit = limit;
+    this.#keepFree = keepFree;
   }
 
   get limit(): number {
@@ -64,22 +74,46 @@ export class UploadStore {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
   }
 
+  /** Bytes the uploads coming in now will still write: the disk must keep room for them too. */
+  #owed(): number {
+    let owed = 0;
+    for (const upload of this.#uploads.values()) if (upload.arrival && !upload.arrival.whole && !upload.arrival.failed) owed += upload.size - upload.arrival.written();
+    for (const left of this.#reserved.values()) owed += left();
+    return owed;
+  }
+
+  /**
+   * Refuses an upload of `size` bytes the disk cannot hold: better before its first byte than
+   * with the disk full half-way, when the client has sent for nothing and the node cannot write.
+   * @throws NvidError NVID_ERR_NO_SPACE
+   */
+  #assertRoomFor(size: number): void {
+    assertRoomFor(this.dir, size, this.#owed(), this.#keepFree, 'panel uploads');
+  }
+
   /**
    * Streams one file in. On any failure (too large, client gone, disk full) the upload's folder is removed.
-   * @throws NvidError NVID_ERR_PANEL_UPLOAD (name), NVID_ERR_PANEL_TOO_LARGE
+   * @param declared the bytes the client said are coming (its Content-Length), when it said:
+   *   refused before the first byte if the disk has no room for them
+   * @throws NvidError NVID_ERR_PANEL_UPLOAD (name), NVID_ERR_PANEL_TOO_LARGE, NVID_ERR_NO_SPACE
    */
-  async receive(clientName: string, body: Readable): Promise<Upload> {
+  async receive(clientName: string, body: Readable, declared?: number): Promise<Upload> {
     const name = safeUploadName(clientName);
+    if (declared !== undefined) this.#assertRoomFor(declared);
     const id = randomBytes(16).toString('hex');
     const folder = join(this.dir, id);
     const path = join(folder, name);
     const counted = { bytes: 0 };
+    // Until it is whole: what the client said is coming and has not come yet.
+    this.#reserved.set(id, () => Math.max(0, (declared ?? 0) - counted.bytes));
     try {
       await mkdir(folder, { mode: 0o700 });
       await pipeline(body, byteLimit(this.#limit, counted), createWriteStream(path, { flags: 'wx', mode: 0o600, highWaterMark: WRITE_CHUNK }));
     } catch (err) {
       await rm(folder, { recursive: true, force: true });
       throw err;
+    } finally {
+      this.#reserved.delete(id);
     }
     const upload = { id, name, size: counted.bytes, path };
     this.#uploads.set(id, upload);
@@ -90,17 +124,27 @@ export class UploadStore {
    * Makes room for an upload whose bytes come later (`fill`), so sends can be
    * asked for at once and start with its first byte. Unfilled after
    * `startTimeoutMs`, it is given up and removed.
-   * @throws NvidError NVID_ERR_PANEL_UPLOAD (name), NVID_ERR_PANEL_TOO_LARGE
+   * @throws NvidError NVID_ERR_PANEL_UPLOAD (name), NVID_ERR_PANEL_TOO_LARGE, NVID_ERR_NO_SPACE
    */
   async announce(clientName: string, size: number, kind: MediaKind, startTimeoutMs = ANNOUNCED_START_TIMEOUT_MS): Promise<Upload> {
     const name = safeUploadName(clientName);
     if (size > this.#limit) throw new NvidError('NVID_ERR_PANEL_TOO_LARGE', `the upload is larger than this node's maxReceiveBytes (${this.#limit} bytes)`, { details: { limit: this.#limit } });
+    this.#assertRoomFor(size);
     const id = randomBytes(16).toString('hex');
     const folder = join(this.dir, id);
     const path = join(folder, name);
-    await mkdir(folder, { mode: 0o700 });
-    // Created now: a send opens it as soon as it is asked for.
-    await (await open(path, 'wx', 0o600)).close();
+    // Held from the check on, so that two announces at once cannot both count the same free space.
+    this.#reserved.set(id, () => size);
+    try {
+      await mkdir(folder, { mode: 0o700 });
+      // Created now: a send opens it as soon as it is asked for.
+      await (await open(path, 'wx', 0o600)).close();
+    } catch (err) {
+      await rm(folder, { recursive: true, force: true });
+      throw err;
+    } finally {
+      this.#reserved.delete(id);
+    }
     const arrival = new UploadArrival(size, kind);
     const upload: Upload = { id, name, size, path, arrival };
     this.#uploads.set(id, upload);

@@ -87,6 +87,7 @@ export function makePluginHost(options: PluginHostOptions): { host: PluginHost &
     configDir: options.configDir ?? options.stateDir,
     libraryDir: join(options.stateDir, 'library'),
     maxReceiveBytes: 2 * 1024 ** 3,
+    minFreeDiskBytes: 0,
     name: options.name ?? 'test',
     tags: options.tags ?? [],
     log,

@@ -3,9 +3,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PluginSpec } from '../../core/config.js';
-import { Cluster } from '../helpers/cluster.js';
+import { Cluster, HEADLESS_NODE_PLUGINS } from '../helpers/cluster.js';
 import { solidPng } from '../helpers/media-fixtures.js';
 import { REPO_ROOT, removeDir, tempDir, waitFor } from '../helpers/nvid.js';
+import { call, multipartBody } from '../helpers/panel-http.js';
 
 const FILLS_THE_DISK = join(REPO_ROOT, 'test', 'fixtures', 'plugins', 'fills-the-disk.js');
 const MIB = 1024 * 1024;
@@ -83,5 +84,41 @@ describe('screens with little disk left, as their senders see it', function () {
     assert.equal(rejected!.code, 'NVID_ERR_NO_SPACE');
     assert.deepEqual(readdirSync(join(screen.stateDir, 'incoming')), [], 'no partial file');
     assert.deepEqual(readdirSync(join(screen.stateDir, 'library')), []);
+  });
+
+  it("refuses a panel upload the node's disk cannot hold before its first byte, and leaves nothing behind", async () => {
+    const studio = await nodeOnSmallDisk('studio', 40, { minFreeDiskBytes: 4 * MIB }, [...HEADLESS_NODE_PLUGINS, { use: 'panel' }]);
+    const uploads = join(studio.stateDir, 'panel', 'uploads');
+    const link = await studio.control<{ url: string; loginUrl: string }>('panel');
+    const cookie = String((await call(link.url, 'GET', link.loginUrl)).headers['set-cookie']).split(';')[0]!;
+    const csrf = (await call(link.url, 'GET', '/api/session', { headers: { cookie } })).json<{ csrfToken: string }>().csrfToken;
+    const api = (method: string, path: string, body?: unknown, headers: Record<string, string | number> = {}) =>
+      call(link.url, method, path, { body, headers: { cookie, 'x-csrf-token': csrf, ...headers } });
+    const announce = (name: string, size: number) => api('POST', '/api/uploads/announce', { name, size, kind: 'video' });
+
+    // At most 40 MiB are free, and 4 MiB of them stay free: 50 MiB cannot fit.
+    const tooBig = await announce('big.mkv', 50 * MIB);
+    assert.equal(tooBig.status, 507, tooBig.text);
+    assert.equal(tooBig.json().error.code, 'NVID_ERR_NO_SPACE');
+    assert.match(tooBig.json().error.message, /^not enough disk space for a file of 50\.0 MiB: \d+\.\d MiB free where this node keeps panel uploads, and minFreeDiskBytes keeps 4\.0 MiB free$/);
+    assert.deepEqual(readdirSync(uploads), [], 'nothing created');
+
+    // 20 MiB fit; a second 20 MiB while the first is still owed its bytes do not, though the disk is still empty.
+    const first = await announce('first.mkv', 20 * MIB);
+    assert.equal(first.status, 201, first.text);
+    const second = await announce('second.mkv', 20 * MIB);
+    assert.equal(second.status, 507, second.text);
+    assert.match(second.json().error.message, /20\.0 MiB of it promised to transfers under way/);
+    // A one-step upload that says it is that large is refused before its file's bytes are read.
+    const { body, contentType } = multipartBody('file', 'third.mkv', Buffer.alloc(20 * MIB, 3));
+    const third = await api('POST', '/api/uploads', body, { 'content-type': contentType });
+    assert.equal(third.status, 507, third.text);
+    assert.equal(third.json().error.code, 'NVID_ERR_NO_SPACE');
+    assert.deepEqual(readdirSync(uploads), [first.json<{ id: string }>().id], 'only the announced upload, still empty');
+
+    // Given up, it frees its room again.
+    assert.equal((await api('DELETE', `/api/uploads/${first.json<{ id: string }>().id}`)).status, 204);
+    const again = await announce('second.mkv', 20 * MIB);
+    assert.equal(again.status, 201, again.text);
   });
 });
