@@ -182,10 +182,24 @@ export class ValidationCache {
   }
 }
 
+/** The file at `path` as the disk knows it (device, inode, size, times), or undefined when it is gone. */
+async function onDisk(path: string): Promise<string | undefined> {
+  try {
+    const st = await stat(path, { bigint: true });
+    return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Runs `check` on `path` unless the cache already knows the answer. Accepted
  * files and files the rules refuse (NVID_ERR_MEDIA_REJECTED) are remembered;
  * a failed or timed-out ffprobe run (the tool's fault, not the file's) is not.
+ * Nor is the verdict on a file that was removed or changed while it was
+ * checked (an upload whose send was cancelled meanwhile): ffprobe's "No such
+ * file" says nothing about the content the key was made from, and remembering
+ * it would refuse that content ever after.
  *
  * @returns the media and whether it came from the cache
  */
@@ -196,17 +210,21 @@ export async function checkWithCache(
   side: CacheSide,
   check: () => Promise<MediaInfo>,
 ): Promise<{ media: MediaInfo; cached: boolean }> {
+  const before = await onDisk(path);
   // A file that cannot be stat-ed or read is left to the check, which says why.
-  const key = await cache.keyOf(path, rules, side).catch(() => undefined);
+  const key = before === undefined ? undefined : await cache.keyOf(path, rules, side).catch(() => undefined);
   const known = key === undefined ? undefined : cache.get(key);
   if (known?.ok) return { media: known.media, cached: true };
   if (known) throw new NvidError('NVID_ERR_MEDIA_REJECTED', known.reason);
+  const remember = async (result: CachedResult) => {
+    if (key !== undefined && (await onDisk(path)) === before) cache.put(key, result);
+  };
   try {
     const media = await check();
-    if (key !== undefined) cache.put(key, { ok: true, media });
+    await remember({ ok: true, media });
     return { media, cached: false };
   } catch (err) {
-    if (key !== undefined && isNvidError(err, 'NVID_ERR_MEDIA_REJECTED')) cache.put(key, { ok: false, reason: err.message });
+    if (isNvidError(err, 'NVID_ERR_MEDIA_REJECTED')) await remember({ ok: false, reason: err.message });
     throw err;
   }
 }

@@ -3,13 +3,14 @@
  * damaged file, and that the plugin really skips ffprobe for a known file.
  */
 import assert from 'node:assert/strict';
-import { appendFileSync, copyFileSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isNvidError, NvidError } from '../../../core/errors.js';
 import { findOnPath } from '../../../core/media-tools/binaries.js';
 import type { MediaInfo } from '../../../core/types.js';
 import MediaPlugin from '../../../plugins/media/index.js';
 import { DEFAULT_MEDIA_POLICY } from '../../../plugins/media/options.js';
+import { probeFile } from '../../../plugins/media/probe.js';
 import { validateMediaFile } from '../../../plugins/media/validate-file.js';
 import { checkWithCache, rulesDigest, VALIDATION_CACHE_FILE, ValidationCache } from '../../../plugins/media/validation-cache.js';
 import { solidPng, textAsPng } from '../../helpers/media-fixtures.js';
@@ -107,6 +108,37 @@ describe('media plugin: cache of checks', function () {
     };
     for (let i = 0; i < 2; i++) await assert.rejects(checkWithCache(cache, png, rules, 'local', flaky), /timed out/);
     assert.equal(runs, 2, 'a failed ffprobe run is the tool, not the file: asked again');
+  });
+
+  it('does not remember the verdict on a file removed or changed while it was checked', async () => {
+    const cache = await fresh();
+    // An upload whose send was cancelled while ffprobe read it: the file goes, and ffprobe finds nothing.
+    const upload = await solidPng(t.dir, 'going.png', 'navy');
+    const kept = join(t.dir, 'kept.png');
+    copyFileSync(upload, kept);
+    const removedMidway = async (): Promise<MediaInfo> => {
+      probes++;
+      rmSync(upload);
+      // What the check's ffprobe run then says, word for word.
+      await probeFile(ffprobe, upload, 10_000);
+      return assert.fail('ffprobe read a removed file');
+    };
+    await assert.rejects(checkWithCache(cache, upload, rules, 'foreign', removedMidway), (e: unknown) => isNvidError(e, 'NVID_ERR_MEDIA_REJECTED') && /No such file/.test(e.message));
+    // The same content, sent again from another copy, is checked afresh and passes.
+    const again = await checkWithCache(cache, kept, rules, 'foreign', check(kept));
+    assert.equal(again.cached, false);
+    assert.equal(again.media.kind, 'image');
+
+    // A file rewritten while it was checked: what was checked is not what the key was made from.
+    const rewritten = await solidPng(t.dir, 'rewritten.png', 'teal');
+    const changedMidway = async (): Promise<MediaInfo> => {
+      const media = await validateMediaFile(ffprobe, rewritten, DEFAULT_MEDIA_POLICY, 10_000);
+      writeFileSync(rewritten, 'not a picture any more');
+      return media;
+    };
+    await checkWithCache(cache, rewritten, rules, 'local', changedMidway);
+    assert.equal(cache.size, 1, 'only the check of the unchanged copy is remembered');
+    assert.equal(probes, 2);
   });
 
   it('skips unreadable lines of a damaged file, keeps the rest, and writes it clean again', async () => {
