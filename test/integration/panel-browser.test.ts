@@ -312,4 +312,32 @@ describe('the panel in a browser, as a person at the laptop uses it', function (
     await phone.context().close();
     assert.deepEqual(pageErrors, [], 'no script error in the page');
   });
+
+  it('sends again, from its row, a send cancelled while the lobby (now front-hall) hung, once it is back; a refused file gets no such button', async () => {
+    const jpeg = await solidJpeg(dir, 'blue.jpg', 'blue', '320x240');
+    const lobbyPid = lobby().child.pid!;
+    // The lobby hangs (its process stopped): the send cannot get through, and the person gives up on it.
+    process.kill(lobbyPid, 'SIGSTOP');
+    try {
+      await dropFiles(page, peerCard('front-hall'), [{ path: jpeg, name: 'blue.jpg', type: 'image/jpeg' }]);
+      await transfer('blue.jpg to front-hall', 'sending').waitFor({ timeout: 20_000 });
+      await page.getByRole('button', { name: 'Cancel sending blue.jpg to front-hall' }).click();
+      await transfer('blue.jpg to front-hall', 'cancelled').waitFor({ timeout: 20_000 });
+    } finally {
+      process.kill(lobbyPid, 'SIGCONT');
+    }
+    assert.notEqual(await lobbyColour(), 'blue');
+    // The page still holds the file: one click sends it again, and the lobby shows it.
+    await page.getByRole('button', { name: 'Send blue.jpg to front-hall again' }).click();
+    const delivered = transfer('blue.jpg to front-hall', 'sent');
+    await delivered.waitFor({ timeout: 20_000 });
+    assert.match(await delivered.innerText(), /delivered, stored as blue\.jpg/);
+    await waitFor(async () => (await lobbyColour()) === 'blue', 'the lobby screen to show the picture sent again', 10_000, 100);
+    assert.equal(await page.getByRole('button', { name: 'Send blue.jpg to front-hall again' }).count(), 0, 'the button went with its use');
+    // A file that was refused for what it is would only be refused again: its row offers nothing.
+    await transfer('notes.jpg to lobby', 'failed').waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Send notes.jpg to lobby again' }).count(), 0);
+    await shot('11-sent-again');
+    assert.deepEqual(pageErrors, [], 'no script error in the page');
+  });
 });

@@ -35,11 +35,12 @@ export function createSender({ peers, transfers }) {
     try {
       const announced = await api('POST', '/api/uploads/announce', { name: file.name, size: file.size, kind: mediaKind(file) });
       const { sends } = await api('POST', '/api/sends', { upload: announced.id, to });
-      for (const send of sends) transfers.send(send);
+      // A send that fails can go again from its row: this page still holds the file.
+      for (const send of sends) transfers.send(send, () => void sendOne(file, [send.to.id]));
       await fillUpload(announced.id, file, (loaded) => transfers.uploading(key, file, loaded));
       transfers.uploaded(key);
     } catch (err) {
-      transfers.uploading(key, file, 0, 'failed', err.message);
+      transfers.uploading(key, file, 0, 'failed', { code: err.code, message: err.message }, () => void sendOne(file, to));
       showError(`${file.name}: ${err.message}`);
     }
   }
