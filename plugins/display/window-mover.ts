@@ -17,17 +17,16 @@ export class WindowMover {
   /** The connection, or undefined once it could not be opened (xdotool from then on). */
   #x: Promise<XConnection | undefined>;
 
-  private constructor(display: string, x: XConnection | undefined, xdotool: string | undefined, log: Logger) {
+  private constructor(display: string, xdotool: string | undefined, log: Logger) {
     this.#display = display;
-    this.#x = Promise.resolve(x);
     this.#xdotool = xdotool;
     this.#log = log;
+    this.#x = this.#open();
   }
 
   /** The screen's mover; undefined when it has neither an X connection nor `xdotool`. */
   static async create(display: string, xdotool: string | undefined, log: Logger): Promise<WindowMover | undefined> {
-    const mover = new WindowMover(display, undefined, xdotool, log);
-    mover.#x = mover.#open();
+    const mover = new WindowMover(display, xdotool, log);
     if ((await mover.#x) || xdotool) return mover;
     log.warn({ display }, 'no X connection and no xdotool (apt-get install xdotool): switching between items may flash black for a frame');
     return undefined;

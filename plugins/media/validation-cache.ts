@@ -16,6 +16,7 @@
  * that. Hook-free: the plugin decides when to ask.
  */
 import { createHash } from 'node:crypto';
+import type { BigIntStats } from 'node:fs';
 import { appendFile, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { isNvidError, NvidError } from '../../core/errors.js';
 import { hashFile } from '../../core/file-hash.js';
@@ -132,7 +133,7 @@ export class ValidationCache {
     if (!st.isFile()) return undefined;
     if (st.size <= BigInt(this.#settings.hashLimitBytes)) return `sha256:${await hashFile(path)}:${st.size}:${rules}`;
     if (side !== 'local') return undefined;
-    return `file:${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}:${rules}`;
+    return `file:${identityOf(st)}:${rules}`;
   }
 
   /** The remembered result of `key`, counted as a hit or a miss. */
@@ -182,11 +183,15 @@ export class ValidationCache {
   }
 }
 
-/** The file at `path` as the disk knows it (device, inode, size, times), or undefined when it is gone. */
+/** A file as the disk knows it: device, inode, size, mtime and ctime (which no user can set back). */
+function identityOf(st: BigIntStats): string {
+  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+}
+
+/** The identity of the file at `path`, or undefined when it is gone. */
 async function onDisk(path: string): Promise<string | undefined> {
   try {
-    const st = await stat(path, { bigint: true });
-    return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+    return identityOf(await stat(path, { bigint: true }));
   } catch {
     return undefined;
   }

@@ -54,7 +54,7 @@ describe('display plugin: how a screen moves windows', function () {
     assert.match(withXdotool.lines.join(''), /cannot keep an X connection to move players; moving them with xdotool/);
     assert.equal(await fallback.keepContents('0x1'), false, 'no connection to ask for backing store over');
     // xdotool, run against a display nobody serves, fails: the move was really handed to it.
-    await assert.rejects(fallback.move('0x1'));
+    await assert.rejects(fallback.move('0x1'), /xdotool windowmove 0x1 0 0[\s\S]*Can't open display/);
     fallback.close();
 
     const withNeither = recordingLog();
