@@ -20,6 +20,15 @@
  * pieces, so a broken link resumes) is measured in the same rounds from a
  * third node left at the defaults: `panel_vs_cli_resumable_send_ratio`.
  *
+ * A sender and the screen it sends to are two machines. Where this machine has
+ * two cores or more (and util-linux's `taskset`), the sending side (the sending
+ * nodes, and this bench with the curl and `nvid send` it starts, as the
+ * person's browser and terminal) runs on core 0 and the receiving node on core
+ * 1, so that what the panel adds on the sender is measured on the sender, not
+ * as the receiver's lost CPU. The same sends with every process free to run
+ * anywhere, so that both sides share all the cores, are measured in the same
+ * rounds: `panel_vs_cli_send_ratio_shared_cores`.
+ *
  * `panel_peak_rss_mib` is the sending node's peak RSS (VmHWM, reset through
  * /proc/PID/clear_refs before each upload) over the upload and send: an
  * upload must stream, never sit in memory.
@@ -32,6 +41,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } 
 import { join } from 'node:path';
 import { Cluster } from '../harness/cluster.js';
 import { REPO_ROOT } from '../harness/nvid.js';
+import { canPin, pin } from './lib/cpu-pinning.js';
 import { cpuSeconds, median } from './lib/proc-stats.js';
 
 const WORK = join(REPO_ROOT, '.nvid-bench', 'panel-upload');
@@ -159,32 +169,49 @@ async function main(): Promise<void> {
     const resumableSeconds: number[] = [];
     const ratios: number[] = [];
     const resumableRatios: number[] = [];
+    const sharedPanelSeconds: number[] = [];
+    const sharedCliSeconds: number[] = [];
+    const sharedRatios: number[] = [];
     const peaks: number[] = [];
+    const pinning = canPin();
+    if (!pinning) note('this machine cannot give the two sides a core each (one core, or no taskset): every figure is from shared cores');
+    /** The sending side on core 0 and the receiver on core 1 ('own'), or every process anywhere ('shared'). */
+    const layout = (cores: 'own' | 'shared') => {
+      if (!pinning) return;
+      for (const pid of [sender.child.pid!, defaultSender.child.pid!, process.pid]) pin(pid, cores === 'own' ? [0] : 'all');
+      pin(receiver.child.pid!, cores === 'own' ? [1] : 'all');
+    };
     // One untimed send each way first: a fresh daemon's first send also pays for compiling its code.
     await panel.send(media, receiverId);
     await sender.cli(['send', media, '--to', 'receiver'], { timeoutMs: 600_000 });
     await defaultSender.cli(['send', media, '--to', 'receiver'], { timeoutMs: 600_000 });
     /** Seconds `node` takes for `nvid send` of the media to the receiver. */
     const cliSend = async (node: typeof sender) => {
+      settle();
       const start = process.hrtime.bigint();
       const { code, stderr } = await node.cli(['send', media, '--to', 'receiver'], { timeoutMs: 600_000 });
       if (code !== 0) throw new Error(`nvid send failed: ${stderr}`);
       return Number(process.hrtime.bigint() - start) / 1e9;
     };
-    for (let round = 0; round < rounds; round++) {
+    /** Seconds the panel takes to upload and send the media to the receiver; the sending node's peak RSS is kept. */
+    const panelSend = async () => {
       settle();
       writeFileSync(`/proc/${pid}/clear_refs`, '5');
       let polledPeak = 0;
       const poll = setInterval(() => (polledPeak = Math.max(polledPeak, statusKiB(pid, 'VmRSS'))), 50);
       const start = process.hrtime.bigint();
-      const panelCpu = await cpuOf(() => panel.send(media, receiverId));
-      const viaPanel = Number(process.hrtime.bigint() - start) / 1e9;
+      await panel.send(media, receiverId);
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
       clearInterval(poll);
       peaks.push(Math.max(polledPeak, statusKiB(pid, 'VmHWM')) / 1024);
-      settle();
+      return seconds;
+    };
+    for (let round = 0; round < rounds; round++) {
+      layout('own');
+      let viaPanel = 0;
+      const panelCpu = await cpuOf(async () => (viaPanel = await panelSend()));
       let viaCli = 0;
       const cliCpu = await cpuOf(async () => (viaCli = await cliSend(sender)));
-      settle();
       const viaResumable = await cliSend(defaultSender);
       cpu.panelSender.push(panelCpu.sender);
       cpu.panelReceiver.push(panelCpu.receiver);
@@ -195,7 +222,15 @@ async function main(): Promise<void> {
       ratios.push(viaCli / viaPanel);
       resumableSeconds.push(viaResumable);
       resumableRatios.push(viaResumable / viaPanel);
-      note(`round ${round + 1}: panel ${viaPanel.toFixed(2)} s, nvid send ${viaCli.toFixed(2)} s (resumable, the default: ${viaResumable.toFixed(2)} s), peak RSS ${peaks.at(-1)!.toFixed(0)} MiB; sender CPU ${panelCpu.sender.toFixed(2)} s (panel) vs ${cliCpu.sender.toFixed(2)} s, receiver ${panelCpu.receiver.toFixed(2)} vs ${cliCpu.receiver.toFixed(2)} s`);
+      note(`round ${round + 1}${pinning ? ', a core each' : ''}: panel ${viaPanel.toFixed(2)} s, nvid send ${viaCli.toFixed(2)} s (resumable, the default: ${viaResumable.toFixed(2)} s), peak RSS ${peaks.at(-1)!.toFixed(0)} MiB; sender CPU ${panelCpu.sender.toFixed(2)} s (panel) vs ${cliCpu.sender.toFixed(2)} s, receiver ${panelCpu.receiver.toFixed(2)} vs ${cliCpu.receiver.toFixed(2)} s`);
+      if (!pinning) continue;
+      layout('shared');
+      const sharedCli = await cliSend(sender);
+      const sharedPanel = await panelSend();
+      sharedPanelSeconds.push(sharedPanel);
+      sharedCliSeconds.push(sharedCli);
+      sharedRatios.push(sharedCli / sharedPanel);
+      note(`round ${round + 1}, shared cores: panel ${sharedPanel.toFixed(2)} s, nvid send ${sharedCli.toFixed(2)} s`);
     }
     const mbps = (seconds: number) => size / seconds / 1e6;
     figure('panel_size_mib', size / MIB, 'MiB');
@@ -204,6 +239,11 @@ async function main(): Promise<void> {
     figure('panel_vs_cli_send_ratio', median(ratios), 'x');
     figure('cli_resumable_send_mb_per_s', mbps(median(resumableSeconds)), 'MB/s');
     figure('panel_vs_cli_resumable_send_ratio', median(resumableRatios), 'x');
+    if (pinning) {
+      figure('panel_shared_cores_mb_per_s', mbps(median(sharedPanelSeconds)), 'MB/s');
+      figure('cli_shared_cores_mb_per_s', mbps(median(sharedCliSeconds)), 'MB/s');
+      figure('panel_vs_cli_send_ratio_shared_cores', median(sharedRatios), 'x');
+    }
     figure('panel_peak_rss_mib', Math.max(...peaks), 'MiB');
     figure('panel_sender_cpu_s', median(cpu.panelSender), 's');
     figure('cli_sender_cpu_s', median(cpu.cliSender), 's');
