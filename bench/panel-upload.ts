@@ -20,14 +20,19 @@
  * pieces, so a broken link resumes) is measured in the same rounds from a
  * third node left at the defaults: `panel_vs_cli_resumable_send_ratio`.
  *
- * A sender and the screen it sends to are two machines. Where this machine has
- * two cores or more (and util-linux's `taskset`), the sending side (the sending
- * nodes, and this bench with the curl and `nvid send` it starts, as the
- * person's browser and terminal) runs on core 0 and the receiving node on core
- * 1, so that what the panel adds on the sender is measured on the sender, not
- * as the receiver's lost CPU. The same sends with every process free to run
- * anywhere, so that both sides share all the cores, are measured in the same
- * rounds: `panel_vs_cli_send_ratio_shared_cores`.
+ * The figures above come from every process free to run on any core, as
+ * they always have. A sender and the screen it sends to are two machines,
+ * though, and here the CPU the panel costs the sending node is taken from the
+ * receiver, which sets the pace of any send. So where this machine has two
+ * cores or more (and util-linux's `taskset`), each round first sends both
+ * ways with the sending side (the sending node, and this bench with the curl
+ * and `nvid send` it starts, as the person's browser and terminal) on core 0
+ * and the receiving node on core 1: `panel_vs_cli_send_ratio_own_cores`.
+ * That is harsh on both sides too: each gets one core for its main thread,
+ * its thread pool and its collector.
+ *
+ * The bench hears that a panel send ended over the panel's live channel, as
+ * the page does.
  *
  * `panel_peak_rss_mib` is the sending node's peak RSS (VmHWM, reset through
  * /proc/PID/clear_refs before each upload) over the upload and send: an
@@ -183,12 +188,12 @@ async function main(): Promise<void> {
     const resumableSeconds: number[] = [];
     const ratios: number[] = [];
     const resumableRatios: number[] = [];
-    const sharedPanelSeconds: number[] = [];
-    const sharedCliSeconds: number[] = [];
-    const sharedRatios: number[] = [];
+    const ownPanelSeconds: number[] = [];
+    const ownCliSeconds: number[] = [];
+    const ownRatios: number[] = [];
     const peaks: number[] = [];
     const pinning = canPin();
-    if (!pinning) note('this machine cannot give the two sides a core each (one core, or no taskset): every figure is from shared cores');
+    if (!pinning) note('this machine cannot give the two sides a core each (one core, or no taskset): no _own_cores figures');
     /** The sending side on core 0 and the receiver on core 1 ('own'), or every process anywhere ('shared'). */
     const layout = (cores: 'own' | 'shared') => {
       if (!pinning) return;
@@ -221,7 +226,16 @@ async function main(): Promise<void> {
       return seconds;
     };
     for (let round = 0; round < rounds; round++) {
-      layout('own');
+      if (pinning) {
+        layout('own');
+        const ownPanel = await panelSend();
+        const ownCli = await cliSend(sender);
+        ownPanelSeconds.push(ownPanel);
+        ownCliSeconds.push(ownCli);
+        ownRatios.push(ownCli / ownPanel);
+        note(`round ${round + 1}, a core each: panel ${ownPanel.toFixed(2)} s, nvid send ${ownCli.toFixed(2)} s, peak RSS ${peaks.at(-1)!.toFixed(0)} MiB`);
+        layout('shared');
+      }
       let viaPanel = 0;
       const panelCpu = await cpuOf(async () => (viaPanel = await panelSend()));
       let viaCli = 0;
@@ -236,15 +250,7 @@ async function main(): Promise<void> {
       ratios.push(viaCli / viaPanel);
       resumableSeconds.push(viaResumable);
       resumableRatios.push(viaResumable / viaPanel);
-      note(`round ${round + 1}${pinning ? ', a core each' : ''}: panel ${viaPanel.toFixed(2)} s, nvid send ${viaCli.toFixed(2)} s (resumable, the default: ${viaResumable.toFixed(2)} s), peak RSS ${peaks.at(-1)!.toFixed(0)} MiB; sender CPU ${panelCpu.sender.toFixed(2)} s (panel) vs ${cliCpu.sender.toFixed(2)} s, receiver ${panelCpu.receiver.toFixed(2)} vs ${cliCpu.receiver.toFixed(2)} s`);
-      if (!pinning) continue;
-      layout('shared');
-      const sharedCli = await cliSend(sender);
-      const sharedPanel = await panelSend();
-      sharedPanelSeconds.push(sharedPanel);
-      sharedCliSeconds.push(sharedCli);
-      sharedRatios.push(sharedCli / sharedPanel);
-      note(`round ${round + 1}, shared cores: panel ${sharedPanel.toFixed(2)} s, nvid send ${sharedCli.toFixed(2)} s`);
+      note(`round ${round + 1}: panel ${viaPanel.toFixed(2)} s, nvid send ${viaCli.toFixed(2)} s (resumable, the default: ${viaResumable.toFixed(2)} s), peak RSS ${peaks.at(-1)!.toFixed(0)} MiB; sender CPU ${panelCpu.sender.toFixed(2)} s (panel) vs ${cliCpu.sender.toFixed(2)} s, receiver ${panelCpu.receiver.toFixed(2)} vs ${cliCpu.receiver.toFixed(2)} s`);
     }
     const mbps = (seconds: number) => size / seconds / 1e6;
     figure('panel_size_mib', size / MIB, 'MiB');
@@ -254,9 +260,9 @@ async function main(): Promise<void> {
     figure('cli_resumable_send_mb_per_s', mbps(median(resumableSeconds)), 'MB/s');
     figure('panel_vs_cli_resumable_send_ratio', median(resumableRatios), 'x');
     if (pinning) {
-      figure('panel_shared_cores_mb_per_s', mbps(median(sharedPanelSeconds)), 'MB/s');
-      figure('cli_shared_cores_mb_per_s', mbps(median(sharedCliSeconds)), 'MB/s');
-      figure('panel_vs_cli_send_ratio_shared_cores', median(sharedRatios), 'x');
+      figure('panel_own_core_mb_per_s', mbps(median(ownPanelSeconds)), 'MB/s');
+      figure('cli_own_core_mb_per_s', mbps(median(ownCliSeconds)), 'MB/s');
+      figure('panel_vs_cli_send_ratio_own_cores', median(ownRatios), 'x');
     }
     figure('panel_peak_rss_mib', Math.max(...peaks), 'MiB');
     figure('panel_sender_cpu_s', median(cpu.panelSender), 's');
