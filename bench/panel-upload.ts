@@ -83,12 +83,14 @@ function settle(): void {
   execFileSync('sync');
 }
 
-/** The panel as a script sees it: a logged-in session on one node. */
+/** The panel as a page sees it: a logged-in session on one node, with its live channel open. */
 class PanelClient {
   constructor(
     readonly base: string,
     readonly cookie: string,
     readonly csrf: string,
+    /** Where the page hears how its sends go. */
+    readonly events: TextSocket,
   ) {}
 
   static async login(loginUrl: string): Promise<PanelClient> {
@@ -96,7 +98,11 @@ class PanelClient {
     const login = await fetch(loginUrl, { redirect: 'manual' });
     const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
     const session = (await (await fetch(`${base}/api/session`, { headers: { cookie } })).json()) as { csrfToken: string };
-    return new PanelClient(base, cookie, session.csrfToken);
+    return new PanelClient(base, cookie, session.csrfToken, await TextSocket.open(base, '/api/events', { cookie }));
+  }
+
+  close(): void {
+    this.events.close();
   }
 
   async json<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -120,25 +126,21 @@ class PanelClient {
     if (status !== '200') throw new Error(`upload: ${stdout}`);
   }
 
-  /** The page's live channel, where it hears how its sends go. */
-  events(): Promise<TextSocket> {
-    return TextSocket.open(this.base, '/api/events', { cookie: this.cookie });
-  }
-
   /**
    * The page's path: announce the upload, ask for the send (it starts with the
    * first byte that lands), stream the bytes, wait for the receipt, told over
    * the live channel as the page is (asking the node instead took it 50
    * requests a second, on the sending side's core).
    */
-  async send(file: string, peerId: string, events: TextSocket): Promise<void> {
+  async send(file: string, peerId: string): Promise<void> {
+    const { messages } = this.events;
     const upload = await this.json<{ id: string }>('POST', '/api/uploads/announce', { name: 'bench.mkv', size: statSync(file).size, kind: 'video' });
     const { sends } = await this.json<{ sends: Array<{ id: string }> }>('POST', '/api/sends', { upload: upload.id, to: [peerId] });
     const id = sends[0]!.id;
     await this.fill(upload.id, file);
     for (let seen = 0; ; ) {
-      for (; seen < events.messages.length; seen++) {
-        const message = events.messages[seen] as { type: string; send?: { id: string; state: string; error?: unknown } };
+      for (; seen < messages.length; seen++) {
+        const message = messages[seen] as { type: string; send?: { id: string; state: string; error?: unknown } };
         const send = message.type === 'send' ? message.send : undefined;
         if (send?.id !== id) continue;
         if (send.state === 'sent') return;
@@ -158,7 +160,7 @@ async function main(): Promise<void> {
   const media = noiseVideo(sizeMiB);
   const size = statSync(media).size;
   const cluster = new Cluster(WORK);
-  let events: TextSocket | undefined;
+  let panel: PanelClient | undefined;
   try {
     await cluster.startCoordinator();
     // The media plugin's default size cap is lifted so --size can go past it.
@@ -171,8 +173,8 @@ async function main(): Promise<void> {
     await cluster.waitForPeers('sender', ['receiver', 'default-sender']);
     await cluster.waitForPeers('default-sender', ['receiver', 'sender']);
     const receiverId = (await sender.control<Array<{ id: string; name: string }>>('peers')).find((p) => p.name === 'receiver')!.id;
-    const panel = await PanelClient.login((await sender.control<{ loginUrl: string }>('panel')).loginUrl);
-    events = await panel.events();
+    const page = await PanelClient.login((await sender.control<{ loginUrl: string }>('panel')).loginUrl);
+    panel = page;
     const pid = sender.child.pid!;
     const receiverPid = receiver.child.pid!;
     /** CPU seconds of the sending and receiving node over `run`. */
@@ -201,7 +203,7 @@ async function main(): Promise<void> {
       pin(receiver.child.pid!, cores === 'own' ? [1] : 'all');
     };
     // One untimed send each way first: a fresh daemon's first send also pays for compiling its code.
-    await panel.send(media, receiverId, events!);
+    await page.send(media, receiverId);
     await sender.cli(['send', media, '--to', 'receiver'], { timeoutMs: 600_000 });
     await defaultSender.cli(['send', media, '--to', 'receiver'], { timeoutMs: 600_000 });
     /** Seconds `node` takes for `nvid send` of the media to the receiver. */
@@ -219,7 +221,7 @@ async function main(): Promise<void> {
       let polledPeak = 0;
       const poll = setInterval(() => (polledPeak = Math.max(polledPeak, statusKiB(pid, 'VmRSS'))), 50);
       const start = process.hrtime.bigint();
-      await panel.send(media, receiverId, events!);
+      await page.send(media, receiverId);
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
       clearInterval(poll);
       peaks.push(Math.max(polledPeak, statusKiB(pid, 'VmHWM')) / 1024);
@@ -270,7 +272,7 @@ async function main(): Promise<void> {
     figure('panel_receiver_cpu_s', median(cpu.panelReceiver), 's');
     figure('cli_receiver_cpu_s', median(cpu.cliReceiver), 's');
   } finally {
-    events?.close();
+    panel?.close();
     await cluster.stop();
     rmSync(WORK, { recursive: true, force: true });
   }

@@ -37,4 +37,16 @@ describe('bench: giving processes cores of their own', function () {
       child.kill();
     }
   });
+
+  it('keeps what a pinned process starts afterwards on the same core (the curl and nvid send the bench runs)', async () => {
+    // The shell waits for a line, then starts a process of its own that says where it may run.
+    const shell = spawn('sh', ['-c', 'read _; sh -c "grep Cpus_allowed_list: /proc/self/status"'], { stdio: ['pipe', 'pipe', 'ignore'] });
+    let out = '';
+    shell.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const ended = new Promise((r) => shell.on('close', r));
+    pin(shell.pid!, [1]);
+    shell.stdin.end('go\n');
+    await ended;
+    assert.match(out, /Cpus_allowed_list:\s+1\n/);
+  });
 });
