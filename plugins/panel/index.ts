@@ -79,7 +79,7 @@ export default class PanelPlugin implements NvidPlugin {
         {
           send: (file, to, sendOptions) => daemon.send(file, to, sendOptions),
           changed: (send) => events.broadcast({ type: 'send', send }),
-          uploadIdle: (id) => void uploads.remove(id).catch((err: Error) => daemon.log.warn({ err: err.message }, 'could not remove a sent upload')),
+          uploadIdle: (id) => void uploads.retire(id).catch((err: Error) => daemon.log.warn({ err: err.message }, 'could not remove a sent upload')),
         },
         options.maxConcurrentSends,
       );

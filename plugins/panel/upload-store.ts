@@ -4,11 +4,12 @@
  * as soon as they pass the node's `maxReceiveBytes`, refused before their
  * first byte when the disk cannot hold them (next to the uploads still coming
  * in, and the node's `minFreeDiskBytes`), and removed whole (folder and all)
- * once sent or on any failure.
+ * once sent or on any failure. A sent upload's file is kept a while as the
+ * spare the next upload writes over (spare-upload-file.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, open, rm } from 'node:fs/promises';
+import { mkdir, open, rm, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -16,6 +17,7 @@ import { assertRoomFor } from '../../core/disk-space.js';
 import { NvidError } from '../../core/errors.js';
 import type { MediaKind } from '../../core/types.js';
 import { safeUploadName } from './safe-name.js';
+import { SPARE_IDLE_MS, SpareUploadFile, type ClaimedSpare } from './spare-upload-file.js';
 import { UploadArrival } from './upload-arrival.js';
 
 export interface Upload {
@@ -53,15 +55,21 @@ export class UploadStore {
   readonly #filling = new Set<string>();
   /** Room taken by uploads not (or not yet) counted through `#uploads`: what each will still write. */
   readonly #reserved = new Map<string, () => number>();
+  /** Announced uploads written over a spare: bytes their file held before the first byte came. */
+  readonly #respared = new Map<string, number>();
+  readonly #spare: SpareUploadFile;
 
   /**
    * @param limit the most bytes one upload may have (the node's maxReceiveBytes)
    * @param keepFree bytes of the disk no upload may take (the node's minFreeDiskBytes)
+   * @param spareIdleMs how long a sent upload's file waits to be written over by the next upload
    */
-  constructor(dir: string, limit: number, keepFree = 0) {
+  constructor(dir: string, limit: number, keepFree = 0, spareIdleMs = SPARE_IDLE_MS) {
     this.dir = dir;
     this.#limit = limit;
     this.#keepFree = keepFree;
+    // Named as no upload's folder is (those are 32 hex digits).
+    this.#spare = new SpareUploadFile(join(dir, 'spare'), keepFree, spareIdleMs);
   }
 
   get limit(): number {
@@ -77,7 +85,9 @@ export class UploadStore {
   /** Bytes the uploads coming in now will still write: the disk must keep room for them too. */
   #owed(): number {
     let owed = 0;
-    for (const upload of this.#uploads.values()) if (upload.arrival && !upload.arrival.whole && !upload.arrival.failed) owed += upload.size - upload.arrival.written();
+    for (const upload of this.#uploads.values()) {
+      if (upload.arrival && !upload.arrival.whole && !upload.arrival.failed) owed += Math.max(0, upload.size - Math.max(upload.arrival.written(), this.#respared.get(upload.id) ?? 0));
+    }
     for (const left of this.#reserved.values()) owed += left();
     return owed;
   }
@@ -99,16 +109,19 @@ export class UploadStore {
    */
   async receive(clientName: string, body: Readable, declared?: number): Promise<Upload> {
     const name = safeUploadName(clientName);
-    if (declared !== undefined) this.#assertRoomFor(declared);
+    if (declared !== undefined) this.#assertRoomFor(Math.max(0, declared - this.#spare.bytes));
+    const spare = this.#spare.claim();
     const id = randomBytes(16).toString('hex');
     const folder = join(this.dir, id);
     const path = join(folder, name);
     const counted = { bytes: 0 };
-    // Until it is whole: what the client said is coming and has not come yet.
-    this.#reserved.set(id, () => Math.max(0, (declared ?? 0) - counted.bytes));
+    // Until it is whole: what the client said is coming and has not come yet, and is not on disk already.
+    this.#reserved.set(id, () => Math.max(0, (declared ?? 0) - Math.max(counted.bytes, spare?.bytes ?? 0)));
     try {
-      await mkdir(folder, { mode: 0o700 });
-      await pipeline(body, byteLimit(this.#limit, counted), createWriteStream(path, { flags: 'wx', mode: 0o600, highWaterMark: WRITE_CHUNK }));
+      await this.#makeFile(folder, path, spare, declared ?? this.#limit);
+      await pipeline(body, byteLimit(this.#limit, counted), createWriteStream(path, { flags: 'r+', highWaterMark: WRITE_CHUNK }));
+      // A spare longer than this upload keeps bytes of an older one past its end.
+      if (spare) await truncate(path, counted.bytes);
     } catch (err) {
       await rm(folder, { recursive: true, force: true });
       throw err;
@@ -129,16 +142,18 @@ export class UploadStore {
   async announce(clientName: string, size: number, kind: MediaKind, startTimeoutMs = ANNOUNCED_START_TIMEOUT_MS): Promise<Upload> {
     const name = safeUploadName(clientName);
     if (size > this.#limit) throw new NvidError('NVID_ERR_PANEL_TOO_LARGE', `the upload is larger than this node's maxReceiveBytes (${this.#limit} bytes)`, { details: { limit: this.#limit } });
-    this.#assertRoomFor(size);
+    this.#assertRoomFor(Math.max(0, size - this.#spare.bytes));
+    const spare = this.#spare.claim();
     const id = randomBytes(16).toString('hex');
     const folder = join(this.dir, id);
     const path = join(folder, name);
+    const respared = Math.min(size, spare?.bytes ?? 0);
     // Held from the check on, so that two announces at once cannot both count the same free space.
-    this.#reserved.set(id, () => size);
+    this.#reserved.set(id, () => size - respared);
     try {
-      await mkdir(folder, { mode: 0o700 });
-      // Created now: a send opens it as soon as it is asked for.
-      await (await open(path, 'wx', 0o600)).close();
+      // Made now: a send opens it as soon as it is asked for.
+      await this.#makeFile(folder, path, spare, size);
+      if (respared > 0) this.#respared.set(id, respared);
     } catch (err) {
       await rm(folder, { recursive: true, force: true });
       throw err;
@@ -196,25 +211,65 @@ export class UploadStore {
   /** An announced upload that will never be whole: its sends hear why, and it goes. */
   #giveUp(upload: Upload, err: Error): void {
     upload.arrival?.fail(err);
-    this.#uploads.delete(upload.id);
+    this.#forget(upload.id);
     void rm(join(this.dir, upload.id), { recursive: true, force: true });
+  }
+
+  /**
+   * Makes an upload's folder and its file: the claimed spare cut to at most
+   * `size` bytes, or a new empty file. A spare that does not get there is
+   * removed, and the failure is the upload's.
+   */
+  async #makeFile(folder: string, path: string, spare: ClaimedSpare | undefined, size: number): Promise<void> {
+    let moved = false;
+    try {
+      await mkdir(folder, { mode: 0o700 });
+      if (spare) {
+        await spare.moveTo(path, size);
+        moved = true;
+      } else await (await open(path, 'wx', 0o600)).close();
+    } catch (err) {
+      if (spare && !moved) await spare.discard().catch(() => undefined);
+      throw err;
+    }
   }
 
   get(id: string): Upload | undefined {
     return this.#uploads.get(id);
   }
 
-  /** Removes an upload's folder; false when there was no such upload. */
+  /** Removes an upload's folder (a person deleted it: no spare is made of it); false when there was no such upload. */
   async remove(id: string): Promise<boolean> {
     const upload = this.#uploads.get(id);
     if (!upload) return false;
-    this.#uploads.delete(id);
+    this.#forget(id);
     await rm(join(this.dir, id), { recursive: true, force: true });
     return true;
   }
 
+  /** An upload no send needs any more: it goes, and its file is kept as the spare the next upload writes over. */
+  async retire(id: string): Promise<void> {
+    const upload = this.#uploads.get(id);
+    if (!upload) return;
+    // Only a file nothing writes to any more: one still being filled would go on into the next upload's.
+    const settled = !upload.arrival || (upload.arrival.whole && !this.#filling.has(id));
+    this.#forget(id);
+    try {
+      if (settled) await this.#spare.keep(upload.path);
+    } finally {
+      await rm(join(this.dir, id), { recursive: true, force: true });
+    }
+  }
+
+  #forget(id: string): void {
+    this.#uploads.delete(id);
+    this.#respared.delete(id);
+  }
+
   async close(): Promise<void> {
     this.#uploads.clear();
+    this.#respared.clear();
+    await this.#spare.drop();
     await rm(this.dir, { recursive: true, force: true });
   }
 }

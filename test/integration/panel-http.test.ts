@@ -49,7 +49,8 @@ describe('panel: the HTTP API between real nodes', function () {
     const { body, contentType } = multipartBody('file', fileName, content);
     return api('POST', '/api/uploads', { body, headers: { 'content-type': contentType } });
   };
-  const uploadsLeft = () => (existsSync(uploadsDir) ? readdirSync(uploadsDir, { recursive: true }) : []);
+  /** Upload folders and files on disk; not the spare a sent upload's file becomes, for the next upload to write over. */
+  const uploadsLeft = () => (existsSync(uploadsDir) ? readdirSync(uploadsDir, { recursive: true }).filter((name) => name !== 'spare') : []);
 
   before(async () => {
     dir = tempDir('nvid-panel-it-');
@@ -262,9 +263,12 @@ describe('panel: the HTTP API between real nodes', function () {
     assert.equal(sent.receipt!.sha256, createHash('sha256').update(bytes).digest('hex'));
     assert.deepEqual(readFileSync(join(beta.stateDir, 'library', sent.receipt!.storedAs)), bytes);
     await waitFor(() => uploadsLeft().length === 0, 'the sent upload to be removed', 5000);
+    // Its file stays as the spare the next upload writes over: the ones below start on this one's bytes.
+    assert.equal(statSync(join(uploadsDir, 'spare')).size, bytes.length);
 
     // The browser goes away half-way: the send fails saying so, and the receiver keeps nothing.
     const broken = await announceAndSend('broken.mkv', 'video');
+    assert.equal(existsSync(join(uploadsDir, 'spare')), false, 'the spare is the new upload now');
     body = new PassThrough();
     const cut = put(broken.uploadId, body).catch((err: Error) => err);
     body.write(bytes.subarray(0, half));
