@@ -5,14 +5,23 @@
  * would take the whole daemon down over a lost datagram.
  */
 import type { EventEmitter } from 'node:events';
-import { Bonjour } from 'bonjour-service';
+import { createRequire } from 'node:module';
+import type { Bonjour } from 'bonjour-service';
 import type { Logger } from 'pino';
 import type { MulticastOptions } from './multicast.js';
 
+/**
+ * bonjour-service, loaded the first time discovery is on: held in every
+ * daemon, with discovery off by default, it took 3-8 MiB of resident memory
+ * for nothing.
+ */
+const loadBonjour = () => (createRequire(import.meta.url)('bonjour-service') as typeof import('bonjour-service')).Bonjour;
+
 export function openMdns(options: MulticastOptions, log: Logger): Bonjour {
+  const BonjourService = loadBonjour();
   // bonjour-service types its first argument as a service config; it is multicast-dns's options.
-  const socketOptions = { ...options } as unknown as ConstructorParameters<typeof Bonjour>[0];
-  const bonjour = new Bonjour(socketOptions, (err: Error) => log.warn({ err: err.message }, `mDNS: ${err.message}`));
+  const socketOptions = { ...options } as unknown as ConstructorParameters<typeof BonjourService>[0];
+  const bonjour = new BonjourService(socketOptions, (err: Error) => log.warn({ err: err.message }, `mDNS: ${err.message}`));
   // Not in bonjour-service's types: the multicast-dns socket it wraps.
   const socket = (bonjour as unknown as { server: { mdns: EventEmitter } }).server.mdns;
   socket.on('error', (err: Error) => log.error({ err: err.message }, `mDNS socket failed: ${err.message}; discovery stops`));
