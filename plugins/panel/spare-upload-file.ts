@@ -11,7 +11,10 @@
  *
  * Kept only while the disk has room to spare for it beyond what the node
  * keeps free, and only for `idleMs`: after that its pages are likely gone
- * from the cache and it is just disk taken.
+ * from the cache and it is just disk taken. The larger file stays when
+ * another is sent, and only an upload of at least half its size takes it: a
+ * photo sent between two videos must not cut the spare down to its own size
+ * and leave the next video to fresh pages (small files cost little anyway).
  */
 import { rename, rm, stat, truncate } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -59,17 +62,23 @@ export class SpareUploadFile {
     return this.#bytes;
   }
 
+  /** Bytes an upload of `size` bytes would find on disk already by taking the spare: 0 when it would not take it. */
+  reusableFor(size: number): number {
+    return size * 2 >= this.#bytes ? this.#bytes : 0;
+  }
+
   /**
-   * Keeps the file at `path` as the spare, in place of an older one, or
-   * removes it when the disk is too full to keep it: as much room again as it
-   * takes must stay free beyond what the node keeps free.
+   * Keeps the file at `path` as the spare, in place of a smaller one, or
+   * removes it: when the spare is larger, or the disk too full to keep it (as
+   * much room again as it takes must stay free beyond what the node keeps free).
    */
   keep(path: string): Promise<void> {
     return this.#inTurn(async () => {
+      const { size } = await stat(path);
+      if (this.#bytes >= size) return void (await rm(path, { force: true }));
       const older = this.#bytes > 0;
       this.#forget();
       if (older) await rm(this.#path, { force: true });
-      const { size } = await stat(path);
       if (size === 0 || freeBytes(dirname(this.#path)) < this.#keepFree + size) return void (await rm(path, { force: true }));
       await rename(path, this.#path);
       this.#bytes = size;
@@ -81,8 +90,8 @@ export class SpareUploadFile {
 
   /**
    * Takes the spare for one upload, at once (no other upload can take it too);
-   * undefined when there is none. The claimer must then either move it or
-   * discard it: the next spare waits for that.
+   * undefined when there is none. The claimer (an upload it is reusable for)
+   * must then either move it or discard it: the next spare waits for that.
    */
   claim(): ClaimedSpare | undefined {
     if (this.#bytes === 0) return undefined;

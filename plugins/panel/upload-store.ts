@@ -109,8 +109,10 @@ export class UploadStore {
    */
   async receive(clientName: string, body: Readable, declared?: number): Promise<Upload> {
     const name = safeUploadName(clientName);
-    if (declared !== undefined) this.#assertRoomFor(Math.max(0, declared - this.#spare.bytes));
-    const spare = this.#spare.claim();
+    // Without a size said, the spare is not taken: a small upload would cut it down for nothing.
+    const reusable = declared === undefined ? 0 : this.#spare.reusableFor(declared);
+    if (declared !== undefined) this.#assertRoomFor(Math.max(0, declared - reusable));
+    const spare = reusable > 0 ? this.#spare.claim() : undefined;
     const id = randomBytes(16).toString('hex');
     const folder = join(this.dir, id);
     const path = join(folder, name);
@@ -142,8 +144,9 @@ export class UploadStore {
   async announce(clientName: string, size: number, kind: MediaKind, startTimeoutMs = ANNOUNCED_START_TIMEOUT_MS): Promise<Upload> {
     const name = safeUploadName(clientName);
     if (size > this.#limit) throw new NvidError('NVID_ERR_PANEL_TOO_LARGE', `the upload is larger than this node's maxReceiveBytes (${this.#limit} bytes)`, { details: { limit: this.#limit } });
-    this.#assertRoomFor(Math.max(0, size - this.#spare.bytes));
-    const spare = this.#spare.claim();
+    const reusable = this.#spare.reusableFor(size);
+    this.#assertRoomFor(Math.max(0, size - reusable));
+    const spare = reusable > 0 ? this.#spare.claim() : undefined;
     const id = randomBytes(16).toString('hex');
     const folder = join(this.dir, id);
     const path = join(folder, name);

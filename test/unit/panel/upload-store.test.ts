@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
@@ -38,7 +38,7 @@ describe('panel: uploads written over the last sent one (the spare)', () => {
     assert.equal(existsSync(join(store.dir, first.id)), false, "the sent upload's folder is gone");
     assert.equal(statSync(spare()).size, 3 * MIB);
 
-    const next = randomBytes(MIB + 5);
+    const next = randomBytes(2 * MIB + 5);
     const second = await store.announce('second.mkv', next.length, 'video');
     assert.equal(statSync(second.path).ino, inode, 'the same file, its pages still in the cache');
     assert.equal(statSync(second.path).size, next.length, 'cut to the announced size before the first byte');
@@ -56,8 +56,10 @@ describe('panel: uploads written over the last sent one (the spare)', () => {
 
   it('ends a streamed upload of unknown size at its own last byte over a longer spare', async () => {
     await store.retire((await upload('long.mkv', randomBytes(3 * MIB))).id);
-    const bytes = randomBytes(MIB - 7);
-    const received = await store.receive('short.jpg', Readable.from([bytes]));
+    const bytes = randomBytes(2 * MIB - 7);
+    // The multipart body is a little longer than the file: the file still ends at its own last byte.
+    const received = await store.receive('short.jpg', Readable.from([bytes]), bytes.length + 200);
+    assert.equal(existsSync(spare()), false, 'taken');
     assert.equal(received.size, bytes.length);
     assert.deepEqual(readFileSync(received.path), bytes);
   });
@@ -72,9 +74,25 @@ describe('panel: uploads written over the last sent one (the spare)', () => {
     await Promise.all([store.fill(a.id, Readable.from([bytes.a])), store.fill(b.id, Readable.from([bytes.b]))]);
     assert.deepEqual(readFileSync(a.path), bytes.a);
     assert.deepEqual(readFileSync(b.path), bytes.b);
-    // Both retired at once: one spare stays, whole.
+    // Both retired at once: the larger stays.
     await Promise.all([store.retire(a.id), store.retire(b.id)]);
-    assert.ok([MIB, 3 * MIB].includes(statSync(spare()).size));
+    assert.equal(statSync(spare()).size, 3 * MIB);
+    assert.deepEqual(readdirSync(store.dir), ['spare']);
+  });
+
+  it('keeps a large spare through small uploads: a photo between two videos does not cut it down', async () => {
+    const video = await upload('video.mkv', randomBytes(4 * MIB));
+    const inode = statSync(video.path).ino;
+    await store.retire(video.id);
+    const photo = await upload('photo.jpg', randomBytes(MIB));
+    assert.notEqual(statSync(photo.path).ino, inode, 'a new file for the photo');
+    assert.equal(statSync(spare()).size, 4 * MIB);
+    await store.retire(photo.id);
+    assert.equal(statSync(spare()).size, 4 * MIB, 'the larger file stays the spare');
+    const unsized = await store.receive('unsized.jpg', Readable.from([randomBytes(3 * MIB)]));
+    assert.notEqual(statSync(unsized.path).ino, inode, 'an upload of unknown size does not take it');
+    const next = await store.announce('next.mkv', 4 * MIB, 'video');
+    assert.equal(statSync(next.path).ino, inode);
   });
 
   it('keeps no spare of an upload a person deleted', async () => {
