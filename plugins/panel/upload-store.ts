@@ -265,6 +265,7 @@ export class UploadStore {
   }
 
   #forget(id: string): void {
+    this.#uploads.get(id)?.arrival?.release();
     this.#uploads.delete(id);
     this.#respared.delete(id);
   }

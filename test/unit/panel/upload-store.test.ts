@@ -95,6 +95,16 @@ describe('panel: uploads written over the last sent one (the spare)', () => {
     assert.equal(statSync(next.path).ino, inode);
   });
 
+  it('lets go of the bytes it held for the send once the upload is done with, whoever still holds it', async () => {
+    const sent = await upload('sent.mkv', randomBytes(MIB));
+    assert.ok(sent.arrival!.recent(0, 1024), 'held in memory while sends may still read it');
+    await store.retire(sent.id);
+    assert.equal(sent.arrival!.recent(0, 1024), undefined);
+    const deleted = await upload('deleted.mkv', randomBytes(MIB));
+    await store.remove(deleted.id);
+    assert.equal(deleted.arrival!.recent(0, 1024), undefined);
+  });
+
   it('keeps no spare of an upload a person deleted', async () => {
     const deleted = await upload('private.mkv', randomBytes(MIB));
     await store.remove(deleted.id);
