@@ -55,6 +55,11 @@ export class UploadStore {
   readonly #filling = new Set<string>();
   /** Room taken by uploads not (or not yet) counted through `#uploads`: what each will still write. */
   readonly #reserved = new Map<string, () => number>();
+  /**
+   * Announced uploads' start timeouts, cleared with their first byte: left to
+   * run out, each held its upload and the bytes kept for its send for a minute.
+   */
+  readonly #startTimers = new Map<string, NodeJS.Timeout>();
   /** Announced uploads written over a spare: bytes their file held before the first byte came. */
   readonly #respared = new Map<string, number>();
   readonly #spare: SpareUploadFile;
@@ -167,10 +172,12 @@ export class UploadStore {
     const upload: Upload = { id, name, size, path, arrival };
     this.#uploads.set(id, upload);
     const timer = setTimeout(() => {
+      this.#startTimers.delete(id);
       if (this.#filling.has(id) || arrival.whole) return;
       this.#giveUp(upload, new NvidError('NVID_ERR_PANEL_UPLOAD', `no bytes came for the upload of ${name} within ${Math.round(startTimeoutMs / 1000)} s`));
     }, startTimeoutMs);
     timer.unref();
+    this.#startTimers.set(id, timer);
     return upload;
   }
 
@@ -185,6 +192,7 @@ export class UploadStore {
     const { arrival } = upload;
     if (!arrival || arrival.whole || this.#filling.has(id)) throw new NvidError('NVID_ERR_PANEL_UPLOAD', `upload ${id} already has its bytes`);
     this.#filling.add(id);
+    this.#stopStartTimer(id);
     let handle;
     try {
       handle = await open(upload.path, 'r+');
@@ -264,13 +272,20 @@ export class UploadStore {
     }
   }
 
+  #stopStartTimer(id: string): void {
+    clearTimeout(this.#startTimers.get(id));
+    this.#startTimers.delete(id);
+  }
+
   #forget(id: string): void {
+    this.#stopStartTimer(id);
     this.#uploads.get(id)?.arrival?.release();
     this.#uploads.delete(id);
     this.#respared.delete(id);
   }
 
   async close(): Promise<void> {
+    for (const id of this.#startTimers.keys()) this.#stopStartTimer(id);
     this.#uploads.clear();
     this.#respared.clear();
     await this.#spare.drop();
