@@ -16,22 +16,12 @@
  * photo sent between two videos must not cut the spare down to its own size
  * and leave the next video to fresh pages (small files cost little anyway).
  */
-import { rename, rm, stat, truncate } from 'node:fs/promises';
+import { mkdir, rename, rm, stat, truncate } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { freeBytes } from '../../core/disk-space.js';
 
 /** How long a spare waits for the next upload before it is removed. */
 export const SPARE_IDLE_MS = 10 * 60_000;
-
-/** A spare taken for one upload: its bytes count as that upload's, already on disk. */
-export interface ClaimedSpare {
-  /** Bytes the spare holds: room the upload that takes it does not need again. */
-  readonly bytes: number;
-  /** Moves the spare to `path`, cut to at most `keep` bytes (the rest is freed). */
-  moveTo(path: string, keep: number): Promise<void>;
-  /** The upload did not take it after all: it is removed. */
-  discard(): Promise<void>;
-}
 
 export class SpareUploadFile {
   readonly #path: string;
@@ -41,8 +31,8 @@ export class SpareUploadFile {
   #bytes = 0;
   #timer: NodeJS.Timeout | undefined;
   /**
-   * Every change to the file under the spare's name, in turn: a claimed spare
-   * leaves it before another is put there, so a claim never gets a file of
+   * Every change to the file under the spare's name, in turn: a taken spare
+   * leaves it before another is put there, so a taker never gets a file of
    * another size than it counted on.
    */
   #turn: Promise<unknown> = Promise.resolve();
@@ -89,31 +79,24 @@ export class SpareUploadFile {
   }
 
   /**
-   * Takes the spare for one upload, at once (no other upload can take it too);
-   * undefined when there is none. The claimer (an upload it is reusable for)
-   * must then either move it or discard it: the next spare waits for that.
+   * Moves the spare to `path` (making its folder), cut to at most `keep`
+   * bytes: only for an upload it is `reusableFor`, asked in the same turn of
+   * the event loop. It is taken at once, so no other upload can take it too;
+   * one that does not get there is removed, and the failure is the taker's.
    */
-  claim(): ClaimedSpare | undefined {
-    if (this.#bytes === 0) return undefined;
+  takeInto(path: string, keep: number): Promise<void> {
     const bytes = this.#bytes;
     this.#forget();
-    // Its file leaves the spare's name in its turn, the way the claimer says when it says.
-    let decide!: (step: () => Promise<void>) => void;
-    const decided = new Promise<() => Promise<void>>((resolve) => (decide = resolve));
-    const left = this.#inTurn(async () => (await decided)());
-    const leave = (step: () => Promise<void>) => {
-      decide(step);
-      return left;
-    };
-    return {
-      bytes,
-      moveTo: (path, keep) =>
-        leave(async () => {
-          await rename(this.#path, path);
-          if (keep < bytes) await truncate(path, keep);
-        }),
-      discard: () => leave(() => rm(this.#path, { force: true })),
-    };
+    return this.#inTurn(async () => {
+      try {
+        await mkdir(dirname(path), { mode: 0o700 });
+        await rename(this.#path, path);
+      } catch (err) {
+        await rm(this.#path, { force: true });
+        throw err;
+      }
+      if (keep < bytes) await truncate(path, keep);
+    });
   }
 
   /** Removes the spare (the panel stops, or it waited too long). */

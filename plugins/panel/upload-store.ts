@@ -10,14 +10,14 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, open, rm, truncate } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { assertRoomFor } from '../../core/disk-space.js';
 import { NvidError } from '../../core/errors.js';
 import type { MediaKind } from '../../core/types.js';
 import { safeUploadName } from './safe-name.js';
-import { SPARE_IDLE_MS, SpareUploadFile, type ClaimedSpare } from './spare-upload-file.js';
+import { SPARE_IDLE_MS, SpareUploadFile } from './spare-upload-file.js';
 import { UploadArrival } from './upload-arrival.js';
 
 export interface Upload {
@@ -57,7 +57,9 @@ export class UploadStore {
   readonly #reserved = new Map<string, () => number>();
   /**
    * Announced uploads' start timeouts, cleared with their first byte: left to
-   * run out, each held its upload and the bytes kept for its send for a minute.
+   * run out, each held its upload and the bytes kept for its send for a minute
+   * (looking the upload up by id when it fired instead did not stop the heap
+   * from growing with each send: measured).
    */
   readonly #startTimers = new Map<string, NodeJS.Timeout>();
   /** Announced uploads written over a spare: bytes their file held before the first byte came. */
@@ -117,18 +119,17 @@ export class UploadStore {
     // Without a size said, the spare is not taken: a small upload would cut it down for nothing.
     const reusable = declared === undefined ? 0 : this.#spare.reusableFor(declared);
     if (declared !== undefined) this.#assertRoomFor(Math.max(0, declared - reusable));
-    const spare = reusable > 0 ? this.#spare.claim() : undefined;
     const id = randomBytes(16).toString('hex');
     const folder = join(this.dir, id);
     const path = join(folder, name);
     const counted = { bytes: 0 };
     // Until it is whole: what the client said is coming and has not come yet, and is not on disk already.
-    this.#reserved.set(id, () => Math.max(0, (declared ?? 0) - Math.max(counted.bytes, spare?.bytes ?? 0)));
+    this.#reserved.set(id, () => Math.max(0, (declared ?? 0) - Math.max(counted.bytes, reusable)));
     try {
-      await this.#makeFile(folder, path, spare, declared ?? this.#limit);
+      await this.#makeFile(path, reusable > 0, declared ?? 0);
       await pipeline(body, byteLimit(this.#limit, counted), createWriteStream(path, { flags: 'r+', highWaterMark: WRITE_CHUNK }));
       // A spare longer than this upload keeps bytes of an older one past its end.
-      if (spare) await truncate(path, counted.bytes);
+      if (reusable > 0) await truncate(path, counted.bytes);
     } catch (err) {
       await rm(folder, { recursive: true, force: true });
       throw err;
@@ -151,16 +152,15 @@ export class UploadStore {
     if (size > this.#limit) throw new NvidError('NVID_ERR_PANEL_TOO_LARGE', `the upload is larger than this node's maxReceiveBytes (${this.#limit} bytes)`, { details: { limit: this.#limit } });
     const reusable = this.#spare.reusableFor(size);
     this.#assertRoomFor(Math.max(0, size - reusable));
-    const spare = reusable > 0 ? this.#spare.claim() : undefined;
     const id = randomBytes(16).toString('hex');
     const folder = join(this.dir, id);
     const path = join(folder, name);
-    const respared = Math.min(size, spare?.bytes ?? 0);
+    const respared = Math.min(size, reusable);
     // Held from the check on, so that two announces at once cannot both count the same free space.
     this.#reserved.set(id, () => size - respared);
     try {
       // Made now: a send opens it as soon as it is asked for.
-      await this.#makeFile(folder, path, spare, size);
+      await this.#makeFile(path, reusable > 0, size);
       if (respared > 0) this.#respared.set(id, respared);
     } catch (err) {
       await rm(folder, { recursive: true, force: true });
@@ -227,22 +227,14 @@ export class UploadStore {
   }
 
   /**
-   * Makes an upload's folder and its file: the claimed spare cut to at most
-   * `size` bytes, or a new empty file. A spare that does not get there is
-   * removed, and the failure is the upload's.
+   * Makes an upload's folder and its file: the spare (when `fromSpare`, taken
+   * in the same turn as the room check that counted it) cut to at most `size`
+   * bytes, or a new empty file.
    */
-  async #makeFile(folder: string, path: string, spare: ClaimedSpare | undefined, size: number): Promise<void> {
-    let moved = false;
-    try {
-      await mkdir(folder, { mode: 0o700 });
-      if (spare) {
-        await spare.moveTo(path, size);
-        moved = true;
-      } else await (await open(path, 'wx', 0o600)).close();
-    } catch (err) {
-      if (spare && !moved) await spare.discard().catch(() => undefined);
-      throw err;
-    }
+  async #makeFile(path: string, fromSpare: boolean, size: number): Promise<void> {
+    if (fromSpare) return this.#spare.takeInto(path, size);
+    await mkdir(dirname(path), { mode: 0o700 });
+    await (await open(path, 'wx', 0o600)).close();
   }
 
   get(id: string): Upload | undefined {
